@@ -1,0 +1,111 @@
+// The lab model: labs, steps, checks and their results. Pure data and pure functions:
+// imported by the agent (runs checks), the app (titles, hints) and tests. No DOM, no Node APIs.
+import { z } from 'zod';
+import type { Snapshot } from './snapshot';
+
+export const locales = ['en', 'zh'] as const;
+export const localeSchema = z.enum(locales);
+export type Locale = z.infer<typeof localeSchema>;
+
+/** Learner-facing text in every language the course ships. */
+export const localizedSchema = z.object({ en: z.string().min(1), zh: z.string().min(1) });
+export type Localized = z.infer<typeof localizedSchema>;
+export const t = (en: string, zh: string): Localized => ({ en, zh });
+
+/** One command the learner ran, recovered from shell-integration marks (soft evidence). */
+export const commandRecordSchema = z.object({
+  terminal: z.number().int().nonnegative(),
+  /** The command line as the shell reported it. */
+  command: z.string(),
+  /** Exit status; null while still running or when unknown. */
+  exitCode: z.number().int().nullable(),
+  /** What it printed, ANSI escapes removed, \r\n folded to \n, bounded in size. */
+  output: z.string(),
+  startedAtMs: z.number(),
+  endedAtMs: z.number().nullable(),
+});
+export type CommandRecord = z.infer<typeof commandRecordSchema>;
+
+export const answerSchema = z.object({ value: z.string().max(200), atMs: z.number() });
+export type Answer = z.infer<typeof answerSchema>;
+
+/** Evidence is a flat bag of small values that messages cite and later steps may reuse. */
+export const evidenceSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+export type Evidence = z.infer<typeof evidenceSchema>;
+
+/** What a check sees. Everything in here comes from the host side except transcript and answers. */
+export interface Observation {
+  snapshot: Snapshot;
+  /** Recent commands, oldest first, across all terminals. */
+  transcript: CommandRecord[];
+  /** Latest answer the learner typed for each step id. */
+  answers: Record<string, Answer>;
+  /** Evidence kept from steps that already passed (a passed step stays passed). */
+  passed: Record<string, Evidence>;
+}
+
+export const stepStatusSchema = z.enum(['pending', 'passed', 'failed']);
+export type StepStatus = z.infer<typeof stepStatusSchema>;
+
+export interface CheckResult {
+  status: 'passed' | 'failed';
+  /** One line that cites kernel evidence (PIDs, inodes, interface names). */
+  message: Localized;
+  /** A hint for this particular failure (e.g. "your sleep is in the sandbox's own net namespace"). */
+  hint?: Localized;
+  evidence: Evidence;
+}
+
+export type Check = (observation: Observation) => CheckResult;
+
+export type CheckKind = 'state' | 'command' | 'answer' | 'output';
+
+export interface StepDef {
+  /** Stable id, kebab-case; lessons reference it with <Step id="...">. */
+  id: string;
+  title: Localized;
+  /** What kind of evidence the check relies on (documentation and UI badges). */
+  kinds: CheckKind[];
+  check: Check;
+  /** Progressive hints: hints[i] unlocks after hintAfterMs[i] on the step (or on failure). */
+  hints: Localized[];
+  /** When set, the lesson shows an input for this step; its value reaches the check in answers. */
+  answer?: { label: Localized; placeholder?: string; pattern?: string };
+}
+
+/** One action of the reference solution. */
+export type SolutionAction =
+  /** Keystrokes for a terminal; a function when they depend on the state (e.g. the sleep's PID). */
+  | { type: 'type'; terminal: number; text: string | ((obs: Observation) => string) }
+  | { type: 'wait'; ms: number }
+  | { type: 'answer'; stepId: string; value: string | ((obs: Observation) => string) };
+
+export interface SolutionStep {
+  stepId: string;
+  actions: SolutionAction[];
+}
+
+export interface LabDef {
+  id: string;
+  title: Localized;
+  /** How many terminals (root shells in the same sandbox) the lab shows, 1-3. */
+  terminals: number;
+  limits?: { pidsMax?: number; memoryMaxBytes?: number; cpuMaxPercent?: number };
+  steps: StepDef[];
+  /** The reference solution: every check must fail before its step and pass after it. */
+  solution: SolutionStep[];
+}
+
+/** The status of one step as the agent pushes it to the browser. */
+export const stepResultSchema = z.object({
+  stepId: z.string(),
+  status: stepStatusSchema,
+  message: localizedSchema.nullable(),
+  hint: localizedSchema.nullable(),
+  evidence: evidenceSchema,
+  /** When the status last changed (ms since epoch). */
+  atMs: z.number(),
+});
+export type StepResult = z.infer<typeof stepResultSchema>;
+
+export const hintAfterMs = [30_000, 90_000, 180_000] as const;

@@ -1,0 +1,51 @@
+// The sandbox agent daemon: validates its config, checks the host, reaps sandboxes a previous run
+// left behind, serves the control API and terminal WebSockets, and tears everything down on exit.
+import { ConfigError, loadConfig } from './config';
+import { log, setLogLevel } from './log';
+import { UnshareDriver } from './sandbox/unshare-driver';
+import { createAgentServer } from './server';
+import { SessionManager } from './session';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`nslab agent: ${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  setLogLevel(config.AGENT_LOG_LEVEL);
+  const driver = new UnshareDriver();
+  await driver.preflight();
+  const reaped = await driver.reapLeftovers(new Set());
+  if (reaped.length > 0) log('info', 'reaped sandboxes left by a previous run', { count: reaped.length, ids: reaped });
+  const sessions = new SessionManager(driver, config);
+  const agent = createAgentServer(config, sessions);
+  await new Promise<void>((resolve, reject) => {
+    agent.server.once('error', reject);
+    agent.server.listen(config.AGENT_PORT, config.AGENT_HOST, () => resolve());
+  });
+  log('info', 'agent listening', { host: config.AGENT_HOST, port: config.AGENT_PORT, driver: driver.name });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log('info', 'agent stopping', { signal });
+    const hardStop = setTimeout(() => process.exit(1), 10_000);
+    hardStop.unref();
+    await sessions.shutdown();
+    await agent.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`nslab agent: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

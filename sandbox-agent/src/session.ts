@@ -1,0 +1,326 @@
+// A learner session: one sandbox, its terminals, the command transcript, answers and step results,
+// and at most one attached browser connection. The SessionManager creates, finds and reaps them.
+import { randomBytes } from 'node:crypto';
+import type { Answer, CommandRecord, Evidence, LabDef, StepResult } from '../../labs/core/model';
+import { gradeLab, initialResults } from '../../labs/core/grade';
+import { getLab } from '../../labs/index';
+import { closeCodes, encodeOutputFrame, type ServerMessage } from '../protocol/index';
+import type { AgentConfig } from './config';
+import { buildSnapshot } from './grader/snapshot';
+import { log } from './log';
+import { defaultSandboxLimits, type Sandbox, type SandboxDriver } from './sandbox/driver';
+import { Terminal } from './terminal/terminal';
+import type { ParsedCommand } from './terminal/shell-marks';
+
+/** The agent's view of an attached browser (implemented over a WebSocket in server.ts). */
+export interface ClientConnection {
+  sendJson(message: ServerMessage): void;
+  sendBinary(frame: Uint8Array): void;
+  /** Sends an `error` message, then closes with the code. */
+  fail(code: number, errorCode: string, message: string): void;
+}
+
+export type GradeTrigger = 'auto' | 'explicit' | 'answer';
+const triggerRank: Record<GradeTrigger, number> = { auto: 0, answer: 1, explicit: 2 };
+
+const MAX_TRANSCRIPT = 200;
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly retryAfterS?: number,
+  ) {
+    super(message);
+  }
+}
+
+export class Session {
+  readonly createdAtMs = Date.now();
+  state: 'running' | 'stopped' = 'running';
+  readonly terminals: Terminal[];
+  private readonly transcript: CommandRecord[] = [];
+  private readonly answers: Record<string, Answer> = {};
+  private client: ClientConnection | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private commandTimer: NodeJS.Timeout | null = null;
+  private grading = false;
+  private queued: { trigger: GradeTrigger; answeredStepId?: string } | null = null;
+  lastGradeMs: number | null = null;
+
+  constructor(
+    readonly id: string,
+    readonly learnerId: string,
+    readonly lab: LabDef,
+    readonly sandbox: Sandbox,
+    private results: Record<string, StepResult>,
+    private readonly config: AgentConfig,
+    private readonly onEnd: (session: Session, reason: string) => void,
+  ) {
+    this.terminals = Array.from(
+      { length: lab.terminals },
+      (_, index) =>
+        new Terminal(index, (size) => sandbox.shellCommand(size), {
+          onOutput: (terminal, offset, data) => this.client?.sendBinary(encodeOutputFrame(terminal, offset, data)),
+          onCommand: (terminal, command) => this.recordCommand(terminal, command),
+          onExit: (terminal, exitCode, signal) => {
+            this.client?.sendJson({ type: 'exit', terminal, exitCode, signal });
+          },
+        }),
+    );
+    for (const terminal of this.terminals) terminal.start();
+    void sandbox.exited.then(() => {
+      if (this.state === 'stopped') return;
+      this.client?.fail(
+        closeCodes.sandboxLost,
+        'sandbox-lost',
+        'Your sandbox stopped (its first process ended or it ran out of memory). Reload the page to get a fresh one; your progress is kept.',
+      );
+      void this.end('sandbox-exited');
+    });
+    this.armIdleTimer();
+  }
+
+  get labId(): string {
+    return this.lab.id;
+  }
+
+  get stepResults(): StepResult[] {
+    return this.lab.steps.map((step) => this.results[step.id]!).filter(Boolean);
+  }
+
+  get progress(): Record<string, StepResult> {
+    return this.results;
+  }
+
+  get hasClient(): boolean {
+    return this.client !== null;
+  }
+
+  /** Attaches a browser; a previous one is told it was replaced and closed. */
+  attach(client: ClientConnection, resume: { terminal: number; offset: number }[], size?: { cols: number; rows: number }): void {
+    if (this.client) this.client.fail(closeCodes.replaced, 'replaced', 'This lab was opened in another tab or window.');
+    this.client = client;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    if (size) for (const terminal of this.terminals) terminal.resize(size.cols, size.rows);
+    client.sendJson({
+      type: 'ready',
+      protocol: 1,
+      sessionId: this.id,
+      labId: this.lab.id,
+      terminals: this.terminals.map((t) => ({ terminal: t.index, replayFrom: t.replayFrom, offset: t.offset, running: t.running })),
+      steps: this.stepResults,
+    });
+    for (const terminal of this.terminals) {
+      const rendered = resume.find((r) => r.terminal === terminal.index)?.offset ?? 0;
+      const { offset, data } = terminal.readFrom(rendered);
+      for (let i = 0; i < data.length; i += 32 * 1024) {
+        client.sendBinary(encodeOutputFrame(terminal.index, offset + i, data.subarray(i, i + 32 * 1024)));
+      }
+      terminal.attach(offset);
+    }
+    this.schedulePoll();
+    this.requestGrade('auto');
+  }
+
+  detach(client: ClientConnection): void {
+    if (this.client !== client) return;
+    this.client = null;
+    for (const terminal of this.terminals) terminal.attach(null);
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = null;
+    this.armIdleTimer();
+  }
+
+  input(terminal: number, data: string | Buffer): void {
+    this.terminals[terminal]?.write(data);
+  }
+
+  resize(terminal: number, cols: number, rows: number): void {
+    this.terminals[terminal]?.resize(cols, rows);
+  }
+
+  ack(terminal: number, offset: number): void {
+    this.terminals[terminal]?.ack(offset);
+  }
+
+  restart(terminal: number): void {
+    const t = this.terminals[terminal];
+    if (t && !t.running) t.start();
+  }
+
+  answer(stepId: string, value: string): void {
+    if (!this.lab.steps.some((s) => s.id === stepId && s.answer)) {
+      this.client?.sendJson({ type: 'error', code: 'unknown-step', message: `No step "${stepId}" takes an answer in this lab.` });
+      return;
+    }
+    this.answers[stepId] = { value, atMs: Date.now() };
+    this.requestGrade('answer', stepId);
+  }
+
+  private recordCommand(terminal: number, command: ParsedCommand): void {
+    this.transcript.push({ terminal, ...command });
+    if (this.transcript.length > MAX_TRANSCRIPT) this.transcript.splice(0, this.transcript.length - MAX_TRANSCRIPT);
+    if (this.commandTimer) clearTimeout(this.commandTimer);
+    this.commandTimer = setTimeout(() => this.requestGrade('auto'), 20);
+  }
+
+  /** Runs the lab's checks against a fresh host-side snapshot; coalesces concurrent requests. */
+  requestGrade(trigger: GradeTrigger, answeredStepId?: string): void {
+    if (this.state !== 'running') return;
+    if (this.grading) {
+      if (!this.queued || triggerRank[trigger] >= triggerRank[this.queued.trigger]) this.queued = { trigger, answeredStepId };
+      return;
+    }
+    this.grading = true;
+    void this.grade(trigger, answeredStepId).finally(() => {
+      this.grading = false;
+      const next = this.queued;
+      this.queued = null;
+      if (next) this.requestGrade(next.trigger, next.answeredStepId);
+    });
+  }
+
+  private async grade(trigger: GradeTrigger, answeredStepId?: string): Promise<void> {
+    const started = performance.now();
+    try {
+      const snapshot = await buildSnapshot(this.sandbox, { timeoutMs: 3_000 });
+      if (this.state !== 'running') return;
+      const passed: Record<string, Evidence> = {};
+      for (const result of Object.values(this.results)) if (result.status === 'passed') passed[result.stepId] = result.evidence;
+      const { results, changed } = gradeLab(
+        this.lab,
+        { snapshot, transcript: [...this.transcript], answers: { ...this.answers }, passed },
+        this.results,
+        { nowMs: Date.now(), trigger, answeredStepId },
+      );
+      this.results = Object.fromEntries(results.map((r) => [r.stepId, r]));
+      for (const result of changed) this.client?.sendJson({ type: 'step', result });
+      this.lastGradeMs = performance.now() - started;
+    } catch (error) {
+      log('warn', 'grading failed', { session: this.id, error });
+      if (trigger !== 'auto') {
+        this.client?.sendJson({ type: 'notice', level: 'warning', code: 'grading-failed', message: 'The grader could not read your sandbox just now; it will try again.' });
+      }
+    }
+  }
+
+  private schedulePoll(): void {
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = null;
+      if (!this.client || this.state !== 'running') return;
+      if (this.stepResults.some((r) => r.status !== 'passed')) this.requestGrade('auto');
+      this.schedulePoll();
+    }, this.config.AGENT_GRADE_POLL_MS);
+  }
+
+  private armIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => void this.end('idle'), this.config.AGENT_IDLE_GRACE_MS);
+    this.idleTimer.unref();
+  }
+
+  /** Ends the session: closes the client, kills shells, destroys the sandbox. Idempotent. */
+  async end(reason: string): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    for (const timer of [this.idleTimer, this.pollTimer, this.commandTimer]) if (timer) clearTimeout(timer);
+    this.client?.fail(
+      reason === 'shutdown' ? closeCodes.goingAway : closeCodes.sessionEnded,
+      reason === 'shutdown' ? 'going-away' : 'session-ended',
+      reason === 'shutdown' ? 'The lab service is restarting; reconnecting…' : `This session ended (${reason}).`,
+    );
+    this.client = null;
+    for (const terminal of this.terminals) terminal.kill();
+    this.onEnd(this, reason);
+    try {
+      await this.sandbox.destroy();
+    } catch (error) {
+      log('error', 'sandbox teardown failed', { session: this.id, error });
+    }
+  }
+}
+
+export class SessionManager {
+  private readonly sessions = new Map<string, Session>();
+  private readonly byLearnerLab = new Map<string, string>();
+  /** Step results per learner and lab, kept when a sandbox is lost or reaped (in memory for now). */
+  private readonly progress = new Map<string, Record<string, StepResult>>();
+  private readonly starting = new Map<string, Promise<Session>>();
+
+  constructor(
+    private readonly driver: SandboxDriver,
+    private readonly config: AgentConfig,
+  ) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  get(id: string): Session | undefined {
+    return this.sessions.get(id);
+  }
+
+  ids(): Set<string> {
+    return new Set(this.sessions.keys());
+  }
+
+  /** Returns the learner's running session for the lab, or starts one. */
+  async getOrCreate(learnerId: string, labId: string): Promise<{ session: Session; created: boolean }> {
+    const lab = getLab(labId);
+    if (!lab) throw new HttpError(404, `unknown lab "${labId}"`);
+    const key = `${learnerId}\u0000${labId}`;
+    const existingId = this.byLearnerLab.get(key);
+    const existing = existingId ? this.sessions.get(existingId) : undefined;
+    if (existing && existing.state === 'running' && existing.sandbox.isAlive()) return { session: existing, created: false };
+    const pending = this.starting.get(key);
+    if (pending) return { session: await pending, created: false };
+    if (this.sessions.size + this.starting.size >= this.config.AGENT_MAX_SESSIONS) {
+      throw new HttpError(503, 'This lab machine is full right now. Please try again in a minute.', 30);
+    }
+    if (this.starting.size >= this.config.AGENT_MAX_CONCURRENT_STARTS) {
+      throw new HttpError(429, 'Many labs are starting at once. Retrying shortly.', 1);
+    }
+    const start = this.start(learnerId, lab, key);
+    this.starting.set(key, start);
+    try {
+      return { session: await start, created: true };
+    } finally {
+      this.starting.delete(key);
+    }
+  }
+
+  private async start(learnerId: string, lab: LabDef, key: string): Promise<Session> {
+    const id = `s-${randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
+    const sandbox = await this.driver.create({
+      id,
+      hostname: 'nslab',
+      limits: { ...defaultSandboxLimits, ...lab.limits },
+    });
+    const results = this.progress.get(key) ?? Object.fromEntries(initialResults(lab, Date.now()).map((r) => [r.stepId, r]));
+    const session = new Session(id, learnerId, lab, sandbox, results, this.config, (s, reason) => {
+      this.progress.set(key, s.progress);
+      this.sessions.delete(s.id);
+      if (this.byLearnerLab.get(key) === s.id) this.byLearnerLab.delete(key);
+      log('info', 'session ended', { session: s.id, reason });
+    });
+    this.sessions.set(id, session);
+    this.byLearnerLab.set(key, id);
+    log('info', 'session started', { session: id, lab: lab.id, startMs: Math.round(sandbox.startMs) });
+    return session;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const session = this.sessions.get(id);
+    if (!session) return false;
+    await session.end('deleted');
+    return true;
+  }
+
+  async shutdown(): Promise<void> {
+    await Promise.allSettled([...this.sessions.values()].map((s) => s.end('shutdown')));
+  }
+}

@@ -1,0 +1,186 @@
+// nslab on one machine, one port: serves the Next.js app, proxies the terminal WebSocket
+// (/agent/ws) to the sandbox agent on loopback, and supervises the agent process.
+//   node scripts/start.mjs          production (builds first if sources changed)
+//   node scripts/start.mjs --dev    next dev (lesson edits reload without restarting sandboxes)
+// Environment: PORT (3000), HOST (0.0.0.0), PUBLIC_URL (extra allowed browser origin),
+// AGENT_PORT (7071), AGENT_SECRET / APP_SECRET (random or kept in var/ when unset).
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildIsCurrent, writeBuildStamp } from './build-stamp.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dev = process.argv.includes('--dev');
+
+function fail(message) {
+  process.stderr.write(`nslab: ${message}\n`);
+  process.exit(78);
+}
+
+function intEnv(name, fallback, min, max) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) fail(`${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) fail(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+const port = intEnv('PORT', 3000, 1, 65535);
+const agentPort = intEnv('AGENT_PORT', 7071, 1, 65535);
+if (agentPort === port) fail(`AGENT_PORT (${agentPort}) must differ from PORT`);
+const host = process.env.HOST?.trim() || '0.0.0.0';
+if (net.isIP(host) === 0 && host !== 'localhost') fail(`HOST must be an IP address or localhost, got "${host}"`);
+
+const origins = new Set([`http://localhost:${port}`, `http://127.0.0.1:${port}`, `http://[::1]:${port}`]);
+if (process.env.PUBLIC_URL) {
+  try {
+    origins.add(new URL(process.env.PUBLIC_URL).origin);
+  } catch {
+    fail(`PUBLIC_URL must be a URL such as https://labs.example.org, got "${process.env.PUBLIC_URL}"`);
+  }
+}
+
+/** A secret from the environment, or one generated once and kept in var/ (0600). */
+function secret(name) {
+  const given = process.env[name];
+  if (given) {
+    if (given.length < 32) fail(`${name} must be at least 32 characters`);
+    return given;
+  }
+  const dir = path.join(root, 'var');
+  const file = path.join(dir, name.toLowerCase().replace(/_/g, '-'));
+  try {
+    const kept = fs.readFileSync(file, 'utf8').trim();
+    if (kept.length >= 32) return kept;
+  } catch {
+    // first start
+  }
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const value = randomBytes(32).toString('base64url');
+  fs.writeFileSync(file, `${value}\n`, { mode: 0o600 });
+  return value;
+}
+
+const agentSecret = secret('AGENT_SECRET');
+process.env.APP_SECRET = secret('APP_SECRET');
+process.env.AGENT_SECRET = agentSecret;
+process.env.AGENT_URL = `http://127.0.0.1:${agentPort}`;
+
+if (!dev && !buildIsCurrent(root)) {
+  process.stdout.write('nslab: building the app (sources changed since the last build)…\n');
+  const built = spawnSync(process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'build'], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+  });
+  if (built.status !== 0) fail('next build failed');
+  writeBuildStamp(root);
+}
+
+// ---- the agent, supervised: restarted with backoff if it dies ----
+let agent = null;
+let stopping = false;
+let restarts = [];
+function startAgent() {
+  const env = {
+    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    NODE_ENV: dev ? 'development' : 'production',
+    AGENT_HOST: '127.0.0.1',
+    AGENT_PORT: String(agentPort),
+    AGENT_SECRET: agentSecret,
+    AGENT_ALLOWED_ORIGINS: [...origins].join(','),
+  };
+  for (const [key, value] of Object.entries(process.env)) if (key.startsWith('AGENT_') && !(key in env)) env[key] = value;
+  env.AGENT_ALLOWED_ORIGINS = [...origins].join(',');
+  agent = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'sandbox-agent/src/main.ts')], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  agent.on('exit', (code, signal) => {
+    agent = null;
+    if (stopping) return;
+    if (code === 78) fail('the agent refused its configuration (see above)');
+    const now = Date.now();
+    restarts = restarts.filter((t) => now - t < 60_000);
+    restarts.push(now);
+    if (restarts.length > 5) fail('the agent keeps dying (5 times in a minute); giving up');
+    const delayMs = 250 * 2 ** (restarts.length - 1);
+    process.stderr.write(`nslab: agent exited (${signal ?? code}); restarting in ${delayMs} ms\n`);
+    setTimeout(startAgent, delayMs);
+  });
+}
+startAgent();
+
+// ---- the app, with the WebSocket proxy on the same port ----
+const { default: next } = await import('next');
+const app = next({ dev, dir: root, hostname: host, port });
+await app.prepare();
+const handle = app.getRequestHandler();
+const nextUpgrade = typeof app.getUpgradeHandler === 'function' ? app.getUpgradeHandler() : null;
+
+function proxyUpgrade(req, socket, head) {
+  const upstream = net.connect(agentPort, '127.0.0.1');
+  upstream.setNoDelay(true);
+  socket.setNoDelay(true);
+  upstream.on('connect', () => {
+    let raw = `${req.method} ${req.url} HTTP/1.1\r\n`;
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      if (/^x-forwarded-/i.test(req.rawHeaders[i])) continue;
+      raw += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
+    }
+    raw += `X-Forwarded-For: ${req.socket.remoteAddress ?? ''}\r\n\r\n`;
+    upstream.write(raw);
+    if (head.length > 0) upstream.write(head);
+    upstream.pipe(socket);
+    socket.pipe(upstream);
+  });
+  const close = () => {
+    upstream.destroy();
+    socket.destroy();
+  };
+  upstream.on('error', () => {
+    if (!socket.destroyed && upstream.bytesRead === 0) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 2\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    } else close();
+  });
+  socket.on('error', close);
+  upstream.on('close', () => socket.destroy());
+  socket.on('close', () => upstream.destroy());
+}
+
+const server = http.createServer((req, res) => {
+  handle(req, res).catch((error) => {
+    process.stderr.write(`nslab: request error: ${error?.message ?? error}\n`);
+    if (!res.headersSent) res.writeHead(500).end('internal error');
+  });
+});
+server.on('upgrade', (req, socket, head) => {
+  if ((req.url ?? '').split('?')[0] === '/agent/ws') return proxyUpgrade(req, socket, head);
+  if (nextUpgrade) return nextUpgrade(req, socket, head);
+  socket.destroy();
+});
+server.listen(port, host, () => {
+  process.stdout.write(`nslab: ready on http://${host === '0.0.0.0' ? 'localhost' : host}:${port} (${dev ? 'dev' : 'production'})\n`);
+});
+
+async function shutdown(signal) {
+  if (stopping) return;
+  stopping = true;
+  process.stdout.write(`nslab: ${signal}, stopping\n`);
+  server.close();
+  server.closeAllConnections?.();
+  if (agent) {
+    const exited = new Promise((resolve) => agent.once('exit', resolve));
+    agent.kill('SIGTERM');
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 12_000))]);
+  }
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

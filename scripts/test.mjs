@@ -1,0 +1,120 @@
+// The whole test suite, as `npm test` (and so CI) runs it:
+//   1. typecheck   tsc --noEmit over the whole repo
+//   2. unit        node:test over every *.test.ts that is not an integration test
+//   3. integration node:test over *.integration.test.ts (real sandboxes; root; one file at a time)
+//   4. e2e         Playwright in Debian's Chromium against the product started by scripts/start.mjs
+// Prints one closing line "N passed, N failed[, N skipped]" summed over every stage.
+//   --only unit|integration|e2e|typecheck   run one stage
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const onlyIndex = process.argv.indexOf('--only');
+const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : null;
+const stages = ['typecheck', 'unit', 'integration', 'e2e'];
+if (only && !stages.includes(only)) {
+  process.stderr.write(`--only takes one of ${stages.join(', ')}\n`);
+  process.exit(2);
+}
+
+function findTests(dir, out = []) {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name.startsWith('.') || entry.name === 'e2e') continue;
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) findTests(full, out);
+    else if (/\.test\.tsx?$/.test(entry.name)) out.push(path.relative(root, full));
+  }
+  return out.sort();
+}
+
+function run(cmd, args, env = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const stageResults = [];
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nslab-test-'));
+
+function countTap(file) {
+  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  const pick = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { passed: pick('pass'), failed: pick('fail') + pick('cancelled'), skipped: pick('skipped') + pick('todo') };
+}
+
+async function nodeTests(stage, files, extraArgs) {
+  if (files.length === 0) {
+    stageResults.push(`${stage}: no test files`);
+    return 0;
+  }
+  const tap = path.join(tmp, `${stage}.tap`);
+  const code = await run(process.execPath, [
+    '--import',
+    'tsx',
+    '--test',
+    ...extraArgs,
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tap}`,
+    ...files,
+  ]);
+  const counts = countTap(tap);
+  if (code !== 0 && counts.failed === 0) counts.failed = 1; // crashed before reporting
+  totals.passed += counts.passed;
+  totals.failed += counts.failed;
+  totals.skipped += counts.skipped;
+  stageResults.push(`${stage}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+  return code;
+}
+
+let exitCode = 0;
+const all = findTests(root);
+
+if (!only || only === 'typecheck') {
+  process.stdout.write('\n== typecheck ==\n');
+  const code = await run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', root]);
+  stageResults.push(`typecheck: ${code === 0 ? 'ok' : 'FAILED'}`);
+  if (code !== 0) {
+    totals.failed += 1;
+    exitCode = 1;
+  } else totals.passed += 1;
+}
+if (!only || only === 'unit') {
+  process.stdout.write('\n== unit tests ==\n');
+  const code = await nodeTests('unit', all.filter((f) => !f.endsWith('.integration.test.ts')), []);
+  if (code !== 0) exitCode = 1;
+}
+if (!only || only === 'integration') {
+  process.stdout.write('\n== integration tests (real sandboxes) ==\n');
+  const code = await nodeTests('integration', all.filter((f) => f.endsWith('.integration.test.ts')), ['--test-concurrency=1']);
+  if (code !== 0) exitCode = 1;
+}
+if (!only || only === 'e2e') {
+  process.stdout.write('\n== e2e (Playwright, Debian Chromium) ==\n');
+  const json = path.join(tmp, 'e2e.json');
+  const code = await run(process.execPath, [path.join(root, 'node_modules/@playwright/test/cli.js'), 'test', '--reporter=list,json'], {
+    PLAYWRIGHT_JSON_OUTPUT_NAME: json,
+  });
+  let stats = { expected: 0, unexpected: 0, skipped: 0, flaky: 0 };
+  try {
+    stats = { ...stats, ...JSON.parse(fs.readFileSync(json, 'utf8')).stats };
+  } catch {
+    // no report: counted as a failure below
+  }
+  const failed = stats.unexpected + (code !== 0 && stats.unexpected === 0 ? 1 : 0);
+  totals.passed += stats.expected + stats.flaky;
+  totals.failed += failed;
+  totals.skipped += stats.skipped;
+  stageResults.push(`e2e: ${stats.expected + stats.flaky} passed, ${failed} failed, ${stats.skipped} skipped`);
+  if (code !== 0) exitCode = 1;
+}
+
+process.stdout.write(`\n== summary ==\n${stageResults.join('\n')}\n`);
+process.stdout.write(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
+process.exit(exitCode);
