@@ -1,0 +1,459 @@
+// Reusable, pure helpers for checks: reading a Snapshot, reading the command transcript, parsing
+// the text of common commands (ls -l /proc/PID/ns, ip addr/link), and formatting evidence.
+// No DOM and no Node APIs: imported by the agent, the app and tests.
+import type { CommandRecord, Evidence, Localized, Observation } from './model';
+import type { InterfaceInfo, NamespaceType, NetnsInfo, ProcessInfo, Snapshot } from './snapshot';
+
+// ---------------------------------------------------------------- snapshot
+
+/** The inode of the sandbox's own (base) namespace of this type, i.e. that of its PID 1. */
+export function baseNs(snapshot: Snapshot, type: NamespaceType): number | undefined {
+  return snapshot.sandbox.baseNs[type];
+}
+
+/** The inode of a process's namespace of this type (undefined when the link could not be read). */
+export function nsOf(process: ProcessInfo, type: NamespaceType): number | undefined {
+  return process.ns[type];
+}
+
+/** Processes whose namespace of this type is known and differs from the sandbox's base one. */
+export function processesInOwnNs(snapshot: Snapshot, type: NamespaceType): ProcessInfo[] {
+  const base = baseNs(snapshot, type);
+  if (base === undefined) return [];
+  return snapshot.processes.filter((p) => {
+    const inode = nsOf(p, type);
+    return inode !== undefined && inode !== base;
+  });
+}
+
+/** Processes that share the namespace of this type with the sandbox's base. */
+export function processesInBaseNs(snapshot: Snapshot, type: NamespaceType): ProcessInfo[] {
+  const base = baseNs(snapshot, type);
+  if (base === undefined) return [];
+  return snapshot.processes.filter((p) => nsOf(p, type) === base);
+}
+
+/** Processes living in the namespace of this type with this inode. */
+export function processesInNs(snapshot: Snapshot, type: NamespaceType, inode: number): ProcessInfo[] {
+  return snapshot.processes.filter((p) => nsOf(p, type) === inode);
+}
+
+/** The network namespace with this inode, as the agent read it. */
+export function netnsOf(snapshot: Snapshot, inode: number | undefined): NetnsInfo | undefined {
+  if (inode === undefined) return undefined;
+  return snapshot.netns.find((n) => n.inode === inode);
+}
+
+/** The process with this in-sandbox PID (what the learner sees), if it exists. */
+export function processByPid(snapshot: Snapshot, pid: number): ProcessInfo | undefined {
+  return snapshot.processes.find((p) => p.pid === pid);
+}
+
+export function processByHostPid(snapshot: Snapshot, hostPid: number): ProcessInfo | undefined {
+  return snapshot.processes.find((p) => p.hostPid === hostPid);
+}
+
+/** The parent of a process inside the sandbox (undefined for ppid 0 or when it is gone). */
+export function parentOf(snapshot: Snapshot, process: ProcessInfo): ProcessInfo | undefined {
+  return process.ppid === 0 ? undefined : processByPid(snapshot, process.ppid);
+}
+
+export function isLoopback(iface: InterfaceInfo): boolean {
+  return iface.name === 'lo' || iface.flags.includes('LOOPBACK');
+}
+
+/** True when the namespace was fully read and holds exactly one interface: its loopback `lo`. */
+export function onlyLoopback(netns: NetnsInfo | undefined): boolean {
+  if (!netns || !netns.complete) return false;
+  const [only, ...rest] = netns.interfaces;
+  return only !== undefined && rest.length === 0 && only.name === 'lo' && isLoopback(only);
+}
+
+export function loopbackOf(netns: NetnsInfo | undefined): InterfaceInfo | undefined {
+  return netns?.interfaces.find((i) => i.name === 'lo');
+}
+
+/** True when the interface is administratively up (IFF_UP). */
+export function isUp(iface: InterfaceInfo): boolean {
+  return iface.flags.includes('UP');
+}
+
+/** The state a learner would read in `ip a` for this interface: UP, DOWN, UNKNOWN... */
+export function ifaceState(iface: InterfaceInfo): string {
+  if (iface.operState && iface.operState !== 'UNKNOWN') return iface.operState;
+  return isUp(iface) ? 'UNKNOWN' : 'DOWN';
+}
+
+/** Names of the interfaces of a namespace, e.g. 'lo, veth1'. */
+export function interfaceNames(netns: NetnsInfo | undefined): string[] {
+  return netns ? netns.interfaces.map((i) => i.name) : [];
+}
+
+export function basename(path: string | undefined): string {
+  if (path === undefined) return '';
+  const trimmed = path.replace(/\/+$/, '');
+  const slash = trimmed.lastIndexOf('/');
+  return slash >= 0 ? trimmed.slice(slash + 1) : trimmed;
+}
+
+/**
+ * A real `sleep`: comm is 'sleep' AND argv[0]'s basename is 'sleep'. Both are under the learner's
+ * control, so neither alone is trusted: `echo sleep > /proc/self/comm` in a bash changes only comm,
+ * `exec -a sleep bash` changes only argv[0].
+ */
+export function isSleep(process: ProcessInfo): boolean {
+  return process.comm === 'sleep' && basename(process.cmdline[0]) === 'sleep';
+}
+
+/** `sleep (PID 42)`. */
+export function describeProcess(process: ProcessInfo): string {
+  return `${process.comm} (PID ${process.pid})`;
+}
+
+/** `sleep（PID 42）` with full-width parentheses, for Chinese text. */
+export function describeProcessZh(process: ProcessInfo): string {
+  return `${process.comm}（PID ${process.pid}）`;
+}
+
+/** The command line as `ps -o args` would show it (bounded). */
+export function commandLineOf(process: ProcessInfo, maxChars = 60): string {
+  const text = process.cmdline.length > 0 ? process.cmdline.join(' ') : `[${process.comm}]`;
+  return text.length > maxChars ? `${text.slice(0, maxChars - 1)}…` : text;
+}
+
+/** The newest process of a list (highest host PID; host PIDs only wrap after millions). */
+export function newest(processes: ProcessInfo[]): ProcessInfo | undefined {
+  let best: ProcessInfo | undefined;
+  for (const p of processes) if (!best || p.hostPid > best.hostPid) best = p;
+  return best;
+}
+
+// ---------------------------------------------------------------- text
+
+/** Namespace label as the kernel prints it in /proc/PID/ns links: `net:[4026532201]`. */
+export function nsLabel(type: NamespaceType | string, inode: number | string | undefined): string {
+  // pid_for_children links read `pid:[...]`, time_for_children `time:[...]`.
+  const shown = type.replace(/_for_children$/, '');
+  return `${shown}:[${inode ?? '?'}]`;
+}
+
+// CSI (including private modes), OSC (terminated by BEL or ST), and single-character escapes.
+const ansiPattern =
+  /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]|\u009b[0-?]*[ -/]*[@-~]/g;
+
+/** Removes ANSI escape sequences (colours, OSC marks) and folds \r\n to \n. */
+export function stripAnsi(text: string): string {
+  return text.replace(ansiPattern, '').replace(/\r\n/g, '\n');
+}
+
+/** Every inode of links of this type an output mentions: `net:[4026532201]` or `'net:[...]'`. */
+export function nsInodesInText(text: string, type: NamespaceType | string): number[] {
+  const shown = type.replace(/_for_children$/, '');
+  const re = new RegExp(`(?<![A-Za-z_])${shown}:\\[(\\d+)\\]`, 'g');
+  const found: number[] = [];
+  for (const m of stripAnsi(text).matchAll(re)) found.push(Number(m[1]));
+  return found;
+}
+
+/** Parses a PID the learner typed: trimmed, digits only (a leading '#' or 'PID' is tolerated). */
+export function parsePid(value: string): number | undefined {
+  const trimmed = value.trim().replace(/^(?:pid\s*[:=]?\s*|#)/i, '');
+  if (!/^\d{1,10}$/.test(trimmed)) return undefined;
+  const n = Number(trimmed);
+  return n > 0 && Number.isSafeInteger(n) ? n : undefined;
+}
+
+// ---------------------------------------------------------------- transcript
+
+export interface FindCommandsOptions {
+  /** Only commands that ended with this exit status (e.g. 0). */
+  exitCode?: number;
+  /** Only commands from this terminal. */
+  terminal?: number;
+  /** Only commands that have ended (exitCode known). */
+  ended?: boolean;
+}
+
+/** Commands whose command line matches the regex, newest first. */
+export function findCommands(transcript: CommandRecord[], regex: RegExp, opts: FindCommandsOptions = {}): CommandRecord[] {
+  const out: CommandRecord[] = [];
+  for (let i = transcript.length - 1; i >= 0; i--) {
+    const record = transcript[i];
+    if (!record) continue;
+    if (opts.terminal !== undefined && record.terminal !== opts.terminal) continue;
+    if (opts.exitCode !== undefined && record.exitCode !== opts.exitCode) continue;
+    if (opts.ended === true && record.exitCode === null) continue;
+    regex.lastIndex = 0;
+    if (regex.test(record.command)) out.push(record);
+  }
+  return out;
+}
+
+const operators = ['&&', '||', ';;', '|&', ';', '|', '&', '\n'] as const;
+
+/**
+ * Splits a command line into words the way a shell would, close enough for grading: quotes and
+ * backslashes are honoured, `$(...)`, `${...}` and backticks stay inside one word, and control
+ * operators (`;`, `&&`, `||`, `|`, `&`) become their own tokens.
+ */
+export function shellWords(command: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let i = 0;
+  const push = () => {
+    if (inWord) words.push(word);
+    word = '';
+    inWord = false;
+  };
+  while (i < command.length) {
+    const c = command[i] as string;
+    if (c === '\\' && i + 1 < command.length) {
+      word += command[i + 1];
+      inWord = true;
+      i += 2;
+      continue;
+    }
+    if (c === "'") {
+      const end = command.indexOf("'", i + 1);
+      const stop = end < 0 ? command.length : end;
+      word += command.slice(i + 1, stop);
+      inWord = true;
+      i = stop + 1;
+      continue;
+    }
+    if (c === '"') {
+      let j = i + 1;
+      while (j < command.length && command[j] !== '"') {
+        if (command[j] === '\\' && j + 1 < command.length) j++;
+        j++;
+      }
+      word += command.slice(i + 1, j).replace(/\\(["\\$`])/g, '$1');
+      inWord = true;
+      i = j + 1;
+      continue;
+    }
+    if (c === '$' && (command[i + 1] === '(' || command[i + 1] === '{')) {
+      const open = command[i + 1] as string;
+      const close = open === '(' ? ')' : '}';
+      let depth = 0;
+      let j = i + 1;
+      for (; j < command.length; j++) {
+        if (command[j] === open) depth++;
+        else if (command[j] === close && --depth === 0) break;
+      }
+      word += command.slice(i, j + 1);
+      inWord = true;
+      i = j + 1;
+      continue;
+    }
+    if (c === '`') {
+      const end = command.indexOf('`', i + 1);
+      const stop = end < 0 ? command.length : end;
+      word += command.slice(i, stop + 1);
+      inWord = true;
+      i = stop + 1;
+      continue;
+    }
+    if (c === '#' && !inWord) break; // comment to end of line
+    if (c === ' ' || c === '\t') {
+      push();
+      i++;
+      continue;
+    }
+    const op = operators.find((o) => command.startsWith(o, i));
+    if (op) {
+      push();
+      words.push(op === '\n' ? ';' : op);
+      i += op.length;
+      continue;
+    }
+    word += c;
+    inWord = true;
+    i++;
+  }
+  push();
+  return words;
+}
+
+const wrappers = new Set(['sudo', 'command', 'exec', 'time', 'builtin', 'nohup']);
+
+/**
+ * The simple commands of a command line (split on control operators), each as its words, with
+ * leading `VAR=value` assignments and wrappers such as `sudo`/`time` removed.
+ */
+export function simpleCommands(command: string): string[][] {
+  const out: string[][] = [];
+  let current: string[] = [];
+  for (const w of shellWords(command)) {
+    if ((operators as readonly string[]).includes(w)) {
+      if (current.length > 0) out.push(current);
+      current = [];
+    } else current.push(w);
+  }
+  if (current.length > 0) out.push(current);
+  return out.map((words) => {
+    let k = 0;
+    while (k < words.length) {
+      const w = words[k] as string;
+      if (
+        /^[A-Za-z_][A-Za-z0-9_]*=/.test(w) ||
+        wrappers.has(w) ||
+        (w.startsWith('-') && k > 0 && wrappers.has(words[k - 1] ?? ''))
+      )
+        k++;
+      else break;
+    }
+    return words.slice(k);
+  });
+}
+
+/** The program a simple command runs, as a basename: `/usr/bin/ls` -> `ls`. */
+export function programOf(words: string[]): string {
+  return basename(words[0]);
+}
+
+// ---------------------------------------------------------------- command output parsing
+
+export interface ListedInterface {
+  name: string;
+  /** `state DOWN` from `ip a`/`ip link`, or the brief state column; null when not shown. */
+  state: string | null;
+}
+
+const operStates = 'UP|DOWN|UNKNOWN|LOWERLAYERDOWN|DORMANT|NOTPRESENT|TESTING';
+
+/**
+ * Interfaces an `ip addr` / `ip link` output lists, in any of its formats: normal
+ * (`1: lo: <LOOPBACK> ... state DOWN`), one-line (`-o`), brief (`-br`) and JSON (`-j`).
+ */
+export function interfacesInIpOutput(output: string): ListedInterface[] {
+  const text = stripAnsi(output);
+  const found = new Map<string, ListedInterface>();
+  const add = (name: string, state: string | null) => {
+    const existing = found.get(name);
+    if (!existing) found.set(name, { name, state });
+    else if (existing.state === null && state !== null) existing.state = state;
+  };
+  const trimmed = text.trim();
+  if (trimmed.startsWith('[')) {
+    try {
+      const parsed: unknown = JSON.parse(trimmed);
+      if (Array.isArray(parsed)) {
+        for (const item of parsed) {
+          if (item && typeof item === 'object' && 'ifname' in item && typeof item.ifname === 'string') {
+            const state = 'operstate' in item && typeof item.operstate === 'string' ? item.operstate : null;
+            add(item.ifname, state);
+          }
+        }
+        return [...found.values()];
+      }
+    } catch {
+      // not JSON after all: fall through to the text formats
+    }
+  }
+  const full = /^\d+:\s+([^\s:@]+)(?:@[^\s:]+)?:\s+</;
+  const oneLineAddr = /^\d+:\s+([^\s:@]+)(?:@\S+)?\s+inet6?\s/;
+  const brief = new RegExp(`^([^\\s@]+)(?:@\\S+)?\\s+(${operStates})(?:\\s|$)`);
+  for (const line of text.split('\n')) {
+    const f = full.exec(line);
+    if (f?.[1]) {
+      const state = new RegExp(`\\bstate (${operStates})\\b`).exec(line);
+      add(f[1], state?.[1] ?? null);
+      continue;
+    }
+    const o = oneLineAddr.exec(line);
+    if (o?.[1]) {
+      add(o[1], null);
+      continue;
+    }
+    const b = brief.exec(line);
+    if (b?.[1]) add(b[1], b[2] ?? null);
+  }
+  return [...found.values()];
+}
+
+/**
+ * If these words are an `ip` invocation that lists interfaces of the current namespace without
+ * filtering them (`ip a`, `ip addr show`, `ip -br a`, `ip link`, `ip -c l s`...), returns which
+ * object it shows; otherwise null. `ip -n NAME ...`, `ip a show dev X` and changes are rejected.
+ */
+export function ipListingObject(words: string[]): 'address' | 'link' | null {
+  if (programOf(words) !== 'ip') return null;
+  let k = 1;
+  for (; k < words.length; k++) {
+    const w = words[k] as string;
+    if (!w.startsWith('-')) break;
+    // -n/-netns/-b/-batch switch namespace or read commands from elsewhere: not a plain listing.
+    if (/^-(n|ne|net|netn|netns|b|ba|bat|batch|force)$/.test(w)) return null;
+    if (/^-(f|fa|fam|family|rc|rcvbuf)$/.test(w)) k++; // options that take an argument
+  }
+  const object = words[k];
+  if (object === undefined) return null;
+  const isPrefix = (full: string) => object.length > 0 && full.startsWith(object);
+  const kind = isPrefix('address') ? 'address' : isPrefix('link') ? 'link' : null;
+  if (!kind) return null;
+  const rest = words.slice(k + 1);
+  if (rest.length === 0) return kind;
+  const verb = rest[0] as string;
+  const verbOk = ['show', 'list', 'lst', 'ls'].some((v) => v.startsWith(verb)) && verb.length > 0;
+  return verbOk && rest.length === 1 ? kind : null;
+}
+
+/** Which PID a path like /proc/42/ns, /proc/42/ns/, /proc/42/ns/net or /proc/$PID/ns/ names. */
+export function procNsPathPid(path: string): { pid: number } | { dynamic: string } | null {
+  const m = /^\/proc\/([^/]+)\/ns(?:\/(?:net|\*)?)?\/?$/.exec(path);
+  if (!m?.[1]) return null;
+  const part = m[1];
+  if (/^\d+$/.test(part)) return { pid: Number(part) };
+  if (part.startsWith('$') || part.startsWith('`')) {
+    // $$ and $BASHPID are the shell itself, never the sleep.
+    if (part === '$$' || part === '$BASHPID' || part === '${BASHPID}') return null;
+    return { dynamic: part };
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------- evidence
+
+/** A compact, stable rendering of evidence for logs and messages: `pid=42 netInode=4026532201`. */
+export function formatEvidence(evidence: Evidence): string {
+  return Object.keys(evidence)
+    .sort()
+    .map((k) => {
+      const v = evidence[k];
+      const text = typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : String(v);
+      return `${k}=${text}`;
+    })
+    .join(' ');
+}
+
+export function evidenceNumber(evidence: Evidence | undefined, key: string): number | undefined {
+  const v = evidence?.[key];
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+export function evidenceString(evidence: Evidence | undefined, key: string): string | undefined {
+  const v = evidence?.[key];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** First line of an output, bounded, for quoting in messages. */
+export function firstLine(text: string, maxChars = 100): string {
+  const line =
+    stripAnsi(text)
+      .split('\n')
+      .find((l) => l.trim() !== '') ?? '';
+  const t = line.trim();
+  return t.length > maxChars ? `${t.slice(0, maxChars - 1)}…` : t;
+}
+
+/** Evidence a passed step kept, if any. */
+export function passedEvidence(observation: Observation, stepId: string): Evidence | undefined {
+  return observation.passed[stepId];
+}
+
+/** Joins localized fragments with a separator (both languages at once). */
+export function joinLocalized(parts: Localized[], sep: Localized = { en: ' ', zh: '' }): Localized {
+  return { en: parts.map((p) => p.en).join(sep.en), zh: parts.map((p) => p.zh).join(sep.zh) };
+}
