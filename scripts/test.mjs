@@ -1,6 +1,7 @@
 // The whole test suite, as `npm test` (and so CI) runs it:
 //   1. typecheck   tsc --noEmit over the whole repo
-//   2. unit        node:test over every *.test.ts that is not an integration test
+//   2. unit        node:test over every *.test.ts that is not an integration test (with a
+//                  throwaway PostgreSQL server on loopback for the data-layer suite)
 //   3. integration node:test over *.integration.test.ts (real sandboxes; root; one file at a time)
 //   4. e2e         Playwright in Debian's Chromium against the product started by scripts/start.mjs
 // Prints one closing line "N passed, N failed[, N skipped]" summed over every stage.
@@ -47,13 +48,15 @@ function countTap(file) {
   return { passed: pick('pass'), failed: pick('fail') + pick('cancelled'), skipped: pick('skipped') + pick('todo') };
 }
 
-async function nodeTests(stage, files, extraArgs) {
+async function nodeTests(stage, files, extraArgs, wrapper = []) {
   if (files.length === 0) {
     stageResults.push(`${stage}: no test files`);
     return 0;
   }
   const tap = path.join(tmp, `${stage}.tap`);
-  const code = await run(process.execPath, [
+  const [cmd, ...pre] = wrapper.length > 0 ? [...wrapper, process.execPath] : [process.execPath];
+  const code = await run(cmd, [
+    ...pre,
     '--import',
     'tsx',
     '--test',
@@ -87,7 +90,8 @@ if (!only || only === 'typecheck') {
 }
 if (!only || only === 'unit') {
   process.stdout.write('\n== unit tests ==\n');
-  const code = await nodeTests('unit', all.filter((f) => !f.endsWith('.integration.test.ts')), []);
+  // The data-layer suite runs against SQLite and, through with-postgres.sh, a real PostgreSQL server.
+  const code = await nodeTests('unit', all.filter((f) => !f.endsWith('.integration.test.ts')), [], ['bash', 'scripts/with-postgres.sh']);
   if (code !== 0) exitCode = 1;
 }
 if (!only || only === 'integration') {
