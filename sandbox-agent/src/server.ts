@@ -44,8 +44,10 @@ function readBody(req: http.IncomingMessage): Promise<string> {
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
+        // Answer 413 and close the connection; the rest of the body is read and dropped.
+        req.removeAllListeners('data');
+        req.resume();
         reject(new HttpError(413, `request body larger than ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
         return;
       }
       chunks.push(chunk);
@@ -134,6 +136,7 @@ export function createAgentServer(config: AgentConfig, sessions: SessionManager)
     handleHttp(req, res).catch((error: unknown) => {
       if (error instanceof HttpError) {
         const headers: Record<string, string> = error.retryAfterS ? { 'retry-after': String(error.retryAfterS) } : {};
+        if (error.status === 413) headers.connection = 'close';
         if (!res.headersSent) sendJson(res, error.status, { error: error.message }, headers);
         return;
       }

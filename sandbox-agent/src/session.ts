@@ -1,8 +1,8 @@
 // A learner session: one sandbox, its terminals, the command transcript, answers and step results,
 // and at most one attached browser connection. The SessionManager creates, finds and reaps them.
 import { randomBytes } from 'node:crypto';
-import type { Answer, CommandRecord, Evidence, LabDef, StepResult } from '../../labs/core/model';
-import { gradeLab, initialResults } from '../../labs/core/grade';
+import type { Answer, CommandRecord, Evidence, LabDef, Observation, StepResult } from '../../labs/core/model';
+import { gradeLab, initialResults, type GradeTrigger } from '../../labs/core/grade';
 import { getLab } from '../../labs/index';
 import { closeCodes, encodeOutputFrame, type ServerMessage } from '../protocol/index';
 import type { AgentConfig } from './config';
@@ -20,7 +20,6 @@ export interface ClientConnection {
   fail(code: number, errorCode: string, message: string): void;
 }
 
-export type GradeTrigger = 'auto' | 'explicit' | 'answer';
 const triggerRank: Record<GradeTrigger, number> = { auto: 0, answer: 1, explicit: 2 };
 
 const MAX_TRANSCRIPT = 200;
@@ -183,19 +182,20 @@ export class Session {
     });
   }
 
+  /** What the checks see right now: a fresh host-side snapshot plus transcript, answers and kept evidence. */
+  async observe(): Promise<Observation> {
+    const snapshot = await buildSnapshot(this.sandbox, { timeoutMs: 3_000 });
+    const passed: Record<string, Evidence> = {};
+    for (const result of Object.values(this.results)) if (result.status === 'passed') passed[result.stepId] = result.evidence;
+    return { snapshot, transcript: [...this.transcript], answers: { ...this.answers }, passed };
+  }
+
   private async grade(trigger: GradeTrigger, answeredStepId?: string): Promise<void> {
     const started = performance.now();
     try {
-      const snapshot = await buildSnapshot(this.sandbox, { timeoutMs: 3_000 });
+      const observation = await this.observe();
       if (this.state !== 'running') return;
-      const passed: Record<string, Evidence> = {};
-      for (const result of Object.values(this.results)) if (result.status === 'passed') passed[result.stepId] = result.evidence;
-      const { results, changed } = gradeLab(
-        this.lab,
-        { snapshot, transcript: [...this.transcript], answers: { ...this.answers }, passed },
-        this.results,
-        { nowMs: Date.now(), trigger, answeredStepId },
-      );
+      const { results, changed } = gradeLab(this.lab, observation, this.results, { nowMs: Date.now(), trigger, answeredStepId });
       this.results = Object.fromEntries(results.map((r) => [r.stepId, r]));
       for (const result of changed) this.client?.sendJson({ type: 'step', result });
       this.lastGradeMs = performance.now() - started;

@@ -1,0 +1,142 @@
+// buildSnapshot against a real sandbox (root + real kernel).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { snapshotSchema, type Snapshot } from '../../../labs/core/snapshot';
+import { defaultSandboxLimits, type Sandbox } from '../sandbox/driver';
+import { UnshareDriver } from '../sandbox/unshare-driver';
+import { TestShell } from '../sandbox/test-shell';
+import { buildSnapshot } from './snapshot';
+
+const driver = new UnshareDriver({ cgroupName: `nslab-snap-${randomBytes(3).toString('hex')}` });
+
+describe('buildSnapshot with a real sandbox', { timeout: 90_000 }, () => {
+  let sb: Sandbox;
+  let shell: TestShell;
+
+  before(async () => {
+    await driver.preflight();
+    sb = await driver.create({ id: `s-${randomBytes(4).toString('hex')}`, hostname: 'snap', limits: defaultSandboxLimits });
+    shell = await TestShell.open(sb);
+  });
+  after(async () => {
+    await shell?.close();
+    await sb?.destroy();
+    await driver.reapLeftovers(new Set());
+    driver.removeCgroupParents();
+  });
+
+  const take = async (): Promise<Snapshot> => snapshotSchema.parse(await buildSnapshot(sb, { timeoutMs: 5_000 }));
+
+  test('base state: init is PID 1, the shell is inside, nsenter parents are not', async () => {
+    const snap = await take();
+    assert.equal(snap.sandbox.initHostPid, sb.initHostPid);
+    assert.equal(snap.sandbox.uidBase, sb.uidBase);
+    const init = snap.processes.find((p) => p.hostPid === sb.initHostPid);
+    assert.ok(init);
+    assert.equal(init.pid, 1);
+    assert.equal(init.ppid, 0);
+    assert.equal(init.uid, 0);
+    assert.deepEqual(init.ns, snap.sandbox.baseNs);
+    // The init starts no sleep of its own: the exercise's `pgrep -x sleep` must find only the learner's.
+    assert.deepEqual(snap.processes.filter((p) => p.comm === 'sleep'), []);
+    assert.deepEqual(init.cmdline, ['/bin/bash', '--norc', '--noprofile', '/etc/nslab/init']);
+    const bash = snap.processes.find((p) => p.comm === 'bash' && p.pid !== 1);
+    assert.ok(bash, JSON.stringify(snap.processes));
+    assert.equal(bash.ppid, 0); // its parent (nsenter) is outside the sandbox
+    assert.ok(!snap.processes.some((p) => p.comm === 'nsenter' || p.comm === 'unshare'));
+    assert.equal(snap.netns.length, 1);
+    assert.deepEqual(
+      snap.netns[0]!.interfaces.map((i) => [i.name, i.flags.includes('UP')]),
+      [['lo', true]],
+    );
+    assert.deepEqual(snap.uts, [{ inode: snap.sandbox.baseNs.uts, hostname: 'snap' }]);
+    assert.ok(snap.durationMs >= 0 && snap.durationMs < 5_000);
+    assert.deepEqual(snap.warnings, []);
+  });
+
+  test('unshare -n sleep shows a new netns with only lo; a plain sleep does not differ', async () => {
+    const res = await shell.run('unshare -n sleep 60 & sleep 61 & sleep 0.3; echo ok');
+    assert.equal(res.exitCode, 0);
+    const snap = await take();
+    const sleeps = snap.processes.filter((p) => p.comm === 'sleep');
+    const isolated = sleeps.find((p) => p.cmdline.join(' ') === 'sleep 60');
+    const plain = sleeps.find((p) => p.cmdline.join(' ') === 'sleep 61');
+    assert.ok(isolated && plain, JSON.stringify(sleeps));
+    assert.notEqual(isolated.ns.net, snap.sandbox.baseNs.net);
+    assert.equal(plain.ns.net, snap.sandbox.baseNs.net);
+    assert.equal(isolated.ns.uts, snap.sandbox.baseNs.uts);
+    const ns = snap.netns.find((n) => n.inode === isolated.ns.net);
+    assert.ok(ns?.complete);
+    assert.deepEqual(ns.interfaces.map((i) => i.name), ['lo']);
+    assert.equal(ns.interfaces[0]!.flags.includes('UP'), false);
+    const bash = snap.processes.find((p) => p.comm === 'bash' && p.pid !== 1)!;
+    assert.equal(plain.ppid, bash.pid);
+    await shell.run('kill -9 %1 %2; wait');
+  });
+
+  test('nested PID namespace: nsPids and uts per namespace', async () => {
+    await shell.run('unshare -u sh -c "hostname inner; exec sleep 62" & unshare -pf --mount-proc sleep 63 & sleep 0.3');
+    const snap = await take();
+    const inner = snap.processes.find((p) => p.cmdline.join(' ') === 'sleep 62')!;
+    assert.ok(inner);
+    assert.ok(snap.uts.some((u) => u.inode === inner.ns.uts && u.hostname === 'inner'));
+    const nested = snap.processes.find((p) => p.cmdline.join(' ') === 'sleep 63')!;
+    assert.ok(nested);
+    assert.equal(nested.nsPids.length, 2);
+    assert.equal(nested.nsPids[1], 1);
+    assert.equal(nested.pid, nested.nsPids[0]);
+    await shell.run('kill -9 %1 %2; wait');
+  });
+
+  test('bridge + veth topology reports master and peers', async () => {
+    const build = await shell.run(
+      [
+        'ip link add br0 type bridge',
+        'ip link add veth0 type veth peer name veth1',
+        'ip link set veth0 master br0',
+        'ip addr add 172.17.0.1/16 dev br0',
+        'ip link set br0 up',
+        'ip link set veth0 up',
+        'unshare -n sleep 64 & sleep 0.3',
+        'ip link set veth1 netns $(pgrep -f "sleep 64")',
+        'nsenter -t $(pgrep -f "sleep 64") -n ip addr add 172.17.0.2/16 dev veth1',
+      ].join(' && '),
+    );
+    assert.equal(build.exitCode, 0, build.output);
+    const snap = await take();
+    const base = snap.netns.find((n) => n.inode === snap.sandbox.baseNs.net)!;
+    const sleeper = snap.processes.find((p) => p.cmdline.join(' ') === 'sleep 64')!;
+    const other = snap.netns.find((n) => n.inode === sleeper.ns.net)!;
+    const br0 = base.interfaces.find((i) => i.name === 'br0')!;
+    const veth0 = base.interfaces.find((i) => i.name === 'veth0')!;
+    const veth1 = other.interfaces.find((i) => i.name === 'veth1')!;
+    assert.equal(br0.kind, 'bridge');
+    assert.deepEqual(br0.addresses.filter((a) => a.family === 'inet'), [
+      { family: 'inet', address: '172.17.0.1', prefixLen: 16 },
+    ]);
+    assert.equal(veth0.kind, 'veth');
+    assert.equal(veth0.master, 'br0');
+    assert.deepEqual(veth0.peer, { ifindex: veth1.ifindex, netnsInode: other.inode });
+    assert.deepEqual(veth1.peer, { ifindex: veth0.ifindex, netnsInode: base.inode });
+    assert.deepEqual(veth1.addresses.map((a) => a.address), ['172.17.0.2']);
+    await shell.run('kill -9 %1; wait; ip link del br0; ip link del veth0 2>/dev/null; true');
+  });
+
+  test('many interfaces and processes: bounded, with warnings, no hang', async () => {
+    const res = await shell.run(
+      'for i in $(seq 1 150); do echo "link add va$i type veth peer name vb$i"; done | ip -batch - && ' +
+        '{ for i in $(seq 1 60); do sleep 65 & done; sleep 0.3; echo ok; }',
+      30_000,
+    );
+    assert.equal(res.exitCode, 0, res.output);
+    assert.match(res.output, /ok/);
+    const snap = await take();
+    const base = snap.netns.find((n) => n.inode === snap.sandbox.baseNs.net)!;
+    assert.equal(base.interfaces.length, 256);
+    assert.ok(snap.warnings.some((w) => /interfaces/.test(w)));
+    assert.ok(snap.processes.filter((p) => p.comm === 'sleep').length >= 60);
+    assert.ok(snap.durationMs < 5_000);
+    await shell.run('kill -9 $(jobs -p); wait; for i in $(seq 1 150); do echo "link del va$i"; done | ip -batch -', 30_000);
+  });
+});
