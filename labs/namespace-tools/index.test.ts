@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { assertBilingual, assertWellFormedLab, cmd, editProcesses, gradeAll, loadObservation, withTranscript } from '../core/concept-test-support';
+import type { Observation } from '../core/model';
+import { namespaceTools as lab } from './index';
+
+const load = (name: string) => loadObservation(new URL(`./fixtures/${name}.json`, import.meta.url));
+const done = load('recorded-done');
+const loDown = load('recorded-lo-down');
+const ids = ['lsns-all', 'container-shell', 'lsns-net', 'nsenter-ip'];
+const step = (id: string) => lab.steps.find((s) => s.id === id)!.check;
+const rec = (o: Observation, command: string) => o.transcript.find((r) => r.command === command)!;
+const containerNet = done.snapshot.processes.find((p) => p.pid === 15)!.ns.net!;
+
+describe('namespace-tools: definition', () => {
+  test('two terminals, the contracted step ids, bilingual text, a solution for every step', () => {
+    assertWellFormedLab(lab, ids, 2);
+  });
+});
+
+describe('namespace-tools: recorded in a real sandbox', () => {
+  test('the reference solution passes every step; nsenter and ip inside agree', () => {
+    const r = gradeAll(lab, done);
+    for (const id of ids) assert.equal(r[id]?.status, 'passed', `${id}: ${r[id]?.message?.en}`);
+    assert.equal(r['container-shell']!.evidence.netInode, containerNet);
+    assert.equal(r['container-shell']!.evidence.loState, 'UNKNOWN');
+    assert.match(r['lsns-net']!.message!.en, new RegExp(`net:\\[${containerNet}\\] with PID 15 \\(bash\\)`));
+    assert.match(r['nsenter-ip']!.message!.en, /showed lo \(UNKNOWN\).*same as ip inside/);
+    assertBilingual(r);
+  });
+
+  test('lo left DOWN, no lsns -t net and nsenter without -n fail with the reason', () => {
+    const r = gradeAll(lab, loDown);
+    assert.equal(r['lsns-all']?.status, 'passed');
+    for (const id of ids.slice(1)) assert.equal(r[id]?.status, 'failed', `${id}: ${r[id]?.message?.en}`);
+    assert.match(r['container-shell']!.message!.en, /its lo is still DOWN/);
+    assert.match(r['container-shell']!.hint!.en, /ip link set lo up/);
+    assert.match(r['lsns-net']!.message!.en, /not filtered to network namespaces/);
+    assert.match(r['nsenter-ip']!.message!.en, /has no -n/);
+    assertBilingual(r);
+  });
+});
+
+describe('namespace-tools: variants', () => {
+  test('lsns-all: a filtered lsns or a table with foreign inodes does not pass', () => {
+    const all = rec(done, 'lsns');
+    assert.match(step('lsns-all')(withTranscript(done, [rec(done, 'lsns -t net')])).message.en, /shows only net/);
+    const foreign = all.output.replace(String(done.snapshot.sandbox.baseNs.net), '4026531840');
+    assert.equal(step('lsns-all')(withTranscript(done, [{ ...all, output: foreign }])).status, 'failed');
+    assert.equal(step('lsns-all')(withTranscript(done, [{ ...all, command: 'lsns -l' }])).status, 'passed');
+  });
+
+  test('container-shell: an ip listing outside, before any `ip link set lo up`, is not the inside view', () => {
+    const inside = rec(done, 'ip addr');
+    const r = step('container-shell')(withTranscript(done, [{ ...inside, terminal: 1 }]));
+    assert.match(r.message.en, /now look at it from inside/);
+  });
+
+  test('container-shell: the state decides, not the transcript: a shell in the base netns fails', () => {
+    const base = editProcesses(done, (p) => p.pid === 15, (p) => ({ ...p, ns: { ...p.ns, net: done.snapshot.sandbox.baseNs.net! } }));
+    assert.match(step('container-shell')(base).message.en, /No shell runs in a network namespace of its own/);
+  });
+
+  test('lsns-net: only a -t net listing that holds the container namespace counts', () => {
+    const netOnly = rec(done, 'lsns -t net');
+    const without = netOnly.output
+      .split('\n')
+      .filter((l) => !l.startsWith(String(containerNet)))
+      .join('\n');
+    assert.match(step('lsns-net')(withTranscript(done, [{ ...netOnly, output: without }])).message.en, /did not list net:/);
+    assert.equal(step('lsns-net')(withTranscript(done, [{ ...netOnly, command: 'lsns --type=net' }])).status, 'passed');
+  });
+
+  test('nsenter-ip: a different PID, or output that differs from the namespace, fails', () => {
+    const good = rec(done, 'nsenter -t 15 -n ip addr');
+    assert.match(step('nsenter-ip')(withTranscript(done, [{ ...good, command: 'nsenter -t 8 -n ip addr' }])).message.en, /not in net:/);
+    const extra = cmd('nsenter -t 15 -n ip addr', `${good.output}2: eth0@if9: <BROADCAST> mtu 1500 state UP\n`, 0, 1);
+    assert.equal(step('nsenter-ip')(withTranscript(done, [extra])).status, 'failed');
+    assert.equal(step('nsenter-ip')(withTranscript(done, [{ ...good, command: 'nsenter --net=/proc/15/ns/net ip -br a', output: 'lo               UNKNOWN        127.0.0.1/8 ::1/128\n' }])).status, 'passed');
+  });
+
+  test('the container may exit after container-shell passed: later steps use the kept namespace', () => {
+    const gone = editProcesses(done, (p) => p.pid === 15, () => null);
+    const first = gradeAll(lab, done);
+    const r = gradeAll(lab, gone, [first['lsns-all']!, first['container-shell']!]);
+    assert.equal(r['lsns-net']?.status, 'passed', r['lsns-net']?.message?.en);
+    assert.equal(r['nsenter-ip']?.status, 'passed', r['nsenter-ip']?.message?.en);
+  });
+});

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parseNsTypeList } from '../core/concept-helpers';
+import {
+  assertBilingual,
+  assertWellFormedLab,
+  cmd,
+  editProcesses,
+  gradeAll,
+  loadObservation,
+  withAnswer,
+  withTranscript,
+} from '../core/concept-test-support';
+import { whatIsANamespace as lab } from './index';
+
+const load = (name: string) => loadObservation(new URL(`./fixtures/${name}.json`, import.meta.url));
+const done = load('recorded-done');
+const mistakes = load('recorded-mistakes');
+const base = done.snapshot.sandbox.baseNs;
+const ids = ['list-own-ns', 'uts-inode', 'start-isolated', 'shared-types'];
+const step = (id: string) => lab.steps.find((s) => s.id === id)!.check;
+
+describe('what-is-a-namespace: definition', () => {
+  test('two terminals, the contracted step ids, bilingual text, a solution for every step', () => {
+    assertWellFormedLab(lab, ids, 2);
+  });
+});
+
+describe('what-is-a-namespace: recorded in a real sandbox', () => {
+  test('the reference solution passes every step', () => {
+    const r = gradeAll(lab, done);
+    for (const id of ids) assert.equal(r[id]?.status, 'passed', `${id}: ${r[id]?.message?.en}`);
+    assert.match(r['uts-inode']!.message!.en, new RegExp(`uts:\\[${base.uts}\\].*"nslab"`));
+    assert.equal(r['start-isolated']!.evidence.differing, 'ipc,uts');
+    assert.equal(r['shared-types']!.evidence.shared, 'cgroup,mnt,net,pid,time,user');
+    assertBilingual(r);
+  });
+
+  test('ls without -l, the net inode as uts, only -u and a wrong list all fail, each saying why', () => {
+    const r = gradeAll(lab, mistakes);
+    for (const id of ids) assert.equal(r[id]?.status, 'failed', `${id}: ${r[id]?.message?.en}`);
+    assert.match(r['list-own-ns']!.message!.en, /`readlink \/proc\/\$\$\/ns\/net` shows net, not all 8 namespaces/);
+    const lsOnly = gradeAll(lab, withTranscript(mistakes, mistakes.transcript.slice(0, 1)));
+    assert.match(lsOnly['list-own-ns']!.message!.en, /no link targets/);
+    const other = gradeAll(lab, withTranscript(mistakes, mistakes.transcript.slice(2)));
+    assert.match(other['list-own-ns']!.message!.en, /another process's namespaces/);
+    assert.match(r['list-own-ns']!.hint!.en, /-l/);
+    assert.match(r['uts-inode']!.message!.en, /net namespace, not its UTS namespace/);
+    assert.match(r['start-isolated']!.message!.en, /new namespaces for uts only/);
+    assert.match(r['start-isolated']!.hint!.en, /-ui/);
+    assertBilingual(r);
+  });
+});
+
+describe('what-is-a-namespace: shared-types', () => {
+  const check = step('shared-types');
+  test('any order, case and separator; mount and network are accepted names', () => {
+    for (const v of ['user time pid net mnt cgroup', 'CGROUP, Mount, Network, PID, time, user', 'cgroup、mnt、net、pid、time、user']) {
+      const r = check(withAnswer(done, 'shared-types', v));
+      assert.equal(r.status, 'passed', `${v}: ${r.message.en}`);
+    }
+  });
+
+  test('a type that differs is named with both inodes; a missing one is counted', () => {
+    const sleep = done.snapshot.processes.find((p) => p.comm === 'sleep')!;
+    const extra = check(withAnswer(done, 'shared-types', 'cgroup, mnt, net, pid, time, user, uts'));
+    assert.equal(extra.status, 'failed');
+    assert.ok(extra.message.en.includes(`uts: uts:[${sleep.ns.uts}] vs uts:[${base.uts}]`), extra.message.en);
+    const missing = check(withAnswer(done, 'shared-types', 'cgroup, mnt, net, pid, user'));
+    assert.match(missing.message.en, /1 shared type\(s\) are missing/);
+    assert.match(check(withAnswer(done, 'shared-types', 'net, banana')).message.en, /Not a namespace type: banana/);
+  });
+
+  test('the answer is checked against the state: with a sleep in new net+uts+ipc, the right list changes', () => {
+    const netToo = editProcesses(done, (p) => p.comm === 'sleep', (p) => ({ ...p, ns: { ...p.ns, net: 4026539000 } }));
+    assert.equal(check(withAnswer(netToo, 'shared-types', 'cgroup, mnt, net, pid, time, user')).status, 'failed');
+    assert.equal(check(withAnswer(netToo, 'shared-types', 'cgroup, mnt, pid, time, user')).status, 'passed');
+  });
+
+  test('without the sleep and without kept evidence it fails; with kept evidence it passes', () => {
+    const gone = editProcesses(done, (p) => p.comm === 'sleep', () => null);
+    assert.match(check(gone).message.en, /No sleep in its own UTS and IPC/);
+    const kept = { ...gone, passed: { 'start-isolated': { pid: 15, differing: 'ipc,uts', shared: 'cgroup,mnt,net,pid,time,user' } } };
+    assert.equal(check(kept).status, 'passed');
+  });
+});
+
+describe('what-is-a-namespace: list-own-ns', () => {
+  const check = step('list-own-ns');
+  test('/proc/self/ns and /proc/<shell PID>/ns count; a hand-typed listing with wrong inodes does not', () => {
+    const real = done.transcript[0]!;
+    assert.equal(check(withTranscript(done, [{ ...real, command: 'ls -l /proc/self/ns' }])).status, 'passed');
+    assert.equal(check(withTranscript(done, [{ ...real, command: 'ls -l /proc/8/ns/' }])).status, 'passed');
+    const fake = real.output.replace(String(base.net), '4026539999');
+    assert.equal(check(withTranscript(done, [{ ...real, output: fake }])).status, 'failed');
+    assert.equal(check(withTranscript(done, [cmd('echo ls -la /proc/$$/ns/', real.output)])).status, 'failed');
+  });
+});
+
+test('parseNsTypeList', () => {
+  assert.deepEqual(parseNsTypeList('UTS and ipc'), { types: ['ipc', 'uts'] });
+  assert.deepEqual(parseNsTypeList('CLONE_NEWNET, mount'), { types: ['mnt', 'net'] });
+  assert.deepEqual(parseNsTypeList('net foo'), { unknown: ['foo'] });
+});
