@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { buildIsCurrent, writeBuildStamp } from './build-stamp.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// Nothing of nslab talks to the internet: no Next.js telemetry, ever.
+process.env.NEXT_TELEMETRY_DISABLED = '1';
 const dev = process.argv.includes('--dev');
 
 function fail(message) {

@@ -1,0 +1,62 @@
+import type { Metadata } from 'next';
+import { notFound } from 'next/navigation';
+import { getLab } from '../../../../labs';
+import { localeSchema, type Locale } from '../../../../labs/core/model';
+import { LessonWorkspace } from '../../../_components/lesson-workspace';
+import { ReadingLesson } from '../../../_components/reading-lesson';
+import { toLabView } from '../../../_lib/lab-view';
+import { getLesson, listLessons, LessonNotFoundError, type Lesson } from '../../../_lib/lessons.server';
+import { otherLocale } from '../../../_lib/ui-strings';
+
+type Params = Promise<{ locale: string; slug: string }>;
+
+export async function generateStaticParams({ params }: { params: { locale: string } }) {
+  const parsed = localeSchema.safeParse(params.locale);
+  if (!parsed.success) return [];
+  return (await listLessons(parsed.data)).map((lesson) => ({ slug: lesson.slug }));
+}
+
+async function load(params: Params): Promise<{ locale: Locale; lesson: Lesson }> {
+  const { locale: rawLocale, slug } = await params;
+  const locale = localeSchema.safeParse(rawLocale);
+  if (!locale.success) notFound();
+  try {
+    return { locale: locale.data, lesson: await getLesson(slug, locale.data) };
+  } catch (error) {
+    if (error instanceof LessonNotFoundError) notFound();
+    throw error;
+  }
+}
+
+export async function generateMetadata({ params }: { params: Params }): Promise<Metadata> {
+  const { lesson } = await load(params);
+  return { title: lesson.frontmatter.title, description: lesson.frontmatter.summary };
+}
+
+export default async function LessonPage({ params }: { params: Params }) {
+  const { locale, lesson } = await load(params);
+  const other = otherLocale(locale);
+  const lab = lesson.frontmatter.lab ? getLab(lesson.frontmatter.lab) : undefined;
+  if (lesson.frontmatter.lab && !lab) throw new Error(`lesson ${lesson.slug} names an unknown lab "${lesson.frontmatter.lab}"`);
+  if (!lab) {
+    return (
+      <main className="mx-auto max-w-3xl px-6 py-8">
+        <article className="lesson-prose">
+          <h1>{lesson.frontmatter.title}</h1>
+          <ReadingLesson locale={locale} code={lesson.code} />
+        </article>
+      </main>
+    );
+  }
+  return (
+    <LessonWorkspace
+      key={`${lab.id}`}
+      locale={locale}
+      lab={toLabView(lab)}
+      code={lesson.code}
+      lessonTitle={lesson.frontmatter.title}
+      switchHref={`/${other}/lessons/${lesson.slug}`}
+      switchLocale={other}
+    />
+  );
+}

@@ -1,0 +1,224 @@
+// The browser runtime against a real WebSocket server on loopback that speaks the agent protocol
+// (the `ws` client stands in for the browser's WebSocket, which Node 20 lacks).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { WebSocket as NodeWebSocket, WebSocketServer, type WebSocket as ServerSocket } from 'ws';
+import { closeCodes, encodeOutputFrame, type ClientMessage, type ServerMessage } from '../../sandbox-agent/protocol';
+import { LabSession, type TerminalSink } from './lab-session';
+import type { LabSessionResponse } from './session-api';
+
+interface Agent {
+  port: number;
+  /** Every JSON message the client sent, per connection. */
+  messages: ClientMessage[][];
+  sockets: ServerSocket[];
+  output: string[];
+  tokensIssued: number;
+  close(): Promise<void>;
+}
+
+/** A tiny agent: keeps each terminal's output and replays it from the client's resume offset. */
+async function startAgent(options: { refuseFirstToken?: boolean } = {}): Promise<Agent> {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+  const agent: Agent = {
+    port: (wss.address() as AddressInfo).port,
+    messages: [],
+    sockets: [],
+    output: ['', ''],
+    tokensIssued: 0,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close(() => resolve());
+      }),
+  };
+  wss.on('connection', (socket) => {
+    const log: ClientMessage[] = [];
+    agent.messages.push(log);
+    agent.sockets.push(socket);
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) return;
+      const message = JSON.parse(data.toString()) as ClientMessage;
+      log.push(message);
+      if (message.type !== 'auth') return;
+      if (options.refuseFirstToken && message.token === 'token-1') {
+        socket.send(JSON.stringify({ type: 'error', code: 'unauthorized', message: 'token expired', close: 4401 } satisfies ServerMessage));
+        socket.close(closeCodes.unauthorized, 'token expired');
+        return;
+      }
+      const ready: ServerMessage = {
+        type: 'ready',
+        protocol: 1,
+        sessionId: 'session-1',
+        labId: 'exercise-net-namespace',
+        terminals: agent.output.map((text, terminal) => ({ terminal, replayFrom: 0, offset: text.length, running: true })),
+        steps: [],
+      };
+      socket.send(JSON.stringify(ready));
+      for (const resume of message.resume) {
+        const text = agent.output[resume.terminal] ?? '';
+        // Replay from a little before the resume offset: the client must skip the overlap.
+        const from = Math.max(0, resume.offset - 3);
+        if (from < text.length) socket.send(encodeOutputFrame(resume.terminal, from, new TextEncoder().encode(text.slice(from))));
+      }
+    });
+  });
+  return agent;
+}
+
+function emit(agent: Agent, terminal: number, text: string): void {
+  const offset = agent.output[terminal]?.length ?? 0;
+  agent.output[terminal] = (agent.output[terminal] ?? '') + text;
+  agent.sockets.at(-1)?.send(encodeOutputFrame(terminal, offset, new TextEncoder().encode(text)));
+}
+
+function fakeBrowser(port: number): void {
+  const g = globalThis as Record<string, unknown>;
+  g.WebSocket = NodeWebSocket;
+  g.window = {
+    location: { protocol: 'http:', host: `127.0.0.1:${port}` },
+    addEventListener: () => {},
+    removeEventListener: () => {},
+  };
+}
+
+function sessionFetch(agent: Agent): typeof fetch {
+  return async () => {
+    agent.tokensIssued++;
+    const body: LabSessionResponse = {
+      sessionId: 'session-1',
+      token: `token-${agent.tokensIssued}`,
+      tokenExpiresAtMs: Date.now() + 60_000,
+      terminals: 2,
+      steps: [],
+    };
+    return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+  };
+}
+
+function textSink(): TerminalSink & { text: () => string } {
+  let text = '';
+  const decoder = new TextDecoder();
+  return {
+    write: (data, rendered) => {
+      text += decoder.decode(data);
+      setTimeout(rendered, 0);
+    },
+    reset: () => {
+      text = '';
+    },
+    note: () => {},
+    text: () => text,
+  };
+}
+
+async function until(predicate: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const start = Date.now();
+  while (!predicate()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+// The server path is /agent/ws; the ws server above accepts any path.
+test('renders output once across a dropped connection and resumes from the rendered offset', async () => {
+  const agent = await startAgent();
+  fakeBrowser(agent.port);
+  const session = new LabSession({ labId: 'exercise-net-namespace', terminals: 2, outputDroppedText: '', fetchImpl: sessionFetch(agent) });
+  const sink = textSink();
+  session.attachTerminal(0, sink);
+  session.start();
+  try {
+    await until(() => session.getSnapshot().status === 'connected', 'connected');
+    emit(agent, 0, 'root# ');
+    emit(agent, 0, 'echo one\r\none\r\n');
+    await until(() => sink.text() === 'root# echo one\r\none\r\n', 'first output');
+    assert.equal(session.getSnapshot().terminals[0]?.phase, 'running');
+
+    // The agent drops the socket; output produced meanwhile must arrive exactly once.
+    agent.sockets.at(-1)?.terminate();
+    await until(() => session.getSnapshot().status === 'reconnecting', 'reconnecting');
+    agent.output[0] += 'while away\r\n';
+    await until(() => session.getSnapshot().status === 'connected' && agent.sockets.length === 2, 'reconnected');
+    await until(() => sink.text().endsWith('while away\r\n'), 'replayed output');
+    assert.equal(sink.text(), 'root# echo one\r\none\r\nwhile away\r\n');
+
+    const auth = agent.messages[1]?.find((m) => m.type === 'auth');
+    assert.ok(auth && auth.type === 'auth');
+    assert.deepEqual(auth.resume, [
+      { terminal: 0, offset: 'root# echo one\r\none\r\n'.length },
+      { terminal: 1, offset: 0 },
+    ]);
+    assert.equal(auth.token, 'token-2', 'a fresh token for every connection');
+
+    // Rendered bytes are acknowledged.
+    await until(() => (agent.messages[1] ?? []).some((m) => m.type === 'ack' && m.terminal === 0), 'ack');
+    const ack = (agent.messages[1] ?? []).filter((m) => m.type === 'ack').at(-1);
+    assert.deepEqual(ack, { type: 'ack', terminal: 0, offset: agent.output[0]?.length });
+  } finally {
+    session.stop();
+    await agent.close();
+  }
+});
+
+test('an expired token (4401) fetches a new one and reconnects at once', async () => {
+  const agent = await startAgent({ refuseFirstToken: true });
+  fakeBrowser(agent.port);
+  const session = new LabSession({ labId: 'exercise-net-namespace', terminals: 2, outputDroppedText: '', fetchImpl: sessionFetch(agent) });
+  session.start();
+  try {
+    await until(() => session.getSnapshot().status === 'connected', 'connected');
+    assert.equal(agent.tokensIssued, 2);
+    assert.equal(session.getSnapshot().retryAtMs, null);
+  } finally {
+    session.stop();
+    await agent.close();
+  }
+});
+
+test('a session that ended (4000) waits for the learner; "start again" reconnects', async () => {
+  const agent = await startAgent();
+  fakeBrowser(agent.port);
+  const session = new LabSession({ labId: 'exercise-net-namespace', terminals: 2, outputDroppedText: '', fetchImpl: sessionFetch(agent) });
+  session.start();
+  try {
+    await until(() => session.getSnapshot().status === 'connected', 'connected');
+    agent.sockets.at(-1)?.close(closeCodes.sessionEnded, 'ended');
+    await until(() => session.getSnapshot().status === 'ended', 'ended');
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    assert.equal(agent.sockets.length, 1, 'no automatic reconnect after the session ended');
+    session.connectNow();
+    await until(() => session.getSnapshot().status === 'connected' && agent.sockets.length === 2, 'connected again');
+  } finally {
+    session.stop();
+    await agent.close();
+  }
+});
+
+test('input goes out as binary frames; an exited shell restarts on Enter', async () => {
+  const agent = await startAgent();
+  fakeBrowser(agent.port);
+  const session = new LabSession({ labId: 'exercise-net-namespace', terminals: 2, outputDroppedText: '', fetchImpl: sessionFetch(agent) });
+  const frames: Buffer[] = [];
+  session.start();
+  try {
+    await until(() => session.getSnapshot().status === 'connected', 'connected');
+    agent.sockets.at(-1)?.on('message', (data, isBinary) => {
+      if (isBinary) frames.push(data as Buffer);
+    });
+    assert.equal(session.sendInput(1, 'ls\r'), true);
+    await until(() => frames.length === 1, 'input frame');
+    assert.deepEqual([...(frames[0] ?? [])], [0x02, 1, ...Buffer.from('ls\r')]);
+
+    agent.sockets.at(-1)?.send(JSON.stringify({ type: 'exit', terminal: 1, exitCode: 0, signal: null } satisfies ServerMessage));
+    await until(() => session.getSnapshot().terminals[1]?.phase === 'exited', 'exited');
+    session.sendInput(1, '\r');
+    await until(() => (agent.messages[0] ?? []).some((m) => m.type === 'restart' && m.terminal === 1), 'restart');
+    assert.equal(frames.length, 1, 'Enter on an exited shell is a restart, not input');
+  } finally {
+    session.stop();
+    await agent.close();
+  }
+});
