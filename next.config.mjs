@@ -3,7 +3,8 @@ const nextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
   // esbuild (under mdx-bundler) bundles lessons on the server; it must stay a real node module.
-  serverExternalPackages: ['mdx-bundler', 'esbuild'],
+  // The database drivers and argon2 are native modules: never bundled.
+  serverExternalPackages: ['mdx-bundler', 'esbuild', 'better-sqlite3', 'pg', '@node-rs/argon2'],
   // `npm run validate` type-checks (tsc) and lints (eslint) the whole repository before it builds;
   // the build does not repeat them.
   typescript: { ignoreBuildErrors: true },

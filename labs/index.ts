@@ -1,9 +1,29 @@
 // The registry of labs: every lab the agent can start and the app can show, by id.
 import type { LabDef } from './core/model';
+import { cloneSetnsUnshare } from './clone-setns-unshare';
+import { containersAndOci } from './containers-and-oci';
 import { exerciseNetNamespace } from './exercise-net-namespace';
+import { namespaceTools } from './namespace-tools';
+import { namespaceTypes } from './namespace-types';
+import { whatIsANamespace } from './what-is-a-namespace';
+import { buildABridge } from './build-a-bridge';
+import { pidNamespace } from './pid-namespace';
+import { userNamespace } from './user-namespace';
+import { mountNamespace } from './mount-namespace';
+import { utsNamespace } from './uts-namespace';
 
 export const labs: Record<string, LabDef> = {
+  [containersAndOci.id]: containersAndOci,
+  [whatIsANamespace.id]: whatIsANamespace,
+  [cloneSetnsUnshare.id]: cloneSetnsUnshare,
+  [namespaceTypes.id]: namespaceTypes,
+  [namespaceTools.id]: namespaceTools,
   [exerciseNetNamespace.id]: exerciseNetNamespace,
+  [buildABridge.id]: buildABridge,
+  [pidNamespace.id]: pidNamespace,
+  [userNamespace.id]: userNamespace,
+  [mountNamespace.id]: mountNamespace,
+  [utsNamespace.id]: utsNamespace,
 };
 
 export const labIds: readonly string[] = Object.keys(labs);

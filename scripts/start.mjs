@@ -96,6 +96,9 @@ function startAgent() {
     AGENT_PORT: String(agentPort),
     AGENT_SECRET: agentSecret,
     AGENT_ALLOWED_ORIGINS: [...origins].join(','),
+    // Passed steps go from the agent's durable outbox to the app's progress database.
+    AGENT_PROGRESS_URL: `http://${host === '0.0.0.0' || host === 'localhost' ? '127.0.0.1' : host}:${port}/api/internal/progress`,
+    AGENT_STATE_DIR: path.join(root, 'var', 'agent'),
   };
   for (const [key, value] of Object.entries(process.env)) if (key.startsWith('AGENT_') && !(key in env)) env[key] = value;
   env.AGENT_ALLOWED_ORIGINS = [...origins].join(',');

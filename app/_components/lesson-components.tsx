@@ -100,6 +100,11 @@ export function Step({ id, children }: { id: string; children?: ReactNode }) {
         </h3>
         <StatusBadge status={status} strings={strings} />
       </header>
+      {status === 'passed' && result?.saved === false && (
+        <p data-step-unsaved className="mb-3 rounded-md bg-sky-50 px-3 py-1.5 text-xs text-sky-900 ring-1 ring-sky-200">
+          {strings.notSavedYet}
+        </p>
+      )}
       <div className="step-body">{children}</div>
       {messageText && (
         <p

@@ -1,8 +1,20 @@
 // Reusable, pure helpers for checks: reading a Snapshot, reading the command transcript, parsing
 // the text of common commands (ls -l /proc/PID/ns, ip addr/link), and formatting evidence.
 // No DOM and no Node APIs: imported by the agent, the app and tests.
-import type { CommandRecord, Evidence, Localized, Observation } from './model';
-import type { InterfaceInfo, NamespaceType, NetnsInfo, ProcessInfo, Snapshot } from './snapshot';
+import type { CheckResult, CommandRecord, Evidence, Localized, Observation } from './model';
+import type {
+  IdMapEntry,
+  InterfaceInfo,
+  MntnsInfo,
+  MountInfo,
+  NamespaceType,
+  NetnsInfo,
+  PidnsInfo,
+  ProbeResult,
+  ProcessInfo,
+  Snapshot,
+  UsernsInfo,
+} from './snapshot';
 
 // ---------------------------------------------------------------- snapshot
 
@@ -456,4 +468,272 @@ export function passedEvidence(observation: Observation, stepId: string): Eviden
 /** Joins localized fragments with a separator (both languages at once). */
 export function joinLocalized(parts: Localized[], sep: Localized = { en: ' ', zh: '' }): Localized {
   return { en: parts.map((p) => p.en).join(sep.en), zh: parts.map((p) => p.zh).join(sep.zh) };
+}
+
+// ---------------------------------------------------------------- results
+
+/** A passing CheckResult. */
+export function passed(message: Localized, evidence: Evidence): CheckResult {
+  return { status: 'passed', message, evidence };
+}
+
+/** A failing CheckResult with its hint. */
+export function failed(message: Localized, hint: Localized | undefined, evidence: Evidence = {}): CheckResult {
+  return hint ? { status: 'failed', message, hint, evidence } : { status: 'failed', message, evidence };
+}
+
+// ---------------------------------------------------------------- network topology
+
+/** Every network namespace of the sandbox other than its own (held by a process or named). */
+export function otherNetns(snapshot: Snapshot): NetnsInfo[] {
+  const base = baseNs(snapshot, 'net');
+  return snapshot.netns.filter((n) => n.inode !== base);
+}
+
+export function interfaceNamed(netns: NetnsInfo | undefined, name: string): InterfaceInfo | undefined {
+  return netns?.interfaces.find((i) => i.name === name);
+}
+
+/** The IPv4 addresses of an interface as `a.b.c.d/len`. */
+export function inetAddresses(iface: InterfaceInfo | undefined): string[] {
+  return iface ? iface.addresses.filter((a) => a.family === 'inet').map((a) => `${a.address}/${a.prefixLen}`) : [];
+}
+
+/** True when the interface holds exactly this IPv4 address with this prefix length. */
+export function hasInetAddress(iface: InterfaceInfo | undefined, address: string, prefixLen: number): boolean {
+  return !!iface?.addresses.some((a) => a.family === 'inet' && a.address === address && a.prefixLen === prefixLen);
+}
+
+/** Interfaces of a namespace enslaved to the bridge with this name (its ports). */
+export function bridgePorts(netns: NetnsInfo | undefined, bridge: string): InterfaceInfo[] {
+  return netns ? netns.interfaces.filter((i) => i.master === bridge) : [];
+}
+
+/** The other end of a veth, wherever it lives in the sandbox (undefined when unknown). */
+export function vethPeer(snapshot: Snapshot, iface: InterfaceInfo): { netns: NetnsInfo; iface: InterfaceInfo } | undefined {
+  if (iface.kind !== 'veth' || !iface.peer || iface.peer.netnsInode === null) return undefined;
+  const netns = netnsOf(snapshot, iface.peer.netnsInode);
+  const peer = netns?.interfaces.find((i) => i.ifindex === iface.peer?.ifindex);
+  return netns && peer ? { netns, iface: peer } : undefined;
+}
+
+/** `net:[4026532201]` or `net:[4026532201] (ns1)` when it is a named namespace. */
+export function netnsLabel(netns: NetnsInfo): string {
+  return netns.names && netns.names.length > 0 ? `${nsLabel('net', netns.inode)} (${netns.names.join(', ')})` : nsLabel('net', netns.inode);
+}
+
+/** The result of the host-side probe with this id, if the agent ran or skipped it. */
+export function probeResult(observation: Observation, id: string): ProbeResult | undefined {
+  return observation.probes?.find((p) => p.id === id);
+}
+
+// ---------------------------------------------------------------- UTS
+
+/** The hostname of a UTS namespace, as the agent read it. */
+export function hostnameOf(snapshot: Snapshot, utsInode: number | undefined): string | undefined {
+  if (utsInode === undefined) return undefined;
+  return snapshot.uts.find((u) => u.inode === utsInode)?.hostname;
+}
+
+// ---------------------------------------------------------------- mounts
+
+export function mntnsOf(snapshot: Snapshot, inode: number | undefined): MntnsInfo | undefined {
+  if (inode === undefined) return undefined;
+  return snapshot.mntns?.find((m) => m.inode === inode);
+}
+
+/** The topmost mount at this mount point in a mount namespace (what a path lookup finds). */
+export function mountAt(mntns: MntnsInfo | undefined, mountPoint: string): MountInfo | undefined {
+  if (!mntns) return undefined;
+  let found: MountInfo | undefined;
+  for (const m of mntns.mounts) if (m.mountPoint === mountPoint) found = m;
+  return found;
+}
+
+/** Same mount point, type and source: "the same mount" as a learner would compare them. */
+export function sameMount(a: MountInfo, b: MountInfo): boolean {
+  return a.mountPoint === b.mountPoint && a.fsType === b.fsType && a.source === b.source;
+}
+
+export interface PrivateMount {
+  mount: MountInfo;
+  mntns: MntnsInfo;
+}
+
+/**
+ * Mounts matching the predicate that exist in a mount namespace other than the sandbox's and that
+ * the sandbox's own mount namespace (where the neighbour terminal lives) does not have.
+ */
+export function privateMounts(snapshot: Snapshot, match: (m: MountInfo) => boolean): PrivateMount[] {
+  const baseInode = baseNs(snapshot, 'mnt');
+  const base = mntnsOf(snapshot, baseInode);
+  if (!base?.complete) return [];
+  const out: PrivateMount[] = [];
+  for (const ns of snapshot.mntns ?? []) {
+    if (ns.inode === baseInode || !ns.complete) continue;
+    for (const m of ns.mounts) {
+      if (match(m) && !base.mounts.some((b) => sameMount(b, m))) out.push({ mount: m, mntns: ns });
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- user namespaces
+
+export function usernsOf(snapshot: Snapshot, inode: number | undefined): UsernsInfo | undefined {
+  if (inode === undefined) return undefined;
+  return snapshot.userns?.find((u) => u.inode === inode);
+}
+
+/** Maps a host id through an id map; 65534 (the overflow id) when unmapped, as the kernel shows it. */
+export function idInside(map: IdMapEntry[], hostId: number): number {
+  const e = map.find((x) => hostId >= x.outside && hostId < x.outside + x.count);
+  return e ? e.inside + (hostId - e.outside) : 65534;
+}
+
+/** The real uid of a process as its OWN user namespace sees it (what `id -u` prints there). */
+export function uidInOwnUserns(snapshot: Snapshot, process: ProcessInfo): number | undefined {
+  const userns = usernsOf(snapshot, process.ns.user);
+  if (!userns) return undefined;
+  return idInside(userns.uidMap, process.uid + snapshot.sandbox.uidBase);
+}
+
+/**
+ * An id map as a process INSIDE the sandbox reads it in /proc/PID/uid_map (outside ids relative to
+ * the sandbox's user namespace): `0 0 1` for `unshare -U -r` run by the sandbox's root.
+ */
+export function idMapAsSandboxSees(snapshot: Snapshot, map: IdMapEntry[]): IdMapEntry[] {
+  return map.map((e) => ({ ...e, outside: e.outside - snapshot.sandbox.uidBase }));
+}
+
+/** `0 0 1` lines, the way /proc/PID/uid_map prints them (compact). */
+export function formatIdMap(map: IdMapEntry[]): string {
+  return map.length === 0 ? '(empty)' : map.map((e) => `${e.inside} ${e.outside} ${e.count}`).join('; ');
+}
+
+/** True when every capability bit (0..40) is set in a CapEff hex string. */
+export function hasFullCaps(capEff: string | undefined): boolean {
+  if (!capEff) return false;
+  const v = BigInt(`0x${capEff}`);
+  const full = (1n << 41n) - 1n;
+  return (v & full) === full;
+}
+
+// ---------------------------------------------------------------- PID namespaces
+
+export function pidnsOf(snapshot: Snapshot, inode: number | undefined): PidnsInfo | undefined {
+  if (inode === undefined) return undefined;
+  return snapshot.pidns?.find((p) => p.inode === inode);
+}
+
+/** PID namespaces nested in the sandbox's own that have a PID 1, with that process. */
+export function nestedPidInits(snapshot: Snapshot): Array<{ pidns: PidnsInfo; init: ProcessInfo }> {
+  const out: Array<{ pidns: PidnsInfo; init: ProcessInfo }> = [];
+  for (const ns of snapshot.pidns ?? []) {
+    if (ns.level === 0 || !ns.init) continue;
+    const init = processByHostPid(snapshot, ns.init.hostPid);
+    if (init) out.push({ pidns: ns, init });
+  }
+  return out;
+}
+
+/**
+ * Processes that unshared a PID namespace for their children but have no child in it yet: the
+ * kernel hides their pid_for_children link until the new namespace has a PID 1 (`unshare -p`
+ * without -f execs the command itself, in the OLD namespace).
+ */
+export function pendingPidUnshares(snapshot: Snapshot): ProcessInfo[] {
+  return snapshot.processes.filter((p) => p.ns.pid !== undefined && p.ns.pid_for_children === undefined);
+}
+
+// ---------------------------------------------------------------- nsenter / unshare in the transcript
+
+export interface NsenterInvocation {
+  record: CommandRecord;
+  /** -t/--target as a number (null when absent or not a plain number). */
+  targetPid: number | null;
+  /** Namespace letters joined: m u i n p U C T; -a/--all adds them all. */
+  namespaces: Set<string>;
+  /** The command nsenter runs. */
+  inner: string[];
+}
+
+const nsenterLong: Record<string, string> = { mount: 'm', uts: 'u', ipc: 'i', net: 'n', pid: 'p', user: 'U', cgroup: 'C', time: 'T' };
+
+/** Parses an nsenter command line (words) the way its getopt would, close enough for grading. */
+export function parseNsenterWords(words: string[]): Omit<NsenterInvocation, 'record'> | null {
+  if (programOf(words) !== 'nsenter') return null;
+  let target: string | null = null;
+  const namespaces = new Set<string>();
+  let k = 1;
+  for (; k < words.length; k++) {
+    const w = words[k] as string;
+    if (w === '--') {
+      k++;
+      break;
+    }
+    if (w.startsWith('--')) {
+      const eq = w.indexOf('=');
+      const name = (eq >= 0 ? w.slice(2, eq) : w.slice(2)) as string;
+      if (name === 'target') target = eq >= 0 ? w.slice(eq + 1) : (words[++k] ?? null);
+      else if (name === 'all') for (const l of Object.values(nsenterLong)) namespaces.add(l);
+      else if (nsenterLong[name]) namespaces.add(nsenterLong[name] as string);
+      else if ((name === 'setuid' || name === 'setgid') && eq < 0) k++;
+      continue;
+    }
+    if (w.startsWith('-') && w.length > 1) {
+      for (let c = 1; c < w.length; c++) {
+        const ch = w[c] as string;
+        if (ch === 't' || ch === 'S' || ch === 'G') {
+          const value = w.slice(c + 1) !== '' ? w.slice(c + 1) : (words[++k] ?? null);
+          if (ch === 't') target = value;
+          break;
+        }
+        if ('muinpUCT'.includes(ch)) {
+          namespaces.add(ch);
+          if (w.slice(c + 1) !== '') break; // -n/path form: the rest is a file
+          continue;
+        }
+        if (ch === 'a') for (const l of Object.values(nsenterLong)) namespaces.add(l);
+      }
+      continue;
+    }
+    break;
+  }
+  const targetPid = target !== null && /^\d+$/.test(target) ? Number(target) : null;
+  return { targetPid, namespaces, inner: words.slice(k) };
+}
+
+/** nsenter invocations of the transcript, newest first. */
+export function nsenterInvocations(transcript: CommandRecord[]): NsenterInvocation[] {
+  const out: NsenterInvocation[] = [];
+  for (const record of findCommands(transcript, /nsenter/)) {
+    for (const words of simpleCommands(record.command)) {
+      const parsed = parseNsenterWords(words);
+      if (parsed) {
+        out.push({ record, ...parsed });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Simple commands (words) of the transcript whose program is one of these, newest first. */
+export function commandsRunning(transcript: CommandRecord[], programs: string[]): Array<{ record: CommandRecord; words: string[] }> {
+  const out: Array<{ record: CommandRecord; words: string[] }> = [];
+  for (let i = transcript.length - 1; i >= 0; i--) {
+    const record = transcript[i];
+    if (!record) continue;
+    for (const words of simpleCommands(record.command)) {
+      if (programs.includes(programOf(words))) out.push({ record, words });
+    }
+  }
+  return out;
+}
+
+/** Truncated command line for quoting in messages. */
+export function quoteCommand(command: string, maxChars = 80): string {
+  const c = command.trim();
+  return c.length > maxChars ? `${c.slice(0, maxChars - 1)}…` : c;
 }

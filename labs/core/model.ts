@@ -1,7 +1,7 @@
 // The lab model: labs, steps, checks and their results. Pure data and pure functions:
 // imported by the agent (runs checks), the app (titles, hints) and tests. No DOM, no Node APIs.
 import { z } from 'zod';
-import type { Snapshot } from './snapshot';
+import type { ProbeResult, Snapshot } from './snapshot';
 
 export const locales = ['en', 'zh'] as const;
 export const localeSchema = z.enum(locales);
@@ -42,7 +42,37 @@ export interface Observation {
   answers: Record<string, Answer>;
   /** Evidence kept from steps that already passed (a passed step stays passed). */
   passed: Record<string, Evidence>;
+  /** Results of the host-side probes the lab's steps declare, run just before the checks. */
+  probes?: ProbeResult[];
 }
+
+/**
+ * Which of the sandbox's network namespaces a probe runs in. Always one of the SANDBOX's own
+ * namespaces (never the host's): the agent resolves it against the snapshot.
+ *  - base: the sandbox's own network namespace (where its shells live);
+ *  - holdingAddress: the namespace, other than the base, where an interface holds this IPv4 address;
+ *  - named: the namespace bind-mounted at /run/netns/<name> (`ip netns add <name>`).
+ */
+export type NetnsSelector = { base: true } | { holdingAddress: string } | { named: string };
+
+/**
+ * A host-side probe, pure data: the agent runs the host's ping inside a namespace of the sandbox,
+ * bounded in count and time, and ONLY to an address some interface of the sandbox's own namespaces
+ * holds (the lab's topology). Its result reaches checks in Observation.probes, under this id.
+ */
+export interface PingProbeSpec {
+  kind: 'ping';
+  /** Unique within the lab, kebab-case. */
+  id: string;
+  from: NetnsSelector;
+  /** A literal IPv4 address (no names: nothing is resolved). */
+  to: string;
+  /** Echo requests to send, 1-3. */
+  count: number;
+  /** Upper bound for the whole probe, 200-3000 ms. */
+  timeoutMs: number;
+}
+export type ProbeSpec = PingProbeSpec;
 
 export const stepStatusSchema = z.enum(['pending', 'passed', 'failed']);
 export type StepStatus = z.infer<typeof stepStatusSchema>;
@@ -71,6 +101,8 @@ export interface StepDef {
   hints: Localized[];
   /** When set, the lesson shows an input for this step; its value reaches the check in answers. */
   answer?: { label: Localized; placeholder?: string; pattern?: string };
+  /** Host-side probes the agent runs before checks; results in Observation.probes. */
+  probes?: ProbeSpec[];
 }
 
 /** One action of the reference solution. */
@@ -105,6 +137,8 @@ export const stepResultSchema = z.object({
   evidence: evidenceSchema,
   /** When the status last changed (ms since epoch). */
   atMs: z.number(),
+  /** For a passed step: whether the progress database has stored it yet ("not saved yet" in the UI). */
+  saved: z.boolean().optional(),
 });
 export type StepResult = z.infer<typeof stepResultSchema>;
 

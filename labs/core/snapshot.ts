@@ -41,6 +41,8 @@ export const processSchema = z.object({
   /** /proc/PID/status State letter: R, S, D, Z, T... */
   state: z.string(),
   ns: namespaceInodesSchema,
+  /** CapEff from /proc/PID/status (hex), relative to the process's own user namespace. */
+  capEff: z.string().optional(),
 });
 export type ProcessInfo = z.infer<typeof processSchema>;
 
@@ -79,11 +81,100 @@ export const netnsSchema = z.object({
   interfaces: z.array(interfaceSchema),
   /** False when the agent could not read this namespace (process ended, timeout). */
   complete: z.boolean(),
+  /**
+   * Names under which it is bind-mounted at /run/netns/<name> (`ip netns add`). A named namespace
+   * that no process holds is read through its bind mount; viaHostPid is then the process whose
+   * mount namespace holds that mount.
+   */
+  names: z.array(z.string()).optional(),
 });
 export type NetnsInfo = z.infer<typeof netnsSchema>;
 
 export const utsSchema = z.object({ inode: z.number().int().nonnegative(), hostname: z.string() });
 export type UtsInfo = z.infer<typeof utsSchema>;
+
+/** One line of /proc/PID/mountinfo, as seen from that process's root. */
+export const mountSchema = z.object({
+  mountId: z.number().int().nonnegative(),
+  parentId: z.number().int().nonnegative(),
+  mountPoint: z.string(),
+  /** Root of the mount within its filesystem (e.g. `/` or, for nsfs, `net:[4026532201]`). */
+  root: z.string(),
+  fsType: z.string(),
+  source: z.string(),
+});
+export type MountInfo = z.infer<typeof mountSchema>;
+
+export const mntnsSchema = z.object({
+  inode: z.number().int().nonnegative(),
+  /** Host PID of the member whose mountinfo was read. */
+  viaHostPid: z.number().int().positive(),
+  mounts: z.array(mountSchema),
+  /** False when the member ended or changed namespace while being read. */
+  complete: z.boolean(),
+  /** True when the mount table was longer than the cap and was cut. */
+  truncated: z.boolean(),
+});
+export type MntnsInfo = z.infer<typeof mntnsSchema>;
+
+/** One line of uid_map/gid_map: `inside` ids map to `outside` ids of the HOST (as the agent reads it). */
+export const idMapEntrySchema = z.object({
+  inside: z.number().int().nonnegative(),
+  outside: z.number().int().nonnegative(),
+  count: z.number().int().nonnegative(),
+});
+export type IdMapEntry = z.infer<typeof idMapEntrySchema>;
+
+export const usernsSchema = z.object({
+  inode: z.number().int().nonnegative(),
+  viaHostPid: z.number().int().positive(),
+  /** Empty when nothing was written yet (then every id shows as the overflow id 65534 inside). */
+  uidMap: z.array(idMapEntrySchema),
+  gidMap: z.array(idMapEntrySchema),
+  /** Host uid of the owner (its creator's euid); null when unknown or not probed (the agent asks the kernel only when the sandbox has more than one user namespace). */
+  ownerHostUid: z.number().int().nonnegative().nullable(),
+  /** Inode of the parent user namespace, null when unknown. */
+  parentInode: z.number().int().nonnegative().nullable(),
+});
+export type UsernsInfo = z.infer<typeof usernsSchema>;
+
+export const pidnsSchema = z.object({
+  inode: z.number().int().nonnegative(),
+  /** 0 for the sandbox's own PID namespace, 1 for one nested in it, ... */
+  level: z.number().int().nonnegative(),
+  /** Its PID 1 (the member whose last NSpid is 1), null when it has none (e.g. `unshare -p` without -f). */
+  init: z.object({ hostPid: z.number().int().positive(), pid: z.number().int().positive() }).nullable(),
+  /** How many processes of the snapshot live in it. */
+  members: z.number().int().nonnegative(),
+});
+export type PidnsInfo = z.infer<typeof pidnsSchema>;
+
+/** A network namespace bind-mounted at /run/netns/<name> in some mount namespace of the sandbox. */
+export const namedNetnsSchema = z.object({
+  name: z.string(),
+  inode: z.number().int().nonnegative(),
+  mntInode: z.number().int().nonnegative(),
+});
+export type NamedNetns = z.infer<typeof namedNetnsSchema>;
+
+/** The result of a host-side probe a lab step asked for (see labs/core/model.ts ProbeSpec). */
+export const probeResultSchema = z.object({
+  /** The probe's id as the lab declared it. */
+  id: z.string(),
+  kind: z.literal('ping'),
+  /** The network namespace it ran in (null: the selector matched none, nothing ran). */
+  fromNetnsInode: z.number().int().nullable(),
+  to: z.string(),
+  /** ran: a ping was sent; skipped: a precondition was missing (see reason). */
+  status: z.enum(['ran', 'skipped']),
+  ok: z.boolean(),
+  transmitted: z.number().int().nonnegative(),
+  received: z.number().int().nonnegative(),
+  /** Why it was skipped or what ping printed on failure (one line). */
+  reason: z.string().optional(),
+  durationMs: z.number().nonnegative(),
+});
+export type ProbeResult = z.infer<typeof probeResultSchema>;
 
 export const snapshotSchema = z.object({
   /** Milliseconds since the epoch when reading started. */
@@ -102,6 +193,14 @@ export const snapshotSchema = z.object({
   processes: z.array(processSchema),
   netns: z.array(netnsSchema),
   uts: z.array(utsSchema),
+  /** Mount tables per mount namespace (optional: older fixtures have none). */
+  mntns: z.array(mntnsSchema).optional(),
+  /** uid/gid maps per user namespace. */
+  userns: z.array(usernsSchema).optional(),
+  /** PID namespaces and their PID 1. */
+  pidns: z.array(pidnsSchema).optional(),
+  /** Named network namespaces (/run/netns/<name>). */
+  namedNetns: z.array(namedNetnsSchema).optional(),
   /** Non-fatal problems met while reading (a process that ended mid-read is not one of them). */
   warnings: z.array(z.string()),
 });

@@ -236,6 +236,8 @@ export const createSessionRequestSchema = z.object({
   /** Opaque learner id chosen by the app (cookie identity or account). */
   learnerId: z.string().min(1).max(100).regex(/^[A-Za-z0-9_.:-]+$/),
   labId: z.string().min(1).max(100).regex(/^[a-z0-9-]+$/),
+  /** Steps this learner already passed in this lab, from the progress database: they start passed. */
+  progress: z.array(stepResultSchema.extend({ status: z.literal('passed') })).max(200).optional(),
 });
 export type CreateSessionRequest = z.infer<typeof createSessionRequestSchema>;
 
@@ -254,6 +256,28 @@ export const sessionInfoSchema = z.object({
   created: z.boolean(),
 });
 export type SessionInfo = z.infer<typeof sessionInfoSchema>;
+
+// ---------- progress delivery (agent -> app, HTTP JSON, same bearer secret) ----------
+// The agent's durable outbox POSTs passed steps to the app (PROGRESS_PATH on the app's origin);
+// the app stores each exactly once and answers which keys it has stored (inserted or duplicate).
+
+export const PROGRESS_PATH = '/api/internal/progress';
+
+export const progressItemSchema = z.object({
+  /** Idempotency key: learner + lab + step. */
+  key: z.string().min(1).max(400),
+  learnerId: createSessionRequestSchema.shape.learnerId,
+  labId: createSessionRequestSchema.shape.labId,
+  result: stepResultSchema.extend({ status: z.literal('passed') }),
+});
+export type ProgressItem = z.infer<typeof progressItemSchema>;
+
+export const progressDeliverySchema = z.object({ items: z.array(progressItemSchema).min(1).max(100) });
+
+export const progressReplySchema = z.object({
+  results: z.array(z.object({ key: z.string(), stored: z.enum(['inserted', 'duplicate']) })),
+});
+export type ProgressReply = z.infer<typeof progressReplySchema>;
 
 /** Parses a JSON text frame from the client; returns a clear error for anything off. */
 export function parseClientMessage(text: string): { ok: true; message: ClientMessage } | { ok: false; error: string } {

@@ -46,6 +46,14 @@ export const agentEnvSchema = z.object({
   /** Poll interval of the grader while a step is open and a browser is attached. */
   AGENT_GRADE_POLL_MS: intFromEnv(200, 60_000).default(1_000),
   AGENT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Where passed steps are delivered (the app's progress endpoint); unset: progress stays in memory. */
+  AGENT_PROGRESS_URL: z
+    .string()
+    .trim()
+    .refine((value) => /^https?:\/\/[^/]+/.test(value), 'must be an http(s) URL')
+    .optional(),
+  /** Durable agent state (the progress outbox). */
+  AGENT_STATE_DIR: z.string().trim().startsWith('/', 'must be an absolute path').default('/var/lib/nslab-agent'),
 });
 export type AgentConfig = z.infer<typeof agentEnvSchema>;
 

@@ -1,6 +1,8 @@
 // The sandbox agent daemon: validates its config, checks the host, reaps sandboxes a previous run
 // left behind, serves the control API and terminal WebSockets, and tears everything down on exit.
+import path from 'node:path';
 import { ConfigError, loadConfig } from './config';
+import { httpDeliver, ResultOutbox } from './outbox';
 import { log, setLogLevel } from './log';
 import { UnshareDriver } from './sandbox/unshare-driver';
 import { createAgentServer } from './server';
@@ -22,7 +24,12 @@ async function main(): Promise<void> {
   await driver.preflight();
   const reaped = await driver.reapLeftovers(new Set());
   if (reaped.length > 0) log('info', 'reaped sandboxes left by a previous run', { count: reaped.length, ids: reaped });
-  const sessions = new SessionManager(driver, config);
+  const outbox = config.AGENT_PROGRESS_URL
+    ? new ResultOutbox(path.join(config.AGENT_STATE_DIR, 'outbox.sqlite'), httpDeliver(config.AGENT_PROGRESS_URL, config.AGENT_SECRET))
+    : null;
+  if (outbox && outbox.pendingCount() > 0) log('info', 'delivering progress queued by a previous run', { pending: outbox.pendingCount() });
+  outbox?.start();
+  const sessions = new SessionManager(driver, config, outbox);
   const agent = createAgentServer(config, sessions);
   await new Promise<void>((resolve, reject) => {
     agent.server.once('error', reject);
@@ -39,6 +46,7 @@ async function main(): Promise<void> {
     hardStop.unref();
     await sessions.shutdown();
     await agent.close();
+    outbox?.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

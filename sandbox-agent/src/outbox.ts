@@ -6,22 +6,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { z } from 'zod';
-import { stepResultSchema } from '../../labs/core/model';
+import { progressItemSchema, progressReplySchema, type ProgressItem } from '../protocol/index';
 import { log } from './log';
 
-export const outboxItemSchema = z.object({
-  key: z.string(),
-  learnerId: z.string(),
-  labId: z.string(),
-  result: stepResultSchema,
-});
-export type OutboxItem = z.infer<typeof outboxItemSchema>;
-
-/** What the app answers for each delivered item. */
-export const deliveryReplySchema = z.object({
-  results: z.array(z.object({ key: z.string(), stored: z.enum(['inserted', 'duplicate']) })),
-});
+export const outboxItemSchema = progressItemSchema;
+export type OutboxItem = ProgressItem;
 
 export type Deliver = (items: OutboxItem[]) => Promise<Set<string>>;
 
@@ -101,6 +90,7 @@ export class ResultOutbox {
     this.delivering = true;
     try {
       const stored = await this.deliver(items);
+      if (this.closed) return;
       const mark = this.db.prepare('UPDATE outbox SET delivered_at = ? WHERE key = ?');
       const now = Date.now();
       this.db.transaction(() => {
@@ -114,7 +104,7 @@ export class ResultOutbox {
     } finally {
       this.delivering = false;
     }
-    if (this.pendingCount() > 0) this.kick(this.backoffMs);
+    if (!this.closed && this.pendingCount() > 0) this.kick(this.backoffMs);
   }
 
   close(): void {
@@ -134,7 +124,7 @@ export function httpDeliver(url: string, secret: string, timeoutMs = 5_000): Del
       signal: AbortSignal.timeout(timeoutMs),
     });
     if (!res.ok) throw new Error(`app answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
-    const reply = deliveryReplySchema.parse(await res.json());
+    const reply = progressReplySchema.parse(await res.json());
     return new Set(reply.results.map((r) => r.key));
   };
 }

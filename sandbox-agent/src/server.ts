@@ -24,6 +24,9 @@ const MAX_BODY_BYTES = 16 * 1024;
 const PING_INTERVAL_MS = 15_000;
 /** A client whose unsent output exceeds this is not reading: it is disconnected (4408). */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+/** Keystrokes (typed or pasted) per socket per second; more is dropped with one error a second.
+ * A flood of input makes the shell echo and redraw it all, which costs the agent and the machine. */
+const MAX_INPUT_BYTES_PER_SECOND = 256 * 1024;
 
 export interface AgentServer {
   server: http.Server;
@@ -109,7 +112,7 @@ export function createAgentServer(config: AgentConfig, sessions: SessionManager)
         const issue = parsed.error.issues[0];
         throw new HttpError(400, `invalid request${issue?.path.length ? ` at ${issue.path.join('.')}` : ''}: ${issue?.message ?? ''}`);
       }
-      const { session, created } = await sessions.getOrCreate(parsed.data.learnerId, parsed.data.labId);
+      const { session, created } = await sessions.getOrCreate(parsed.data.learnerId, parsed.data.labId, parsed.data.progress);
       sendJson(res, created ? 201 : 200, sessionInfo(session, created));
       return;
     }
@@ -179,6 +182,19 @@ export function createAgentServer(config: AgentConfig, sessions: SessionManager)
     let windowStart = Date.now();
     let messagesInWindow = 0;
     let resizesInWindow = 0;
+    let inputBytesInWindow = 0;
+    let inputRefusedInWindow = false;
+    /** True when this input fits the per-second byte budget; otherwise tells the client once. */
+    const inputAllowed = (bytes: number): boolean => {
+      inputBytesInWindow += bytes;
+      if (inputBytesInWindow <= MAX_INPUT_BYTES_PER_SECOND) return true;
+      if (!inputRefusedInWindow) {
+        inputRefusedInWindow = true;
+        counters.wsInputDropped = (counters.wsInputDropped ?? 0) + 1;
+        send({ type: 'error', code: 'input-rate', message: `More than ${MAX_INPUT_BYTES_PER_SECOND >> 10} KiB of input per second: the rest was dropped.` });
+      }
+      return false;
+    };
 
     const send = (message: ServerMessage): void => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
@@ -247,7 +263,7 @@ export function createAgentServer(config: AgentConfig, sessions: SessionManager)
       if (!session) return fail(closeCodes.unauthorized, 'unauthorized', 'The first message must be auth.');
       switch (message.type) {
         case 'input':
-          session.input(message.terminal, message.data);
+          if (inputAllowed(Buffer.byteLength(message.data))) session.input(message.terminal, message.data);
           break;
         case 'resize':
           if (++resizesInWindow > limits.maxResizesPerSecond) return;
@@ -278,6 +294,8 @@ export function createAgentServer(config: AgentConfig, sessions: SessionManager)
         windowStart = now;
         messagesInWindow = 0;
         resizesInWindow = 0;
+        inputBytesInWindow = 0;
+        inputRefusedInWindow = false;
       }
       if (++messagesInWindow > limits.maxMessagesPerSecond) {
         return fail(closeCodes.rateLimited, 'rate-limited', 'Too many messages per second.');
@@ -289,7 +307,7 @@ export function createAgentServer(config: AgentConfig, sessions: SessionManager)
           const frame = decodeFrame(buffer);
           if ('error' in frame) return badMessage(frame.error);
           if (frame.kind !== 'input') return badMessage('clients may only send input frames');
-          session.input(frame.terminal, Buffer.from(frame.data));
+          if (inputAllowed(frame.data.length)) session.input(frame.terminal, Buffer.from(frame.data));
           return;
         }
         const text = buffer.toString('utf8');

@@ -7,7 +7,9 @@ import { getLab } from '../../labs/index';
 import { closeCodes, encodeOutputFrame, type ServerMessage } from '../protocol/index';
 import type { AgentConfig } from './config';
 import { buildSnapshot } from './grader/snapshot';
+import { runProbes } from './grader/probes';
 import { log } from './log';
+import { resultKey, type ResultOutbox } from './outbox';
 import { defaultSandboxLimits, type Sandbox, type SandboxDriver } from './sandbox/driver';
 import { Terminal } from './terminal/terminal';
 import type { ParsedCommand } from './terminal/shell-marks';
@@ -56,6 +58,8 @@ export class Session {
     private results: Record<string, StepResult>,
     private readonly config: AgentConfig,
     private readonly onEnd: (session: Session, reason: string) => void,
+    /** Called once when a step newly passes (the manager queues it for the progress database). */
+    private readonly onPassed: (session: Session, result: StepResult) => boolean = () => false,
   ) {
     this.terminals = Array.from(
       { length: lab.terminals },
@@ -91,6 +95,15 @@ export class Session {
 
   get progress(): Record<string, StepResult> {
     return this.results;
+  }
+
+  /** The progress database stored this step: tell the browser ("saved"). */
+  markSaved(stepId: string): void {
+    const result = this.results[stepId];
+    if (!result || result.status !== 'passed' || result.saved === true) return;
+    const saved = { ...result, saved: true };
+    this.results[stepId] = saved;
+    this.client?.sendJson({ type: 'step', result: saved });
   }
 
   get hasClient(): boolean {
@@ -187,7 +200,9 @@ export class Session {
     const snapshot = await buildSnapshot(this.sandbox, { timeoutMs: 3_000 });
     const passed: Record<string, Evidence> = {};
     for (const result of Object.values(this.results)) if (result.status === 'passed') passed[result.stepId] = result.evidence;
-    return { snapshot, transcript: [...this.transcript], answers: { ...this.answers }, passed };
+    const probeSpecs = this.lab.steps.flatMap((step) => step.probes ?? []);
+    const probes = probeSpecs.length > 0 ? await runProbes(probeSpecs, snapshot) : undefined;
+    return { snapshot, transcript: [...this.transcript], answers: { ...this.answers }, passed, ...(probes ? { probes } : {}) };
   }
 
   private async grade(trigger: GradeTrigger, answeredStepId?: string): Promise<void> {
@@ -196,8 +211,18 @@ export class Session {
       const observation = await this.observe();
       if (this.state !== 'running') return;
       const { results, changed } = gradeLab(this.lab, observation, this.results, { nowMs: Date.now(), trigger, answeredStepId });
+      const before = this.results;
       this.results = Object.fromEntries(results.map((r) => [r.stepId, r]));
-      for (const result of changed) this.client?.sendJson({ type: 'step', result });
+      for (const result of changed) {
+        if (result.status === 'passed' && before[result.stepId]?.status !== 'passed') {
+          // Queued durably before the learner sees it; "not saved yet" until the database has it.
+          if (this.onPassed(this, result)) {
+            result.saved = false;
+            this.results[result.stepId] = result;
+          }
+        }
+        this.client?.sendJson({ type: 'step', result });
+      }
       this.lastGradeMs = performance.now() - started;
     } catch (error) {
       log('warn', 'grading failed', { session: this.id, error });
@@ -254,7 +279,16 @@ export class SessionManager {
   constructor(
     private readonly driver: SandboxDriver,
     private readonly config: AgentConfig,
-  ) {}
+    /** Durable queue of passed steps for the app's progress database (null: progress stays in memory). */
+    private readonly outbox: ResultOutbox | null = null,
+  ) {
+    outbox?.onDelivered((item) => {
+      const id = this.byLearnerLab.get(`${item.learnerId}\u0000${item.labId}`);
+      if (id) this.sessions.get(id)?.markSaved(item.result.stepId);
+      const kept = this.progress.get(`${item.learnerId}\u0000${item.labId}`)?.[item.result.stepId];
+      if (kept?.status === 'passed') kept.saved = true;
+    });
+  }
 
   get size(): number {
     return this.sessions.size;
@@ -269,7 +303,11 @@ export class SessionManager {
   }
 
   /** Returns the learner's running session for the lab, or starts one. */
-  async getOrCreate(learnerId: string, labId: string): Promise<{ session: Session; created: boolean }> {
+  async getOrCreate(
+    learnerId: string,
+    labId: string,
+    stored: StepResult[] = [],
+  ): Promise<{ session: Session; created: boolean }> {
     const lab = getLab(labId);
     if (!lab) throw new HttpError(404, `unknown lab "${labId}"`);
     const key = `${learnerId}\u0000${labId}`;
@@ -284,7 +322,7 @@ export class SessionManager {
     if (this.starting.size >= this.config.AGENT_MAX_CONCURRENT_STARTS) {
       throw new HttpError(429, 'Many labs are starting at once. Retrying shortly.', 1);
     }
-    const start = this.start(learnerId, lab, key);
+    const start = this.start(learnerId, lab, key, stored);
     this.starting.set(key, start);
     try {
       return { session: await start, created: true };
@@ -293,7 +331,7 @@ export class SessionManager {
     }
   }
 
-  private async start(learnerId: string, lab: LabDef, key: string): Promise<Session> {
+  private async start(learnerId: string, lab: LabDef, key: string, stored: StepResult[]): Promise<Session> {
     const id = `s-${randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
     const sandbox = await this.driver.create({
       id,
@@ -301,12 +339,32 @@ export class SessionManager {
       limits: { ...defaultSandboxLimits, ...lab.limits },
     });
     const results = this.progress.get(key) ?? Object.fromEntries(initialResults(lab, Date.now()).map((r) => [r.stepId, r]));
-    const session = new Session(id, learnerId, lab, sandbox, results, this.config, (s, reason) => {
-      this.progress.set(key, s.progress);
-      this.sessions.delete(s.id);
-      if (this.byLearnerLab.get(key) === s.id) this.byLearnerLab.delete(key);
-      log('info', 'session ended', { session: s.id, reason });
-    });
+    // What the progress database already holds starts passed (and saved), whatever this agent knows.
+    for (const result of stored) {
+      if (lab.steps.some((s) => s.id === result.stepId) && results[result.stepId]?.status !== 'passed') {
+        results[result.stepId] = { ...result, status: 'passed', saved: true };
+      }
+    }
+    const outbox = this.outbox;
+    const session = new Session(
+      id,
+      learnerId,
+      lab,
+      sandbox,
+      results,
+      this.config,
+      (s, reason) => {
+        this.progress.set(key, s.progress);
+        this.sessions.delete(s.id);
+        if (this.byLearnerLab.get(key) === s.id) this.byLearnerLab.delete(key);
+        log('info', 'session ended', { session: s.id, reason });
+      },
+      (s, result) => {
+        if (!outbox) return false;
+        outbox.enqueue({ key: resultKey(s.learnerId, s.labId, result.stepId), learnerId: s.learnerId, labId: s.labId, result: { ...result, status: 'passed' } });
+        return !outbox.isDelivered(resultKey(s.learnerId, s.labId, result.stepId));
+      },
+    );
     this.sessions.set(id, session);
     this.byLearnerLab.set(key, id);
     log('info', 'session started', { session: id, lab: lab.id, startMs: Math.round(sandbox.startMs) });

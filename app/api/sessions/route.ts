@@ -12,6 +12,7 @@ import {
   signLearnerId,
   verifyLearnerCookie,
 } from '../../_lib/learner-cookie.server';
+import { storedProgress } from '../../_lib/progress.server';
 import { labSessionRequestSchema, type ApiError, type LabSessionResponse } from '../../_lib/session-api';
 
 export const runtime = 'nodejs';
@@ -65,9 +66,13 @@ export async function POST(request: NextRequest): Promise<NextResponse<LabSessio
   const existing = verifyLearnerCookie(request.cookies.get(LEARNER_COOKIE)?.value, secret);
   const learnerId = existing ?? newLearnerId();
 
+  // What the database holds starts passed in the sandbox session (null: database down, the agent's
+  // own memory of this learner's progress still applies).
+  const progress = existing ? await storedProgress(learnerId, labId) : null;
+
   let result: Awaited<ReturnType<typeof createAgentSession>>;
   try {
-    result = await createAgentSession({ learnerId, labId });
+    result = await createAgentSession({ learnerId, labId, ...(progress && progress.length > 0 ? { progress } : {}) });
   } catch (error) {
     console.error(JSON.stringify({ level: 'error', msg: 'agent client misconfigured', error: String(error) }));
     return fail(500, 'The app is misconfigured (see the server log)');

@@ -7,6 +7,7 @@ import { defaultSandboxLimits, type Sandbox } from '../sandbox/driver';
 import { UnshareDriver } from '../sandbox/unshare-driver';
 import { TestShell } from '../sandbox/test-shell';
 import { buildSnapshot } from './snapshot';
+import { runProbes } from './probes';
 
 const driver = new UnshareDriver({ cgroupName: `nslab-snap-${randomBytes(3).toString('hex')}` });
 
@@ -138,5 +139,97 @@ describe('buildSnapshot with a real sandbox', { timeout: 90_000 }, () => {
     assert.ok(snap.processes.filter((p) => p.comm === 'sleep').length >= 60);
     assert.ok(snap.durationMs < 5_000);
     await shell.run('kill -9 $(jobs -p); wait; for i in $(seq 1 150); do echo "link del va$i"; done | ip -batch -', 30_000);
+  });
+
+  test('mount, user and PID namespaces; named netns held by no process; pid_for_children hidden', async () => {
+    const res = await shell.run(
+      'ip netns add nsx && ip netns exec nsx ip link set lo up && ' +
+        '{ unshare -m sh -c "mount -t tmpfs scratch /mnt; exec sleep 70" & unshare -Ur sleep 71 & unshare -U sleep 72 & ' +
+        'unshare -p sleep 73 & unshare -pf --mount-proc sleep 74 & sleep 0.3; echo ok; }',
+    );
+    assert.match(res.output, /ok/);
+    const snap = await take();
+    const byCmd = (c: string) => snap.processes.find((p) => p.cmdline.join(' ') === c)!;
+    // mounts: the tmpfs only in the sleep's mount namespace
+    const m = byCmd('sleep 70');
+    const own = snap.mntns!.find((n) => n.inode === m.ns.mnt)!;
+    const base = snap.mntns!.find((n) => n.inode === snap.sandbox.baseNs.mnt)!;
+    assert.ok(own.complete && base.complete);
+    assert.ok(own.mounts.some((x) => x.mountPoint === '/mnt' && x.fsType === 'tmpfs' && x.source === 'scratch'));
+    assert.ok(!base.mounts.some((x) => x.mountPoint === '/mnt'));
+    // named netns: found in the mount table, read through its bind mount (no process is in it)
+    const named = snap.namedNetns!.find((n) => n.name === 'nsx' && n.mntInode === base.inode)!;
+    assert.ok(named);
+    assert.ok(!snap.processes.some((p) => p.ns.net === named.inode));
+    const nsx = snap.netns.find((n) => n.inode === named.inode)!;
+    assert.ok(nsx.complete);
+    assert.deepEqual(nsx.names, ['nsx']);
+    assert.deepEqual(nsx.interfaces.map((i) => [i.name, i.flags.includes('UP')]), [['lo', true]]);
+    // user namespaces: maps as the host reads them, owner and parent
+    const mapped = snap.userns!.find((u) => u.inode === byCmd('sleep 71').ns.user)!;
+    assert.deepEqual(mapped.uidMap, [{ inside: 0, outside: sb.uidBase, count: 1 }]);
+    assert.equal(mapped.parentInode, snap.sandbox.baseNs.user);
+    assert.equal(mapped.ownerHostUid, sb.uidBase);
+    assert.deepEqual(snap.userns!.find((u) => u.inode === byCmd('sleep 72').ns.user)!.uidMap, []);
+    assert.deepEqual(snap.userns!.find((u) => u.inode === snap.sandbox.baseNs.user)!.uidMap, [{ inside: 0, outside: sb.uidBase, count: 65536 }]);
+    assert.equal(byCmd('sleep 71').capEff, '000001ffffffffff');
+    assert.equal(byCmd('sleep 72').capEff, '0000000000000000');
+    // PID namespaces: the nested one has its PID 1; `unshare -p` without -f has none, link hidden
+    const nested = snap.pidns!.find((n) => n.inode === byCmd('sleep 74').ns.pid)!;
+    assert.equal(nested.level, 1);
+    assert.equal(nested.init?.hostPid, byCmd('sleep 74').hostPid);
+    assert.equal(snap.pidns!.find((n) => n.level === 0)!.init?.pid, 1);
+    assert.equal(byCmd('sleep 73').ns.pid_for_children, undefined);
+    assert.deepEqual(snap.warnings, []);
+    await shell.run('kill -9 $(jobs -p); wait; ip netns del nsx');
+  });
+
+  test('probes: ping across a bridge both ways; targets outside the sandbox are never pinged', async () => {
+    const build = await shell.run(
+      [
+        'ip netns add pb',
+        'ip link add br0 type bridge',
+        'ip link add veth0 type veth peer name veth1',
+        'ip link set veth0 master br0',
+        'ip addr add 172.17.0.1/16 dev br0',
+        'ip link set br0 up',
+        'ip link set veth0 up',
+        'ip link set veth1 netns pb',
+        'ip netns exec pb ip link set veth1 name eth0',
+        'ip netns exec pb ip addr add 172.17.0.2/16 dev eth0',
+        'ip netns exec pb ip link set eth0 up',
+        'ip addr add 172.18.0.9/16 dev veth0', // held by the sandbox, but nobody answers on the bridge side
+      ].join(' && '),
+    );
+    assert.equal(build.exitCode, 0, build.output);
+    const snap = await take();
+    const t0 = performance.now();
+    const results = await runProbes(
+      [
+        { kind: 'ping', id: 'there', from: { base: true }, to: '172.17.0.2', count: 1, timeoutMs: 1500 },
+        { kind: 'ping', id: 'back', from: { holdingAddress: '172.17.0.2' }, to: '172.17.0.1', count: 1, timeoutMs: 1500 },
+        { kind: 'ping', id: 'named', from: { named: 'pb' }, to: '172.17.0.1', count: 2, timeoutMs: 2000 },
+        { kind: 'ping', id: 'outside', from: { base: true }, to: '192.0.2.1', count: 1, timeoutMs: 1500 },
+        { kind: 'ping', id: 'name', from: { base: true }, to: 'localhost', count: 1, timeoutMs: 1500 },
+        { kind: 'ping', id: 'unreachable', from: { named: 'pb' }, to: '172.18.0.9', count: 1, timeoutMs: 500 },
+        { kind: 'ping', id: 'nobody', from: { named: 'nope' }, to: '172.17.0.1', count: 1, timeoutMs: 500 },
+      ],
+      snap,
+    );
+    const elapsedMs = performance.now() - t0;
+    const by = Object.fromEntries(results.map((r) => [r.id, r]));
+    const pb = snap.netns.find((n) => n.names?.includes('pb'))!;
+    assert.equal(by.there?.ok, true, JSON.stringify(by.there));
+    assert.equal(by.there?.fromNetnsInode, snap.sandbox.baseNs.net);
+    assert.equal(by.back?.ok, true, JSON.stringify(by.back));
+    assert.equal(by.back?.fromNetnsInode, pb.inode);
+    assert.equal(by.named?.received, 2);
+    assert.deepEqual([by.outside?.status, by.outside?.transmitted], ['skipped', 0]);
+    assert.match(by.outside?.reason ?? '', /no interface of the sandbox holds 192\.0\.2\.1/);
+    assert.equal(by.name?.status, 'skipped');
+    assert.deepEqual([by.unreachable?.status, by.unreachable?.ok], ['ran', false]);
+    assert.equal(by.nobody?.status, 'skipped');
+    assert.ok(elapsedMs < 3_000, `probes bounded in time (${Math.round(elapsedMs)} ms)`);
+    await shell.run('ip link del br0; ip link del veth0 2>/dev/null; ip netns del pb; true');
   });
 });

@@ -4,13 +4,19 @@
 // and the host's /usr/sbin/ip run inside each network namespace with nsenter. The learner controls
 // everything inside the sandbox, so every read is bounded (counts, bytes, time) and a process that
 // vanishes mid-read is skipped silently.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { Sandbox } from '../sandbox/driver';
 import {
   namespaceTypes,
+  type IdMapEntry,
   type InterfaceInfo,
+  type MntnsInfo,
+  type MountInfo,
+  type NamedNetns,
   type NamespaceInodes,
+  type PidnsInfo,
+  type UsernsInfo,
   type NetnsInfo,
   type ProcessInfo,
   type Snapshot,
@@ -21,6 +27,12 @@ export const snapshotLimits = {
   maxProcesses: 1000,
   maxNetns: 64,
   maxUts: 64,
+  maxMntns: 64,
+  maxMountsPerNs: 256,
+  maxMountinfoBytes: 256 * 1024,
+  maxUserns: 64,
+  maxIdMapLines: 340,
+  maxNamedNetns: 32,
   maxInterfacesPerNetns: 256,
   maxAddressesPerInterface: 32,
   maxCmdlineBytes: 4096,
@@ -33,6 +45,9 @@ export const snapshotLimits = {
 const NSENTER = '/usr/bin/nsenter';
 const IP = '/usr/sbin/ip';
 const HOSTNAME = '/usr/bin/hostname';
+const PERL = '/usr/bin/perl';
+/** open(2) O_PATH (Linux): a handle to the file itself, nothing is opened (no FIFO, no device). */
+const O_PATH = 0o10000000;
 const CLEAN_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' } as Record<string, string> as unknown as NodeJS.ProcessEnv; // exactly these: nothing of the agent's env
 
 interface RawProcess {
@@ -44,6 +59,7 @@ interface RawProcess {
   comm: string;
   cmdline: string[];
   ns: NamespaceInodes;
+  capEff: string | undefined;
 }
 
 function readStatus(pid: number): Map<string, string> | null {
@@ -108,7 +124,8 @@ function readProcess(pid: number): RawProcess | null {
   const ns = readNs(pid);
   const cmdline = readCmdline(pid);
   if (nsPidsAll.length === 0 || !Number.isFinite(hostPpid) || !Number.isFinite(hostUid)) return null;
-  return { hostPid: pid, hostPpid, nsPidsAll, hostUid, state, comm, cmdline, ns };
+  const capEff = st.get('CapEff');
+  return { hostPid: pid, hostPpid, nsPidsAll, hostUid, state, comm, cmdline, ns, capEff: capEff && /^[0-9a-f]{1,16}$/.test(capEff) ? capEff : undefined };
 }
 
 interface RunResult {
@@ -161,6 +178,8 @@ interface IpLink {
   address?: string;
   master?: string;
   link_index?: number;
+  /** Peer's name when it is in the same namespace (ip prints no link_index then). */
+  link?: string;
   link_netnsid?: number;
   linkinfo?: { info_kind?: string };
   addr_info?: Array<{ family?: string; local?: string; prefixlen?: number }>;
@@ -169,6 +188,7 @@ interface IpLink {
 interface ParsedIface {
   info: InterfaceInfo;
   linkIndex: number | null;
+  linkName: string | null;
   otherNetns: boolean;
 }
 
@@ -216,6 +236,7 @@ function parseIpJson(stdout: string, warnings: string[], nsInode: number): Parse
         addresses,
       },
       linkIndex: typeof raw.link_index === 'number' ? raw.link_index : null,
+      linkName: typeof raw.link === 'string' ? raw.link : null,
       otherNetns: typeof raw.link_netnsid === 'number',
     });
   }
@@ -226,7 +247,14 @@ function parseIpJson(stdout: string, warnings: string[], nsInode: number): Parse
 function matchPeers(parsed: Map<number, ParsedIface[]>): void {
   for (const [inode, ifaces] of parsed) {
     for (const p of ifaces) {
-      if (p.info.kind !== 'veth' || p.linkIndex === null) continue;
+      if (p.info.kind !== 'veth') continue;
+      if (p.linkIndex === null && p.linkName !== null && !p.otherNetns) {
+        // Both ends in this namespace: ip names the peer instead of giving its index.
+        const peer = ifaces.find((o) => o.info.name === p.linkName && o.info.kind === 'veth');
+        if (peer) p.info.peer = { ifindex: peer.info.ifindex, netnsInode: inode };
+        continue;
+      }
+      if (p.linkIndex === null) continue;
       if (!p.otherNetns) {
         p.info.peer = { ifindex: p.linkIndex, netnsInode: inode };
         continue;
@@ -241,6 +269,243 @@ function matchPeers(parsed: Map<number, ParsedIface[]>): void {
       p.info.peer = { ifindex: p.linkIndex, netnsInode: candidates.length === 1 ? candidates[0]! : null };
     }
   }
+}
+
+// ---------------------------------------------------------------- mount, user, PID namespaces
+
+/** Reads a /proc file synchronously, at most maxBytes (the learner controls how long it is). */
+function readBounded(file: string, maxBytes: number): { text: string; cut: boolean } | null {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const buf = Buffer.alloc(maxBytes + 1);
+      let n = 0;
+      for (;;) {
+        const r = fs.readSync(fd, buf, n, buf.length - n, null);
+        if (r <= 0) break;
+        n += r;
+        if (n >= buf.length) break;
+      }
+      return { text: buf.subarray(0, Math.min(n, maxBytes)).toString('utf8'), cut: n > maxBytes };
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return null;
+  }
+}
+
+/** mountinfo escapes space, tab, newline and backslash as \ooo. */
+function unescapeMountinfo(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+}
+
+/** Parses /proc/PID/mountinfo: `id parent maj:min root mountpoint opts [optional...] - fstype source superopts`. */
+export function parseMountinfo(text: string, max: number): { mounts: MountInfo[]; truncated: boolean } {
+  const mounts: MountInfo[] = [];
+  let truncated = false;
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    if (mounts.length >= max) {
+      truncated = true;
+      break;
+    }
+    const parts = line.split(' ');
+    const dash = parts.indexOf('-', 6);
+    if (dash < 0 || parts.length < dash + 3) continue;
+    const mountId = Number(parts[0]);
+    const parentId = Number(parts[1]);
+    if (!Number.isInteger(mountId) || !Number.isInteger(parentId) || mountId < 0 || parentId < 0) continue;
+    mounts.push({
+      mountId,
+      parentId,
+      root: unescapeMountinfo(parts[3] ?? ''),
+      mountPoint: unescapeMountinfo(parts[4] ?? ''),
+      fsType: parts[dash + 1] ?? '',
+      source: unescapeMountinfo(parts[dash + 2] ?? ''),
+    });
+  }
+  return { mounts, truncated };
+}
+
+function nsLink(pid: number, type: string): string | null {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/ns/${type}`);
+  } catch {
+    return null;
+  }
+}
+
+function readMntns(inode: number, pid: number, warnings: string[]): MntnsInfo {
+  const label = `mnt:[${inode}]`;
+  const read = nsLink(pid, 'mnt') === label ? readBounded(`/proc/${pid}/mountinfo`, snapshotLimits.maxMountinfoBytes) : null;
+  // The member must still be in that namespace after the read (it may have exited or re-unshared).
+  if (!read || nsLink(pid, 'mnt') !== label) return { inode, viaHostPid: pid, mounts: [], complete: false, truncated: false };
+  const { mounts, truncated } = parseMountinfo(read.text, snapshotLimits.maxMountsPerNs);
+  if (truncated || read.cut) warnings.push(`${label} has more mounts than reported`);
+  return { inode, viaHostPid: pid, mounts, complete: true, truncated: truncated || read.cut };
+}
+
+function parseIdMap(text: string): IdMapEntry[] {
+  const out: IdMapEntry[] = [];
+  for (const line of text.split('\n').slice(0, snapshotLimits.maxIdMapLines)) {
+    const m = /^\s*(\d+)\s+(\d+)\s+(\d+)\s*$/.exec(line);
+    if (m) out.push({ inside: Number(m[1]), outside: Number(m[2]), count: Number(m[3]) });
+  }
+  return out;
+}
+
+/** Owner uid and parent of user namespaces, through ioctl(NS_GET_OWNER_UID / NS_GET_PARENT) in perl. */
+const nsIoctlScript = [
+  'for my $p (@ARGV) {',
+  '  open(my $f, "<", $p) or next; my $ino = (stat $f)[1];',
+  '  my $u = pack("L", 0); my $owner = ioctl($f, 0xb704, $u) ? unpack("L", $u) : -1;',
+  '  my $par = -1; my $fd = ioctl($f, 0xb702, 0);',
+  '  if (defined $fd) { $fd = 0 + $fd; if (open(my $pf, "<&=", $fd)) { $par = (stat $pf)[1]; close $pf } }',
+  '  print "$ino $owner $par\n"; close $f;',
+  '}',
+].join('\n');
+
+async function readUserns(targets: Array<[number, number]>, remainingMs: () => number, warnings: string[]): Promise<UsernsInfo[]> {
+  const out: UsernsInfo[] = [];
+  for (const [inode, pid] of targets) {
+    const label = `user:[${inode}]`;
+    if (nsLink(pid, 'user') !== label) continue;
+    const uid = readBounded(`/proc/${pid}/uid_map`, 16 * 1024);
+    const gid = readBounded(`/proc/${pid}/gid_map`, 16 * 1024);
+    if (!uid || !gid || nsLink(pid, 'user') !== label) continue;
+    out.push({ inode, viaHostPid: pid, uidMap: parseIdMap(uid.text), gidMap: parseIdMap(gid.text), ownerHostUid: null, parentInode: null });
+  }
+  // One exec for all of them, and only when the learner made a user namespace (the sandbox's own
+  // is known: owner = its uid base, parent = the host's), to keep a plain snapshot exec-free here.
+  if (out.length < 2) return out;
+  const res = await run(PERL, ['-e', nsIoctlScript, ...out.map((u) => `/proc/${u.viaHostPid}/ns/user`)], Math.min(remainingMs(), 1_000));
+  if (!res.ok) warnings.push(`user namespace owners: ${res.error}`);
+  for (const line of res.stdout.split('\n')) {
+    const m = /^(\d+) (-?\d+) (-?\d+)$/.exec(line);
+    if (!m) continue;
+    // Only trust lines whose inode is the one we meant (the pid may have been reused meanwhile).
+    const u = out.find((x) => x.inode === Number(m[1]));
+    if (!u) continue;
+    if (Number(m[2]) >= 0) u.ownerHostUid = Number(m[2]);
+    if (Number(m[3]) >= 0) u.parentInode = Number(m[3]);
+  }
+  return out;
+}
+
+/** PID namespaces of the snapshot (members and PID 1), plus those only seen as pid_for_children. */
+export function pidNamespaces(processes: ProcessInfo[]): PidnsInfo[] {
+  const byInode = new Map<number, PidnsInfo>();
+  for (const p of processes) {
+    const inode = p.ns.pid;
+    if (inode === undefined) continue;
+    const level = p.nsPids.length - 1;
+    let ns = byInode.get(inode);
+    if (!ns) byInode.set(inode, (ns = { inode, level, init: null, members: 0 }));
+    ns.members++;
+    if (p.nsPids[p.nsPids.length - 1] === 1) ns.init = { hostPid: p.hostPid, pid: p.pid };
+  }
+  for (const p of processes) {
+    const child = p.ns.pid_for_children;
+    if (child === undefined || byInode.has(child)) continue;
+    byInode.set(child, { inode: child, level: p.nsPids.length, init: null, members: 0 });
+  }
+  return [...byInode.values()];
+}
+
+// ---------------------------------------------------------------- network namespace handles
+
+/** How to reach one of the sandbox's network namespaces: through a member, or a /run/netns bind mount. */
+export type NetnsHandle = { inode: number; hostPid: number; mountPoint?: string };
+
+/**
+ * Opens a handle (O_PATH fd) on a network namespace of the sandbox and PROVES it is the namespace
+ * meant: the fd must be an nsfs file with the inode the snapshot found inside the sandbox. A
+ * reused PID, a learner's symlink or an overmount can only make this fail, never open another
+ * namespace (the host's included). The caller closes the fd.
+ */
+export function openNetnsFd(handle: NetnsHandle): number | null {
+  const file = handle.mountPoint
+    ? `/proc/${handle.hostPid}/root${handle.mountPoint}`
+    : `/proc/${handle.hostPid}/ns/net`;
+  let fd: number;
+  try {
+    fd = fs.openSync(file, O_PATH);
+  } catch {
+    return null;
+  }
+  // fstat, not readlink: a bind-mounted nsfs file's fd link reads its path, not `net:[inode]`.
+  let same = false;
+  try {
+    const st = fs.fstatSync(fd);
+    same = st.ino === handle.inode && st.dev === nsfsDev();
+  } catch {
+    /* closed below */
+  }
+  if (!same || hostNetInodes().has(handle.inode)) {
+    fs.closeSync(fd);
+    return null;
+  }
+  return fd;
+}
+
+let nsfsDevCache: number | null = null;
+/** The device number of nsfs (every namespace file lives on it). */
+function nsfsDev(): number {
+  nsfsDevCache ??= fs.statSync('/proc/self/ns/net').dev;
+  return nsfsDevCache;
+}
+
+let hostNetCache: Set<number> | null = null;
+/** The agent's own and the host init's network namespaces: never to be entered. */
+export function hostNetInodes(): Set<number> {
+  if (hostNetCache) return hostNetCache;
+  const set = new Set<number>();
+  for (const pid of ['self', '1']) {
+    try {
+      const m = /^net:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/ns/net`));
+      if (m) set.add(Number(m[1]));
+    } catch {
+      /* unreadable: nothing to add */
+    }
+  }
+  hostNetCache = set;
+  return set;
+}
+
+/**
+ * Runs a host program inside the network namespace behind an fd from openNetnsFd (passed as the
+ * child's fd 3, so nsenter joins exactly that namespace), with a clean environment, bounded in
+ * time and output.
+ */
+export function runInNetnsFd(fd: number, file: string, args: string[], timeoutMs: number): Promise<RunResult & { exitCode: number | null }> {
+  return new Promise((resolve) => {
+    const child = spawn(NSENTER, ['--net=/proc/self/fd/3', '--', file, ...args], {
+      env: CLEAN_ENV,
+      cwd: '/',
+      stdio: ['ignore', 'pipe', 'pipe', fd],
+    });
+    let stdout = '';
+    let stderr = '';
+    const cap = snapshotLimits.ipMaxBufferBytes;
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      if (stdout.length < cap) stdout += d;
+    });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      if (stderr.length < 4096) stderr += d;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), Math.max(1, Math.ceil(timeoutMs)));
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      resolve({ ok: false, stdout, error: err.message, exitCode: null });
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const ok = code === 0;
+      const why = signal ? `killed by ${signal} (timeout)` : (stderr.trim().split('\n')[0] ?? `exit status ${code}`);
+      resolve(ok ? { ok, stdout, exitCode: 0 } : { ok, stdout, error: why || `exit status ${code}`, exitCode: code });
+    });
+  });
 }
 
 export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number } = {}): Promise<Snapshot> {
@@ -282,11 +547,12 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
       uid: r.hostUid - sandbox.uidBase,
       state: r.state,
       ns: r.ns,
+      ...(r.capEff !== undefined ? { capEff: r.capEff } : {}),
     };
   });
 
   // One reader process per distinct namespace: the lowest host pid holding it.
-  const byNs = (type: 'net' | 'uts', max: number, what: string): Map<number, number> => {
+  const byNs = (type: 'net' | 'uts' | 'mnt' | 'user', max: number, what: string): Map<number, number> => {
     const m = new Map<number, number>();
     for (const p of processes) {
       const inode = p.ns[type];
@@ -303,16 +569,52 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
   const utsTargets = [...byNs('uts', snapshotLimits.maxUts, 'UTS namespaces')];
   const remaining = () => Math.max(1, deadline - performance.now());
 
-  type Job = { kind: 'net' | 'uts'; inode: number; pid: number };
+  // Mount tables (synchronous reads) and, from them, the named network namespaces.
+  const mntns = [...byNs('mnt', snapshotLimits.maxMntns, 'mount namespaces')].map(([inode, pid]) => readMntns(inode, pid, warnings));
+  const namedNetns: NamedNetns[] = [];
+  const namedVia = new Map<number, NetnsHandle>();
+  for (const m of mntns) {
+    // The topmost mount at a path is the one a lookup finds: later lines cover earlier ones.
+    const top = new Map<string, MountInfo>();
+    for (const mount of m.mounts) top.set(mount.mountPoint, mount);
+    for (const mount of top.values()) {
+      const name = /^\/run\/netns\/([^/]+)$/.exec(mount.mountPoint)?.[1];
+      const inode = /^net:\[(\d+)\]$/.exec(mount.root)?.[1];
+      if (!name || !inode || mount.fsType !== 'nsfs') continue;
+      if (namedNetns.length >= snapshotLimits.maxNamedNetns) {
+        warnings.push(`more than ${snapshotLimits.maxNamedNetns} named network namespaces; the rest are not reported`);
+        break;
+      }
+      namedNetns.push({ name, inode: Number(inode), mntInode: m.inode });
+      if (!namedVia.has(Number(inode))) namedVia.set(Number(inode), { inode: Number(inode), hostPid: m.viaHostPid, mountPoint: mount.mountPoint });
+    }
+  }
+  const heldNet = new Set(netTargets.map(([inode]) => inode));
+  const namedOnly = [...namedVia.values()].filter((h) => !heldNet.has(h.inode)).slice(0, Math.max(0, snapshotLimits.maxNetns - netTargets.length));
+  const usernsPromise = readUserns([...byNs('user', snapshotLimits.maxUserns, 'user namespaces')], remaining, warnings);
+
+  type Job = { kind: 'net' | 'uts' | 'named'; inode: number; pid: number; handle?: NetnsHandle };
   const jobs: Job[] = [
     ...netTargets.map(([inode, pid]): Job => ({ kind: 'net', inode, pid })),
+    ...namedOnly.map((handle): Job => ({ kind: 'named', inode: handle.inode, pid: handle.hostPid, handle })),
     ...utsTargets.map(([inode, pid]): Job => ({ kind: 'uts', inode, pid })),
   ];
   const results = await pool(jobs, snapshotLimits.concurrency, async (job) => {
+    if (job.kind === 'named' && job.handle) {
+      // Held by no process: entered through its bind mount, proven by inode (openNetnsFd).
+      const fd = openNetnsFd(job.handle);
+      if (fd === null) return { job, res: { ok: false, stdout: '', error: 'reader process ended' } as RunResult };
+      try {
+        return { job, res: (await runInNetnsFd(fd, IP, ['-j', '-d', 'addr', 'show'], remaining())) as RunResult };
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+    const kind = job.kind === 'uts' ? 'uts' : 'net';
     // The reader process must still hold the namespace we meant (it may have exited or re-unshared).
     const check = (): boolean => {
       try {
-        return fs.readlinkSync(`/proc/${job.pid}/ns/${job.kind}`) === `${job.kind}:[${job.inode}]`;
+        return fs.readlinkSync(`/proc/${job.pid}/ns/${kind}`) === `${kind}:[${job.inode}]`;
       } catch {
         return false;
       }
@@ -330,11 +632,18 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
   const netns: NetnsInfo[] = [];
   const uts: UtsInfo[] = [];
   for (const { job, res } of results) {
-    if (job.kind === 'net') {
+    if (job.kind === 'net' || job.kind === 'named') {
       if (!res.ok && res.error !== 'reader process ended') warnings.push(`net:[${job.inode}]: ${res.error}`);
       const ifaces = res.ok ? parseIpJson(res.stdout, warnings, job.inode) : [];
       parsed.set(job.inode, ifaces);
-      netns.push({ inode: job.inode, viaHostPid: job.pid, interfaces: ifaces.map((i) => i.info), complete: res.ok });
+      const names = [...new Set(namedNetns.filter((n) => n.inode === job.inode).map((n) => n.name))];
+      netns.push({
+        inode: job.inode,
+        viaHostPid: job.pid,
+        interfaces: ifaces.map((i) => i.info),
+        complete: res.ok,
+        ...(names.length > 0 ? { names } : {}),
+      });
     } else if (res.ok) {
       uts.push({ inode: job.inode, hostname: res.stdout.trim().slice(0, 64) });
     } else if (res.error !== 'reader process ended') {
@@ -342,6 +651,7 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
     }
   }
   matchPeers(parsed);
+  const userns = await usernsPromise;
 
   return {
     takenAtMs,
@@ -350,6 +660,10 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
     processes,
     netns,
     uts,
+    mntns,
+    userns,
+    pidns: pidNamespaces(processes),
+    namedNetns,
     warnings,
   };
 }

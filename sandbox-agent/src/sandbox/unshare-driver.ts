@@ -16,6 +16,10 @@ import { fileURLToPath } from 'node:url';
 import type { Sandbox, SandboxDriver, SandboxLimits, SandboxSpec, ShellCommand } from './driver';
 
 export const SANDBOX_UID_COUNT = 65536;
+/** cgroup v1 cpu.shares of the parent of all sandboxes (a nice-0 process weighs 1024). */
+const SANDBOXES_CPU_SHARES = 256;
+/** Open files per sandbox process (soft = hard). */
+export const SANDBOX_NOFILE = 1024;
 const CGROUP_ROOT = '/sys/fs/cgroup';
 const UNIFIED = 'unified';
 /** v1 controllers: required ones fail preflight when missing, optional ones are skipped. */
@@ -307,7 +311,9 @@ export class UnshareDriver implements SandboxDriver {
   private assets: { setup: string; templateDir: string } | null = null;
 
   constructor(opts: UnshareDriverOptions = {}) {
-    this.cgroupName = opts.cgroupName ?? 'nslab';
+    // AGENT_CGROUP_NAME lets two agents share a host (and the security battery run its own agent)
+    // without reaping each other's sandboxes at start.
+    this.cgroupName = opts.cgroupName ?? process.env.AGENT_CGROUP_NAME ?? 'nslab';
     if (!ID_RE.test(this.cgroupName)) throw new Error(`bad cgroupName ${this.cgroupName}`);
     this.stateDir = opts.stateDir ?? '/run/nslab';
     this.uidBaseStart = opts.uidBaseStart ?? 1_000_000;
@@ -370,6 +376,16 @@ export class UnshareDriver implements SandboxDriver {
         fs.mkdirSync(dir, { recursive: true });
       } catch (e) {
         throw new Error(`sandbox preflight: cannot create cgroup ${dir}: ${(e as Error).message}`);
+      }
+    }
+    // All sandboxes together weigh a quarter of one host process at nice 0: when learners burn every
+    // core, the agent (and the system) still get the CPU first, so echo and grading stay fast.
+    // Sandboxes still share among themselves by equal weight (each its own cgroup below this one).
+    if (controllers.includes('cpu')) {
+      try {
+        fs.writeFileSync(path.join(CGROUP_ROOT, 'cpu', this.cgroupName, 'cpu.shares'), String(SANDBOXES_CPU_SHARES));
+      } catch {
+        /* not fatal: fairness among sandboxes still holds */
       }
     }
     if (!fs.existsSync(path.join(CGROUP_ROOT, UNIFIED, this.cgroupName, 'cgroup.kill'))) {
@@ -609,8 +625,10 @@ class UnshareSandbox implements Sandbox {
     // it waits on stdin; then its shell execs `unshare` for every other namespace. That exec runs as
     // uid 0 of the (now mapped) user namespace, so it gets full capabilities there and none outside,
     // and the cgroup namespace is made after the move, rooted at the sandbox's own cgroups.
+    // RLIMIT_NOFILE: node raises its own soft limit to the hard one (often 1048576); a sandbox gets
+    // a fixed 1024 (soft = hard; raising a hard limit needs CAP_SYS_RESOURCE on the host).
     const hold =
-      `read x; exec ${TOOLS.unshare} --pid --fork --kill-child --mount --propagation private ` +
+      `ulimit -n ${SANDBOX_NOFILE} && read x; exec ${TOOLS.unshare} --pid --fork --kill-child --mount --propagation private ` +
       `--uts --ipc --net --cgroup -- ${TOOLS.sh} -c "$0" nslab-setup "$@"`;
     const starter = spawn(
       TOOLS.unshare,
@@ -675,6 +693,7 @@ class UnshareSandbox implements Sandbox {
     // the init (nsenter forks: the shell is in the PID namespace) at its cwd (/root).
     const script =
       'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; ' +
+      `ulimit -n ${SANDBOX_NOFILE} && ` +
       `${this.joinCgroupsScript()} && exec ${TOOLS.nsenter} --target ${this.initHostPid} --all ` +
       `--wd -- ${TOOLS.bash} -l`;
     return {

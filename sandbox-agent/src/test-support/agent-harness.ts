@@ -13,6 +13,7 @@ import {
 } from '../../protocol/index';
 import { loadConfig, type AgentConfig } from '../config';
 import { stripAnsi } from '../terminal/shell-marks';
+import { httpDeliver, ResultOutbox } from '../outbox';
 import { UnshareDriver } from '../sandbox/unshare-driver';
 import { createAgentServer, type AgentServer } from '../server';
 import { SessionManager } from '../session';
@@ -31,12 +32,19 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+export interface HarnessOptions {
+  /** A durable progress outbox (file) delivering to this URL, as main.ts sets up with AGENT_PROGRESS_URL. */
+  outbox?: { file: string; url: string };
+}
+
+export async function startHarness(env: Record<string, string> = {}, options: HarnessOptions = {}): Promise<Harness> {
   const secret = randomBytes(24).toString('base64url') + 'x'.repeat(8);
   const config = loadConfig({ AGENT_SECRET: secret, AGENT_ALLOWED_ORIGINS: TEST_ORIGIN, AGENT_GRADE_POLL_MS: '300', ...env });
   const driver = new UnshareDriver();
   await driver.preflight();
-  const sessions = new SessionManager(driver, config);
+  const outbox = options.outbox ? new ResultOutbox(options.outbox.file, httpDeliver(options.outbox.url, secret)) : null;
+  outbox?.start();
+  const sessions = new SessionManager(driver, config, outbox);
   const agent = createAgentServer(config, sessions);
   await new Promise<void>((resolve) => agent.server.listen(0, '127.0.0.1', resolve));
   const port = (agent.server.address() as AddressInfo).port;
@@ -64,6 +72,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     async close() {
       await sessions.shutdown();
       await agent.close();
+      outbox?.close();
     },
   };
 }

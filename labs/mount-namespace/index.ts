@@ -1,0 +1,215 @@
+// Lab `mount-namespace`: a tmpfs mounted in a new mount namespace (`unshare -m`) is invisible to
+// the neighbour terminal, which stays in the sandbox's own mount namespace; nsenter -m shows it.
+import {
+  baseNs,
+  commandsRunning,
+  evidenceNumber,
+  evidenceString,
+  failed,
+  mntnsOf,
+  mountAt,
+  nsenterInvocations,
+  nsLabel,
+  passed,
+  privateMounts,
+  processByPid,
+  quoteCommand,
+  type PrivateMount,
+} from '../core/helpers';
+import type { CheckResult, LabDef, Observation } from '../core/model';
+import { t } from '../core/model';
+import type { MountInfo, Snapshot } from '../core/snapshot';
+
+export const stepIds = { privateMount: 'private-mount', neighbourBlind: 'neighbour-blind', nsenterMount: 'nsenter-mount' } as const;
+
+const isTmpfs = (m: MountInfo) => m.fsType === 'tmpfs';
+
+function newestPrivate(snapshot: Snapshot): PrivateMount | undefined {
+  const all = privateMounts(snapshot, isTmpfs);
+  return all.reduce<PrivateMount | undefined>((a, b) => (!a || b.mount.mountId > a.mount.mountId ? b : a), undefined);
+}
+
+/** The private tmpfs now, or the one step 1 recorded. */
+function target(obs: Observation): { mountPoint: string; mntInode: number; live: boolean } | undefined {
+  const live = newestPrivate(obs.snapshot);
+  if (live) return { mountPoint: live.mount.mountPoint, mntInode: live.mntns.inode, live: true };
+  const kept = obs.passed[stepIds.privateMount];
+  const mountPoint = evidenceString(kept, 'mountPoint');
+  const mntInode = evidenceNumber(kept, 'mntInode');
+  return mountPoint && mntInode !== undefined ? { mountPoint, mntInode, live: false } : undefined;
+}
+
+const noTarget = (): CheckResult =>
+  failed(
+    t('No tmpfs exists only in a new mount namespace.', '没有只存在于新挂载命名空间中的 tmpfs。'),
+    t('Do step 1 first: `unshare -m bash` in terminal 1, then `mount -t tmpfs scratch /mnt`.', '请先完成第 1 步：在终端 1 中运行 `unshare -m bash`，然后运行 `mount -t tmpfs scratch /mnt`。'),
+  );
+
+function checkPrivateMount(obs: Observation): CheckResult {
+  const { snapshot } = obs;
+  const baseInode = baseNs(snapshot, 'mnt');
+  const baseLabel = nsLabel('mnt', baseInode);
+  const found = newestPrivate(snapshot);
+  if (found) {
+    const holder = snapshot.processes.find((p) => p.ns.mnt === found.mntns.inode);
+    const { mount } = found;
+    return passed(
+      t(
+        `tmpfs "${mount.source}" at ${mount.mountPoint} exists in ${nsLabel('mnt', found.mntns.inode)}${holder ? ` (${holder.comm}, PID ${holder.pid})` : ''} and not in the sandbox's ${baseLabel}`,
+        `tmpfs“${mount.source}”挂载在 ${mount.mountPoint}，只存在于 ${nsLabel('mnt', found.mntns.inode)}${holder ? `（${holder.comm}，PID ${holder.pid}）` : ''} 中，而沙箱的 ${baseLabel} 里没有`,
+      ),
+      { mntInode: found.mntns.inode, mountPoint: mount.mountPoint, source: mount.source, baseMntInode: baseInode ?? 0 },
+    );
+  }
+  const base = mntnsOf(snapshot, baseInode);
+  const initMounts = new Set(['/dev/shm', '/usr/local', '/']);
+  const shared = base?.mounts.filter((m) => isTmpfs(m) && !initMounts.has(m.mountPoint)).pop();
+  if (shared) {
+    return failed(
+      t(
+        `tmpfs "${shared.source}" at ${shared.mountPoint} is in the sandbox's own ${baseLabel}: terminal 2 sees it too.`,
+        `tmpfs“${shared.source}”挂载在 ${shared.mountPoint}，位于沙箱自己的 ${baseLabel} 中：终端 2 也能看到它。`,
+      ),
+      t(
+        `Did you forget unshare -m? Undo it (\`umount ${shared.mountPoint}\`), run \`unshare -m bash\` first, then mount inside that shell.`,
+        `是不是忘了 unshare -m？先撤销它（\`umount ${shared.mountPoint}\`），再运行 \`unshare -m bash\`，然后在那个 shell 里挂载。`,
+      ),
+      { mountPoint: shared.mountPoint, mntInode: baseInode ?? 0 },
+    );
+  }
+  const other = (snapshot.mntns ?? []).find((m) => m.inode !== baseInode);
+  return failed(
+    other
+      ? t(`${nsLabel('mnt', other.inode)} exists, but no tmpfs is mounted only there yet.`, `${nsLabel('mnt', other.inode)} 已经存在，但还没有只挂载在其中的 tmpfs。`)
+      : t(`Every process of your sandbox is still in ${baseLabel}.`, `你的沙箱里所有进程都还在 ${baseLabel} 中。`),
+    t('In terminal 1: `unshare -m bash`, then `mount -t tmpfs scratch /mnt`.', '在终端 1 中：先运行 `unshare -m bash`，再运行 `mount -t tmpfs scratch /mnt`。'),
+  );
+}
+
+const lookers = ['findmnt', 'mountpoint', 'cat', 'ls', 'stat', 'df'];
+
+function checkNeighbourBlind(obs: Observation): CheckResult {
+  const tgt = target(obs);
+  if (!tgt) return noTarget();
+  const base = mntnsOf(obs.snapshot, baseNs(obs.snapshot, 'mnt'));
+  const leaked = base ? mountAt(base, tgt.mountPoint) : undefined;
+  if (leaked && isTmpfs(leaked)) {
+    return failed(
+      t(`${tgt.mountPoint} is now a tmpfs in the sandbox's own mount namespace too.`, `${tgt.mountPoint} 现在在沙箱自己的挂载命名空间里也是 tmpfs 了。`),
+      t(`Unmount it there (\`umount ${tgt.mountPoint}\` in terminal 2) and look again.`, `在那里卸载它（在终端 2 中运行 \`umount ${tgt.mountPoint}\`），然后再看一次。`),
+    );
+  }
+  // Terminals where an `unshare -m` is still running: their prompt is inside the new namespace.
+  const inside = new Set(
+    commandsRunning(obs.transcript, ['unshare'])
+      .filter((c) => c.record.exitCode === null && c.words.some((w) => /^-[a-zA-Z]*m/.test(w) || w === '--mount'))
+      .map((c) => c.record.terminal),
+  );
+  for (const { record, words } of commandsRunning(obs.transcript, lookers)) {
+    if (inside.has(record.terminal)) continue;
+    if (!words.some((w) => w === tgt.mountPoint || w.startsWith(`${tgt.mountPoint}/`))) continue;
+    if (record.exitCode === null || record.exitCode === 0) {
+      if (!(words[0] === 'ls' && record.exitCode === 0 && record.output.trim() === '')) continue;
+    }
+    return passed(
+      t(
+        `In terminal ${record.terminal + 1}, \`${quoteCommand(record.command)}\` found nothing mounted at ${tgt.mountPoint}: the tmpfs lives only in ${nsLabel('mnt', tgt.mntInode)}`,
+        `在终端 ${record.terminal + 1} 中，\`${quoteCommand(record.command)}\` 在 ${tgt.mountPoint} 处什么也没找到：这个 tmpfs 只存在于 ${nsLabel('mnt', tgt.mntInode)} 中`,
+      ),
+      { terminal: record.terminal, mountPoint: tgt.mountPoint, exitCode: record.exitCode ?? -1 },
+    );
+  }
+  return failed(
+    t(`Terminal 2 has not looked at ${tgt.mountPoint} yet.`, `终端 2 还没有查看过 ${tgt.mountPoint}。`),
+    t(`In terminal 2, run \`findmnt ${tgt.mountPoint}\` (no output, exit status 1) or \`cat ${tgt.mountPoint}/note\`.`, `在终端 2 中运行 \`findmnt ${tgt.mountPoint}\`（没有输出，退出状态为 1）或 \`cat ${tgt.mountPoint}/note\`。`),
+  );
+}
+
+/** For the reference solution: a PID in the private mount namespace. */
+export function privateMountPid(obs: Observation): string {
+  const tgt = target(obs);
+  const p = tgt && [...obs.snapshot.processes].reverse().find((x) => x.ns.mnt === tgt.mntInode);
+  if (!p) throw new Error('no process in the private mount namespace');
+  return String(p.pid);
+}
+
+function checkNsenterMount(obs: Observation): CheckResult {
+  const tgt = target(obs);
+  if (!tgt) return noTarget();
+  const calls = nsenterInvocations(obs.transcript);
+  for (const call of calls) {
+    if (call.record.exitCode !== 0 || !call.namespaces.has('m') || call.targetPid === null) continue;
+    const proc = processByPid(obs.snapshot, call.targetPid);
+    const keptPid = evidenceNumber(obs.passed[stepIds.nsenterMount], 'pid');
+    if (proc ? proc.ns.mnt !== tgt.mntInode : keptPid !== call.targetPid) continue;
+    if (!call.inner.some((w) => w === tgt.mountPoint || w.startsWith(`${tgt.mountPoint}/`))) continue;
+    return passed(
+      t(
+        `\`${quoteCommand(call.record.command)}\` entered ${nsLabel('mnt', tgt.mntInode)} and found ${tgt.mountPoint} there`,
+        `\`${quoteCommand(call.record.command)}\` 进入了 ${nsLabel('mnt', tgt.mntInode)}，并在那里找到了 ${tgt.mountPoint}`,
+      ),
+      { pid: call.targetPid, mntInode: tgt.mntInode, terminal: call.record.terminal },
+    );
+  }
+  const latest = calls[0];
+  return failed(
+    latest
+      ? t(`\`${quoteCommand(latest.record.command)}\` did not enter the private mount namespace and look at ${tgt.mountPoint}.`, `\`${quoteCommand(latest.record.command)}\` 没有进入那个私有挂载命名空间去查看 ${tgt.mountPoint}。`)
+      : t('No nsenter -m yet.', '还没有看到 nsenter -m。'),
+    t(`Find the PID of terminal 1's shell (\`echo $$\` there), then in terminal 2: \`nsenter -t <PID> -m findmnt ${tgt.mountPoint}\`.`, `先查到终端 1 的 shell 的 PID（在那里运行 \`echo $$\`），然后在终端 2 中运行：\`nsenter -t <PID> -m findmnt ${tgt.mountPoint}\`。`),
+  );
+}
+
+export const mountNamespace: LabDef = {
+  id: 'mount-namespace',
+  title: t('Mount namespace: a mount only you can see', '挂载命名空间：只有你能看到的挂载'),
+  terminals: 2,
+  steps: [
+    {
+      id: stepIds.privateMount,
+      title: t('Mount a tmpfs in a new mount namespace', '在新的挂载命名空间中挂载 tmpfs'),
+      kinds: ['state'],
+      check: checkPrivateMount,
+      hints: [
+        t('-m gives the shell its own copy of the mount table; mounts made there stay there.', '-m 会给 shell 一份自己的挂载表副本；在那里做的挂载只留在那里。'),
+        t('In terminal 1: `unshare -m bash`, then `mount -t tmpfs scratch /mnt` and `echo hello > /mnt/note`.', '在终端 1 中：`unshare -m bash`，然后 `mount -t tmpfs scratch /mnt` 和 `echo hello > /mnt/note`。'),
+      ],
+    },
+    {
+      id: stepIds.neighbourBlind,
+      title: t('Show that terminal 2 cannot see it', '证明终端 2 看不到它'),
+      kinds: ['command', 'state'],
+      check: checkNeighbourBlind,
+      hints: [
+        t('Terminal 2 is still in the sandbox\'s own mount namespace.', '终端 2 仍然在沙箱自己的挂载命名空间里。'),
+        t('In terminal 2: `findmnt /mnt` prints nothing and fails; `cat /mnt/note` finds no file.', '在终端 2 中：`findmnt /mnt` 没有任何输出并返回失败；`cat /mnt/note` 找不到文件。'),
+      ],
+    },
+    {
+      id: stepIds.nsenterMount,
+      title: t('Look inside with nsenter -m', '用 nsenter -m 进去看看'),
+      kinds: ['command', 'state'],
+      check: checkNsenterMount,
+      hints: [
+        t('nsenter -m joins the mount namespace of another process.', 'nsenter -m 会加入另一个进程的挂载命名空间。'),
+        t('In terminal 2: `nsenter -t <PID> -m findmnt /mnt`, with the PID that `echo $$` printed in terminal 1.', '在终端 2 中：`nsenter -t <PID> -m findmnt /mnt`，PID 就是终端 1 中 `echo $$` 打印的数字。'),
+      ],
+    },
+  ],
+  solution: [
+    {
+      stepId: stepIds.privateMount,
+      actions: [
+        { type: 'type', terminal: 0, text: 'unshare -m bash\r' },
+        { type: 'wait', ms: 800 },
+        { type: 'type', terminal: 0, text: 'mount -t tmpfs scratch /mnt && echo hello > /mnt/note\r' },
+        { type: 'wait', ms: 400 },
+      ],
+    },
+    { stepId: stepIds.neighbourBlind, actions: [{ type: 'type', terminal: 1, text: 'findmnt /mnt\r' }, { type: 'wait', ms: 400 }] },
+    {
+      stepId: stepIds.nsenterMount,
+      actions: [{ type: 'type', terminal: 1, text: (obs) => `nsenter -t ${privateMountPid(obs)} -m findmnt /mnt\r` }, { type: 'wait', ms: 400 }],
+    },
+  ],
+};

@@ -1,0 +1,60 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assertLabShape, clone, gradeAll, loadFixture, statuses } from '../core/testing/fixtures';
+import { pidNamespace, psRows } from './index';
+
+const load = (name: string) => loadFixture(import.meta.url, name);
+
+describe('pid-namespace', () => {
+  test('lab shape', () => {
+    assertLabShape(pidNamespace);
+    assert.deepEqual(pidNamespace.steps.map((s) => s.id), ['become-pid1', 'ps-shrinks', 'nspid-outside']);
+  });
+
+  test('recorded: done right passes every step, citing the pid namespace and NSpid', () => {
+    const obs = load('recorded-done');
+    const r = gradeAll(pidNamespace, obs);
+    for (const id of ['become-pid1', 'ps-shrinks', 'nspid-outside']) assert.equal(r[id]?.status, 'passed', `${id}: ${r[id]?.message?.en}`);
+    const init = obs.snapshot.pidns!.find((n) => n.level === 1)!;
+    assert.match(r['become-pid1']!.message!.en, new RegExp(`PID 1 of pid:\\[${init.inode}\\] \\(NSpid ${init.init!.pid} 1\\)`));
+    assert.match(r['nspid-outside']!.message!.en, new RegExp(`NSpid of PID ${init.init!.pid} reads ${init.init!.pid} 1`));
+  });
+
+  test('recorded: unshare -p without -f fails with a hint about -f', () => {
+    const obs = load('recorded-no-fork');
+    // The kernel hides pid_for_children of the sleep until the new namespace has a PID 1.
+    const sleep = obs.snapshot.processes.find((p) => p.comm === 'sleep')!;
+    assert.equal(sleep.ns.pid_for_children, undefined);
+    assert.equal(sleep.ns.pid, obs.snapshot.sandbox.baseNs.pid);
+    const r = gradeAll(pidNamespace, obs);
+    assert.deepEqual(statuses(r), { 'become-pid1': 'failed', 'ps-shrinks': 'failed', 'nspid-outside': 'failed' });
+    assert.match(r['become-pid1']!.message!.en, /sleep \(PID \d+\) unshared a PID namespace, but still runs in pid:\[\d+\]/);
+    assert.match(r['become-pid1']!.hint!.en, /Add -f/);
+  });
+
+  test('ps run outside the new namespace (whole sandbox, PID 1 is the init) does not count', () => {
+    const obs = clone(load('recorded-done'));
+    const ps = obs.transcript.find((c) => c.command === 'ps -ef')!;
+    ps.output = 'UID PID PPID C STIME TTY TIME CMD\nroot 1 0 0 06:00 ? 00:00:00 /bin/bash --norc --noprofile /etc/nslab/init\nroot 8 0 0 06:00 pts/0 00:00:00 -bash\n';
+    const r = gradeAll(pidNamespace, obs);
+    assert.equal(r['ps-shrinks']?.status, 'failed');
+    assert.match(r['ps-shrinks']!.message!.en, /listed the whole sandbox/);
+  });
+
+  test('NSpid of another process does not count', () => {
+    const obs = clone(load('recorded-done'));
+    const grep = obs.transcript.find((c) => /NSpid/.test(c.command))!;
+    grep.command = 'grep NSpid /proc/1/status';
+    grep.output = 'NSpid:\t1\n';
+    assert.equal(gradeAll(pidNamespace, obs)['nspid-outside']?.status, 'failed');
+  });
+
+  test('psRows reads ps -ef and ps aux', () => {
+    assert.deepEqual(psRows('UID          PID    PPID  C STIME TTY          TIME CMD\nroot           1       0  0 06:13 pts/0    00:00:00 bash\nroot           8       1  0 06:13 pts/0    00:00:00 ps -ef\n'), [
+      { pid: 1, command: 'bash' },
+      { pid: 8, command: 'ps -ef' },
+    ]);
+    assert.equal(psRows('USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\nroot 1 0.0 0.0 1 1 pts/0 S 06:13 0:00 bash\n')?.[0]?.pid, 1);
+    assert.equal(psRows('no header here'), null);
+  });
+});

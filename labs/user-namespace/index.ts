@@ -1,0 +1,190 @@
+// Lab `user-namespace`: `unshare -Ur` makes you uid 0 in a new user namespace; its uid_map says
+// which outside uid that 0 is; its capabilities count only for what that namespace owns.
+import {
+  baseNs,
+  commandsRunning,
+  describeProcess,
+  describeProcessZh,
+  failed,
+  formatIdMap,
+  hasFullCaps,
+  hostnameOf,
+  idMapAsSandboxSees,
+  newest,
+  nsLabel,
+  passed,
+  quoteCommand,
+  stripAnsi,
+  uidInOwnUserns,
+  usernsOf,
+} from '../core/helpers';
+import type { CheckResult, LabDef, Observation } from '../core/model';
+import { t } from '../core/model';
+import type { ProcessInfo, Snapshot } from '../core/snapshot';
+
+export const stepIds = { rootInside: 'root-inside', readUidMap: 'read-uid-map', capsScope: 'caps-scope' } as const;
+
+/** Processes in a user namespace other than the sandbox's. */
+function nestedUserProcesses(snapshot: Snapshot): ProcessInfo[] {
+  const base = baseNs(snapshot, 'user');
+  return snapshot.processes.filter((p) => p.ns.user !== undefined && p.ns.user !== base);
+}
+
+/** uid_map maps inside 0 to the sandbox's root (host uidBase). */
+function mapsRootToRoot(snapshot: Snapshot, inode: number | undefined): boolean {
+  const u = usernsOf(snapshot, inode);
+  return !!u && u.uidMap.some((e) => e.inside === 0 && e.outside === snapshot.sandbox.uidBase && e.count >= 1);
+}
+
+function checkRootInside(obs: Observation): CheckResult {
+  const { snapshot } = obs;
+  const baseLabel = nsLabel('user', baseNs(snapshot, 'user'));
+  const nested = nestedUserProcesses(snapshot);
+  const good = newest(nested.filter((p) => mapsRootToRoot(snapshot, p.ns.user) && uidInOwnUserns(snapshot, p) === 0));
+  if (good) {
+    const u = usernsOf(snapshot, good.ns.user)!;
+    const map = formatIdMap(idMapAsSandboxSees(snapshot, u.uidMap));
+    const label = nsLabel('user', u.inode);
+    return passed(
+      t(
+        `${describeProcess(good)} is uid 0 in ${label}, whose uid_map is \`${map}\`: its root is your sandbox's root outside (${baseLabel})`,
+        `${describeProcessZh(good)} 在 ${label} 中是 uid 0，该命名空间的 uid_map 是 \`${map}\`：里面的 root 就是外面（${baseLabel}）你的沙箱的 root`,
+      ),
+      { pid: good.pid, usernsInode: u.inode, uidMap: map, capEff: good.capEff ?? '' },
+    );
+  }
+  const unmapped = newest(nested.filter((p) => (usernsOf(snapshot, p.ns.user)?.uidMap.length ?? 1) === 0));
+  if (unmapped) {
+    return failed(
+      t(
+        `${describeProcess(unmapped)} is in ${nsLabel('user', unmapped.ns.user)}, but its uid_map is empty: inside, it is uid 65534 (nobody).`,
+        `${describeProcessZh(unmapped)} 在 ${nsLabel('user', unmapped.ns.user)} 中，但它的 uid_map 是空的：在里面它是 uid 65534（nobody）。`,
+      ),
+      t('`unshare -U` alone writes no map. -r (--map-root-user) maps your uid to 0 inside: `unshare -Ur bash`.', '只用 `unshare -U` 不会写入映射。-r（--map-root-user）会把你的 uid 映射成里面的 0：`unshare -Ur bash`。'),
+      { pid: unmapped.pid },
+    );
+  }
+  return failed(
+    t(`Every process of your sandbox is still in ${baseLabel}.`, `你的沙箱里所有进程都还在 ${baseLabel} 中。`),
+    t('In terminal 1, run `unshare -Ur bash`.', '在终端 1 中运行 `unshare -Ur bash`。'),
+  );
+}
+
+function checkReadUidMap(obs: Observation): CheckResult {
+  const { snapshot } = obs;
+  const maps = new Set(
+    nestedUserProcesses(snapshot)
+      .map((p) => usernsOf(snapshot, p.ns.user))
+      .filter((u) => u !== undefined)
+      .flatMap((u) => idMapAsSandboxSees(snapshot, u.uidMap).map((e) => `${e.inside} ${e.outside} ${e.count}`)),
+  );
+  const reads = obs.transcript.filter((r) => /\/proc\/(self|\$\$|\d+)\/uid_map/.test(r.command)).reverse();
+  for (const record of reads) {
+    if (record.exitCode !== 0) continue;
+    const lines = stripAnsi(record.output)
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/).join(' '))
+      .filter((l) => /^\d+ \d+ \d+$/.test(l));
+    const hit = lines.find((l) => maps.has(l));
+    if (hit) {
+      const [inside, outside, count] = hit.split(' ');
+      return passed(
+        t(
+          `\`${quoteCommand(record.command)}\` printed \`${hit}\`: uid ${inside} inside is uid ${outside} of the parent namespace, ${count} id mapped`,
+          `\`${quoteCommand(record.command)}\` 输出了 \`${hit}\`：里面的 uid ${inside} 就是父命名空间的 uid ${outside}，共映射了 ${count} 个 id`,
+        ),
+        { uidMap: hit, terminal: record.terminal },
+      );
+    }
+  }
+  const latest = reads[0];
+  return failed(
+    latest
+      ? t(`\`${quoteCommand(latest.command)}\` showed no map of a new user namespace (it may have run outside it).`, `\`${quoteCommand(latest.command)}\` 没有显示新用户命名空间的映射（它可能是在外面运行的）。`)
+      : t('No uid_map read yet.', '还没有读取过 uid_map。'),
+    t('Inside the shell that `unshare -Ur` started, run `cat /proc/self/uid_map`.', '在 `unshare -Ur` 启动的 shell 里运行 `cat /proc/self/uid_map`。'),
+  );
+}
+
+function checkCapsScope(obs: Observation): CheckResult {
+  const { snapshot } = obs;
+  const baseUts = baseNs(snapshot, 'uts');
+  const baseHost = hostnameOf(snapshot, baseUts) ?? '?';
+  const baseUser = baseNs(snapshot, 'user');
+  const inNewUts = nestedUserProcesses(snapshot).filter((p) => p.ns.uts !== undefined && p.ns.uts !== baseUts);
+  const renamed = newest(inNewUts.filter((p) => {
+    const h = hostnameOf(snapshot, p.ns.uts);
+    return h !== undefined && h !== baseHost;
+  }));
+  if (renamed) {
+    const host = hostnameOf(snapshot, renamed.ns.uts)!;
+    const caps = renamed.capEff ?? '?';
+    return passed(
+      t(
+        `${describeProcess(renamed)} (${nsLabel('user', renamed.ns.user)}, CapEff ${caps}) named ${nsLabel('uts', renamed.ns.uts)} "${host}"; the sandbox's ${nsLabel('uts', baseUts)}, owned by ${nsLabel('user', baseUser)}, is still "${baseHost}"`,
+        `${describeProcessZh(renamed)}（${nsLabel('user', renamed.ns.user)}，CapEff ${caps}）把 ${nsLabel('uts', renamed.ns.uts)} 命名为“${host}”；属于 ${nsLabel('user', baseUser)} 的沙箱 ${nsLabel('uts', baseUts)} 仍然叫“${baseHost}”`,
+      ),
+      { pid: renamed.pid, utsInode: renamed.ns.uts ?? 0, hostname: host, baseHostname: baseHost, fullCaps: hasFullCaps(renamed.capEff) },
+    );
+  }
+  const denied = commandsRunning(obs.transcript, ['hostname']).find((c) => c.words.length > 1 && c.record.exitCode !== 0);
+  return failed(
+    denied
+      ? t(`\`${quoteCommand(denied.record.command)}\` was refused: the sandbox's UTS namespace belongs to its parent user namespace. Now make one of your own.`, `\`${quoteCommand(denied.record.command)}\` 被拒绝了：沙箱的 UTS 命名空间属于父用户命名空间。现在创建一个你自己的。`)
+      : t('No UTS namespace created inside your new user namespace has a new hostname yet.', '在新的用户命名空间里，还没有哪个新建的 UTS 命名空间有了新的主机名。'),
+    t('Inside the `unshare -Ur` shell: `unshare -u bash`, then `hostname box`.', '在 `unshare -Ur` 启动的 shell 里：先运行 `unshare -u bash`，再运行 `hostname box`。'),
+  );
+}
+
+export const userNamespace: LabDef = {
+  id: 'user-namespace',
+  title: t('User namespace: root without privileges', '用户命名空间：没有特权的 root'),
+  terminals: 2,
+  steps: [
+    {
+      id: stepIds.rootInside,
+      title: t('Become uid 0 in a new user namespace', '在新的用户命名空间中成为 uid 0'),
+      kinds: ['state'],
+      check: checkRootInside,
+      hints: [
+        t('-U asks for a new user namespace; -r maps your current uid to 0 inside it.', '-U 表示新建用户命名空间；-r 把你当前的 uid 映射为里面的 0。'),
+        t('In terminal 1: `unshare -Ur bash`, then `id`.', '在终端 1 中运行：`unshare -Ur bash`，然后运行 `id`。'),
+      ],
+    },
+    {
+      id: stepIds.readUidMap,
+      title: t('Read its uid_map', '查看它的 uid_map'),
+      kinds: ['command', 'output', 'state'],
+      check: checkReadUidMap,
+      hints: [
+        t('Each line of uid_map is: first uid inside, first uid outside (in the parent namespace), how many.', 'uid_map 的每一行是：里面的起始 uid、外面（父命名空间中）的起始 uid、映射的数量。'),
+        t('In the new shell: `cat /proc/self/uid_map`.', '在新的 shell 中运行：`cat /proc/self/uid_map`。'),
+      ],
+    },
+    {
+      id: stepIds.capsScope,
+      title: t('See where its capabilities count', '看看它的能力在哪里有效'),
+      kinds: ['state'],
+      check: checkCapsScope,
+      hints: [
+        t('Capabilities in a user namespace apply only to namespaces that user namespace owns.', '用户命名空间中的能力只对这个用户命名空间所拥有的命名空间有效。'),
+        t('`hostname box` fails; `unshare -u bash` then `hostname box` works, in a UTS namespace your new user namespace owns.', '`hostname box` 会失败；先 `unshare -u bash` 再 `hostname box` 就能成功，因为这个 UTS 命名空间属于你新的用户命名空间。'),
+      ],
+    },
+  ],
+  solution: [
+    { stepId: stepIds.rootInside, actions: [{ type: 'type', terminal: 0, text: 'unshare -Ur bash\r' }, { type: 'wait', ms: 800 }] },
+    { stepId: stepIds.readUidMap, actions: [{ type: 'type', terminal: 0, text: 'cat /proc/self/uid_map\r' }, { type: 'wait', ms: 400 }] },
+    {
+      stepId: stepIds.capsScope,
+      actions: [
+        { type: 'type', terminal: 0, text: 'hostname box\r' },
+        { type: 'wait', ms: 300 },
+        { type: 'type', terminal: 0, text: 'unshare -u bash\r' },
+        { type: 'wait', ms: 800 },
+        { type: 'type', terminal: 0, text: 'hostname box\r' },
+        { type: 'wait', ms: 400 },
+      ],
+    },
+  ],
+};

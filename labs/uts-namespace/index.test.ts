@@ -1,0 +1,48 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assertLabShape, clone, gradeAll, loadFixture, statuses } from '../core/testing/fixtures';
+import { utsNamespace } from './index';
+
+const load = (name: string) => loadFixture(import.meta.url, name);
+
+describe('uts-namespace', () => {
+  test('lab shape', () => {
+    assertLabShape(utsNamespace);
+    assert.deepEqual(utsNamespace.steps.map((s) => s.id), ['new-hostname', 'outside-unchanged', 'nsenter-uts']);
+  });
+
+  test('recorded: done right passes every step, citing both UTS namespaces', () => {
+    const obs = load('recorded-done');
+    const r = gradeAll(utsNamespace, obs);
+    for (const id of ['new-hostname', 'outside-unchanged', 'nsenter-uts']) assert.equal(r[id]?.status, 'passed', `${id}: ${r[id]?.message?.en}`);
+    assert.match(r['new-hostname']!.message!.en, new RegExp(`hostname "container1"; the sandbox's uts:\\[${obs.snapshot.sandbox.baseNs.uts}\\] is "nslab"`));
+  });
+
+  test('recorded: hostname changed in the base UTS namespace instead of a new one fails', () => {
+    const r = gradeAll(utsNamespace, load('recorded-base-hostname'));
+    assert.deepEqual(statuses(r), { 'new-hostname': 'failed', 'outside-unchanged': 'failed', 'nsenter-uts': 'failed' });
+    assert.match(r['new-hostname']!.message!.en, /`hostname container1` renamed the sandbox's own uts:\[\d+\]/);
+    assert.match(r['new-hostname']!.hint!.en, /unshare -u bash/);
+  });
+
+  test('a new UTS namespace not renamed yet fails with a hint to set the name', () => {
+    const obs = clone(load('recorded-done'));
+    const inner = obs.snapshot.uts.find((u) => u.inode !== obs.snapshot.sandbox.baseNs.uts)!;
+    inner.hostname = 'nslab';
+    obs.transcript = [];
+    const r = gradeAll(utsNamespace, obs);
+    assert.equal(r['new-hostname']?.status, 'failed');
+    assert.match(r['new-hostname']!.message!.en, /starts as a copy/);
+  });
+
+  test('hostname printed inside the new namespace, or by nsenter into the base one, does not count', () => {
+    const obs = clone(load('recorded-done'));
+    for (const c of obs.transcript) if (c.command === 'hostname') c.output = 'container1\n';
+    const call = obs.transcript.find((c) => c.command.startsWith('nsenter'))!;
+    call.command = 'nsenter -t 1 -u hostname';
+    call.output = 'nslab\n';
+    const r = gradeAll(utsNamespace, obs);
+    assert.equal(r['outside-unchanged']?.status, 'failed');
+    assert.equal(r['nsenter-uts']?.status, 'failed');
+  });
+});

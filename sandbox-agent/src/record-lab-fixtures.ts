@@ -1,0 +1,112 @@
+// Records real Observations (snapshot + probes + transcript) from real sandboxes behind the agent,
+// as fixtures for the unit tests of the labs build-a-bridge, pid-namespace, user-namespace,
+// mount-namespace and uts-namespace: each lab's reference solution done right, and the mistakes
+// learners make (recorded for real, not hand-made).
+//   node --import tsx sandbox-agent/src/record-lab-fixtures.ts [lab-id ...]
+// Writes labs/<lab-id>/fixtures/recorded-<scenario>.json.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { LabDef, Observation } from '../../labs/core/model';
+import { labs } from '../../labs/index';
+import { startHarness, TestClient, type Harness } from './test-support/agent-harness';
+
+const labsDir = path.resolve(import.meta.dirname, '../../labs');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+type Act = { terminal: number; text: string; waitMs: number };
+const type = (terminal: number, text: string, waitMs = 500): Act => ({ terminal, text: `${text}\r`, waitMs });
+
+/** Scenario: 'solution' runs the lab's reference solution; otherwise these keystrokes. */
+const scenarios: Record<string, Record<string, 'solution' | Act[]>> = {
+  'build-a-bridge': {
+    done: 'solution',
+    'no-port': [
+      type(0, 'ip netns add ns1 && ip link add veth0 type veth peer name veth1 && ip link add br0 type bridge'),
+      type(0, 'ip addr add 172.17.0.1/16 dev br0 && ip link set br0 up && ip link set veth0 up'),
+      type(0, 'ip link set veth1 netns ns1 && ip netns exec ns1 ip link set veth1 name eth0 && ip netns exec ns1 ip addr add 172.17.0.2/16 dev eth0 && ip netns exec ns1 ip link set eth0 up'),
+      type(0, 'ping -c 1 -W 1 172.17.0.2', 1800),
+    ],
+    'eth0-no-address': [
+      type(0, 'ip netns add ns1 && ip link add veth0 type veth peer name veth1 && ip link add br0 type bridge'),
+      type(0, 'ip addr add 172.17.0.1/16 dev br0 && ip link set veth0 master br0 && ip link set br0 up && ip link set veth0 up'),
+      type(0, 'ip link set veth1 netns ns1 && ip netns exec ns1 ip link set veth1 name eth0 && ip netns exec ns1 ip link set eth0 up'),
+      type(0, 'ping -c 1 -W 1 172.17.0.2', 1800),
+    ],
+  },
+  'pid-namespace': {
+    done: 'solution',
+    'no-fork': [type(0, 'unshare -p sleep 300', 600), type(1, 'ps -ef')],
+  },
+  'user-namespace': {
+    done: 'solution',
+    'no-map': [type(0, 'unshare -U bash', 800), type(0, 'id'), type(0, 'cat /proc/self/uid_map')],
+  },
+  'mount-namespace': {
+    done: 'solution',
+    'base-mount': [type(0, 'mount -t tmpfs scratch /mnt && echo hello > /mnt/note'), type(1, 'findmnt /mnt')],
+  },
+  'uts-namespace': {
+    done: 'solution',
+    'base-hostname': [type(0, 'hostname container1'), type(1, 'hostname')],
+  },
+};
+
+async function record(h: Harness, lab: LabDef, name: string, plan: 'solution' | Act[]): Promise<void> {
+  const { body } = await h.createSession(`record-${lab.id}-${name}-${Date.now()}`, lab.id);
+  const client = TestClient.connect(h.wsUrl);
+  try {
+    await client.opened;
+    client.auth(body.token);
+    await client.until(() => client.message('ready'), 'ready');
+    for (let t = 0; t < lab.terminals; t++) await client.waitForOutput(t, /# $/m, 0, 10_000);
+    const session = h.sessions.get(body.sessionId)!;
+    if (plan === 'solution') {
+      for (const step of lab.solution) {
+        for (const action of step.actions) {
+          if (action.type === 'wait') await sleep(action.ms);
+          else if (action.type === 'type') client.type(action.terminal, typeof action.text === 'function' ? action.text(await session.observe()) : action.text);
+          else client.send({ type: 'answer', stepId: action.stepId, value: typeof action.value === 'function' ? action.value(await session.observe()) : action.value });
+        }
+        await sleep(300);
+      }
+    } else {
+      for (const act of plan) {
+        client.type(act.terminal, act.text);
+        await sleep(act.waitMs);
+      }
+    }
+    await sleep(300);
+    const observation: Observation = await session.observe();
+    observation.passed = {};
+    const out = path.join(labsDir, lab.id, 'fixtures', `recorded-${name}.json`);
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, `${JSON.stringify(observation, null, 2)}\n`);
+    process.stdout.write(`${path.relative(process.cwd(), out)}: ${observation.snapshot.processes.length} processes, ${observation.transcript.length} commands\n`);
+  } finally {
+    client.close();
+    await h.api('DELETE', `/v1/sessions/${body.sessionId}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const h = await startHarness();
+  try {
+    for (const [labId, plans] of Object.entries(scenarios)) {
+      if (wanted.length > 0 && !wanted.includes(labId)) continue;
+      const lab = labs[labId];
+      if (!lab) throw new Error(`no lab ${labId}`);
+      for (const [name, plan] of Object.entries(plans)) await record(h, lab, name, plan);
+    }
+  } finally {
+    await h.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);
