@@ -3,7 +3,9 @@
 // server that is already running).
 import { defineConfig } from '@playwright/test';
 
-const port = 3100;
+// E2E_PORT / E2E_AGENT_PORT let two runs share a machine (each starts its own app and agent).
+const port = Number(process.env.E2E_PORT ?? 3100);
+const agentPort = Number(process.env.E2E_AGENT_PORT ?? 7171);
 const external = process.env.E2E_BASE_URL;
 const baseURL = external ?? `http://127.0.0.1:${port}`;
 
@@ -43,7 +45,7 @@ export default defineConfig({
         command: 'exec node scripts/start.mjs',
         gracefulShutdown: { signal: 'SIGTERM', timeout: 20_000 },
         url: `${baseURL}/en`,
-        env: { PORT: String(port), NEXT_TELEMETRY_DISABLED: '1' },
+        env: { PORT: String(port), AGENT_PORT: String(agentPort), NEXT_TELEMETRY_DISABLED: '1' },
         reuseExistingServer: !process.env.CI,
         timeout: 300_000,
         stdout: 'pipe',
