@@ -1,10 +1,10 @@
 // A learner session: one sandbox, its terminals, the command transcript, answers and step results,
 // and at most one attached browser connection. The SessionManager creates, finds and reaps them.
 import { randomBytes } from 'node:crypto';
-import type { Answer, CommandRecord, Evidence, LabDef, Observation, StepResult } from '../../labs/core/model';
+import type { Answer, CommandRecord, Evidence, LabDef, Localized, Observation, StepResult } from '../../labs/core/model';
 import { gradeLab, initialResults, type GradeTrigger } from '../../labs/core/grade';
 import { getLab } from '../../labs/index';
-import { closeCodes, encodeOutputFrame, type ServerMessage } from '../protocol/index';
+import { MAP_LIMITS, closeCodes, encodeOutputFrame, mapSnapshotKey, toMapSnapshot, type MapSnapshot, type ServerMessage, type SessionStatus } from '../protocol/index';
 import type { AgentConfig } from './config';
 import { buildSnapshot } from './grader/snapshot';
 import { runProbes } from './grader/probes';
@@ -49,6 +49,17 @@ export class Session {
   private grading = false;
   private queued: { trigger: GradeTrigger; answeredStepId?: string } | null = null;
   lastGradeMs: number | null = null;
+  /** Live namespace map: the latest trimmed snapshot, the key of the one last sent, when, and a pending send. */
+  private mapLatest: { map: MapSnapshot; key: string } | null = null;
+  private mapSentKey: string | null = null;
+  private mapSentAtMs = 0;
+  private mapTimer: NodeJS.Timeout | null = null;
+  /** Read-only browsers (an instructor's live view): output, replay and steps; never input. */
+  private readonly viewers = new Set<ClientConnection>();
+  /** Per step not passed yet: the latest failing check message (for the instructor, never pushed to the learner). */
+  private latestFailures: Record<string, { message: Localized; atMs: number }> = {};
+  /** When the learner's browser last attached or detached. */
+  connectionChangedAtMs = Date.now();
 
   constructor(
     readonly id: string,
@@ -65,10 +76,15 @@ export class Session {
       { length: lab.terminals },
       (_, index) =>
         new Terminal(index, (size) => sandbox.shellCommand(size), {
-          onOutput: (terminal, offset, data) => this.client?.sendBinary(encodeOutputFrame(terminal, offset, data)),
+          onOutput: (terminal, offset, data) => {
+            const frame = encodeOutputFrame(terminal, offset, data);
+            this.client?.sendBinary(frame);
+            for (const viewer of this.viewers) viewer.sendBinary(frame);
+          },
           onCommand: (terminal, command) => this.recordCommand(terminal, command),
           onExit: (terminal, exitCode, signal) => {
             this.client?.sendJson({ type: 'exit', terminal, exitCode, signal });
+            for (const viewer of this.viewers) viewer.sendJson({ type: 'exit', terminal, exitCode, signal });
           },
         }),
     );
@@ -114,6 +130,7 @@ export class Session {
   attach(client: ClientConnection, resume: { terminal: number; offset: number }[], size?: { cols: number; rows: number }): void {
     if (this.client) this.client.fail(closeCodes.replaced, 'replaced', 'This lab was opened in another tab or window.');
     this.client = client;
+    this.connectionChangedAtMs = Date.now();
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
     if (size) for (const terminal of this.terminals) terminal.resize(size.cols, size.rows);
@@ -133,13 +150,75 @@ export class Session {
       }
       terminal.attach(offset);
     }
+    this.mapSentKey = null; // a new browser gets the current map at once
+    this.flushMap();
     this.schedulePoll();
     this.requestGrade('auto');
   }
 
+  /** Attaches a read-only viewer (at most 4): ready + replay + live output and steps; no flow control, no input. */
+  attachViewer(client: ClientConnection, resume: { terminal: number; offset: number }[]): void {
+    if (this.viewers.size >= 4) {
+      client.fail(closeCodes.rateLimited, 'too-many-viewers', 'This terminal already has 4 viewers.');
+      return;
+    }
+    this.viewers.add(client);
+    client.sendJson({
+      type: 'ready',
+      protocol: 1,
+      sessionId: this.id,
+      labId: this.lab.id,
+      terminals: this.terminals.map((t) => ({ terminal: t.index, replayFrom: t.replayFrom, offset: t.offset, running: t.running })),
+      steps: this.stepResults,
+    });
+    for (const terminal of this.terminals) {
+      const rendered = resume.find((r) => r.terminal === terminal.index)?.offset ?? 0;
+      const { offset, data } = terminal.readFrom(rendered);
+      for (let i = 0; i < data.length; i += 32 * 1024) {
+        client.sendBinary(encodeOutputFrame(terminal.index, offset + i, data.subarray(i, i + 32 * 1024)));
+      }
+    }
+  }
+
+  /** Sends a notice to the learner's browser (and viewers); false when no browser is attached. */
+  notify(notice: { level: 'info' | 'warning'; code: string; message: string }): boolean {
+    for (const viewer of this.viewers) viewer.sendJson({ type: 'notice', ...notice });
+    if (!this.client) return false;
+    this.client.sendJson({ type: 'notice', ...notice });
+    return true;
+  }
+
+  /** The instructor dashboard's view: per step its status and the latest failing check message. */
+  status(): SessionStatus {
+    const steps = this.stepResults;
+    const current = steps.find((r) => r.status !== 'passed') ?? null;
+    const lastPassMs = Math.max(this.createdAtMs, ...steps.filter((r) => r.status === 'passed').map((r) => r.atMs));
+    return {
+      sessionId: this.id,
+      learnerId: this.learnerId,
+      labId: this.lab.id,
+      createdAtMs: this.createdAtMs,
+      state: this.state,
+      connected: this.client !== null,
+      connectionChangedAtMs: this.connectionChangedAtMs,
+      viewers: this.viewers.size,
+      currentStepId: current?.stepId ?? null,
+      currentStepSinceMs: current ? lastPassMs : null,
+      steps: steps.map((r) => ({
+        stepId: r.stepId,
+        status: r.status,
+        atMs: r.atMs,
+        ...(r.saved !== undefined ? { saved: r.saved } : {}),
+        latestFailure: r.status === 'passed' ? null : (this.latestFailures[r.stepId] ?? (r.status === 'failed' && r.message ? { message: r.message, atMs: r.atMs } : null)),
+      })),
+    };
+  }
+
   detach(client: ClientConnection): void {
+    if (this.viewers.delete(client)) return;
     if (this.client !== client) return;
     this.client = null;
+    this.connectionChangedAtMs = Date.now();
     for (const terminal of this.terminals) terminal.attach(null);
     if (this.pollTimer) clearTimeout(this.pollTimer);
     this.pollTimer = null;
@@ -210,6 +289,7 @@ export class Session {
     try {
       const observation = await this.observe();
       if (this.state !== 'running') return;
+      this.publishMap(observation.snapshot);
       const { results, changed } = gradeLab(this.lab, observation, this.results, { nowMs: Date.now(), trigger, answeredStepId });
       const before = this.results;
       this.results = Object.fromEntries(results.map((r) => [r.stepId, r]));
@@ -222,7 +302,9 @@ export class Session {
           }
         }
         this.client?.sendJson({ type: 'step', result });
+        for (const viewer of this.viewers) viewer.sendJson({ type: 'step', result });
       }
+      this.recordLatestFailures(observation);
       this.lastGradeMs = performance.now() - started;
     } catch (error) {
       log('warn', 'grading failed', { session: this.id, error });
@@ -232,6 +314,51 @@ export class Session {
     }
   }
 
+  /** Keeps each open step's current failing message for the instructor (checks are pure: a second run is cheap). */
+  private recordLatestFailures(observation: Observation): void {
+    try {
+      const nowMs = Date.now();
+      const probe = gradeLab(this.lab, observation, this.results, { nowMs, trigger: 'explicit' });
+      const next: Record<string, { message: Localized; atMs: number }> = {};
+      for (const r of probe.results) {
+        if (r.status !== 'failed' || !r.message) continue;
+        const previous = this.latestFailures[r.stepId];
+        const same = previous && previous.message.en === r.message.en && previous.message.zh === r.message.zh;
+        next[r.stepId] = same ? previous : { message: r.message, atMs: nowMs };
+      }
+      this.latestFailures = next;
+    } catch (error) {
+      log('warn', 'latest failure probe failed', { session: this.id, error });
+    }
+  }
+
+  /** Sends the map's view of a snapshot when it changed, at most MAP_LIMITS.perSecond times a second. */
+  private publishMap(snapshot: Observation['snapshot']): void {
+    try {
+      const map = toMapSnapshot(snapshot);
+      this.mapLatest = { map, key: mapSnapshotKey(map) };
+      this.flushMap();
+    } catch (error) {
+      log('warn', 'map snapshot failed', { session: this.id, error });
+    }
+  }
+
+  private flushMap(): void {
+    const latest = this.mapLatest;
+    if (!this.client || !latest || latest.key === this.mapSentKey || this.mapTimer) return;
+    const waitMs = this.mapSentAtMs + 1000 / MAP_LIMITS.perSecond - Date.now();
+    if (waitMs > 0) {
+      this.mapTimer = setTimeout(() => {
+        this.mapTimer = null;
+        this.flushMap();
+      }, waitMs);
+      return;
+    }
+    this.mapSentKey = latest.key;
+    this.mapSentAtMs = Date.now();
+    this.client.sendJson({ type: 'snapshot', snapshot: latest.map });
+  }
+
   private schedulePoll(): void {
     if (this.pollTimer) clearTimeout(this.pollTimer);
     this.pollTimer = setTimeout(() => {
@@ -239,7 +366,8 @@ export class Session {
       if (!this.client || this.state !== 'running') return;
       if (this.stepResults.some((r) => r.status !== 'passed')) this.requestGrade('auto');
       this.schedulePoll();
-    }, this.config.AGENT_GRADE_POLL_MS);
+      // A sandbox that is expensive to read (hundreds of namespaces) is polled less often.
+    }, Math.max(this.config.AGENT_GRADE_POLL_MS, 3 * (this.lastGradeMs ?? 0)));
   }
 
   private armIdleTimer(): void {
@@ -252,13 +380,15 @@ export class Session {
   async end(reason: string): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
-    for (const timer of [this.idleTimer, this.pollTimer, this.commandTimer]) if (timer) clearTimeout(timer);
+    for (const timer of [this.idleTimer, this.pollTimer, this.commandTimer, this.mapTimer]) if (timer) clearTimeout(timer);
     this.client?.fail(
       reason === 'shutdown' ? closeCodes.goingAway : closeCodes.sessionEnded,
       reason === 'shutdown' ? 'going-away' : 'session-ended',
       reason === 'shutdown' ? 'The lab service is restarting; reconnecting…' : `This session ended (${reason}).`,
     );
     this.client = null;
+    for (const viewer of this.viewers) viewer.fail(closeCodes.sessionEnded, 'session-ended', `This session ended (${reason}).`);
+    this.viewers.clear();
     for (const terminal of this.terminals) terminal.kill();
     this.onEnd(this, reason);
     try {
@@ -369,6 +499,20 @@ export class SessionManager {
     this.byLearnerLab.set(key, id);
     log('info', 'session started', { session: id, lab: lab.id, startMs: Math.round(sandbox.startMs) });
     return session;
+  }
+
+  /** Running sessions of these learners (of these labs, when given). */
+  forLearners(learnerIds: readonly string[], labIds?: readonly string[]): Session[] {
+    const learners = new Set(learnerIds);
+    const labs = labIds ? new Set(labIds) : null;
+    return [...this.sessions.values()].filter((s) => learners.has(s.learnerId) && (!labs || labs.has(s.labId)));
+  }
+
+  /** Ends every session of these learners; returns how many ended. */
+  async endForLearners(learnerIds: readonly string[], reason: string): Promise<number> {
+    const ending = this.forLearners(learnerIds);
+    await Promise.allSettled(ending.map((s) => s.end(reason)));
+    return ending.length;
   }
 
   async delete(id: string): Promise<boolean> {

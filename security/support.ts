@@ -1,0 +1,236 @@
+// Shared helpers of the security battery: sandboxes made through the real driver or the real agent,
+// the "not on the host" probe every attack runs behind, a learner that types through the real
+// WebSocket path, and the canary session that measures what the other learners feel.
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { stripAnsi } from '../sandbox-agent/src/terminal/shell-marks';
+import { TestShell, type ShellResult } from '../sandbox-agent/src/sandbox/test-shell';
+import { UnshareDriver } from '../sandbox-agent/src/sandbox/unshare-driver';
+import { defaultSandboxLimits, type Sandbox, type SandboxLimits } from '../sandbox-agent/src/sandbox/driver';
+import { TestClient, type Harness } from '../sandbox-agent/src/test-support/agent-harness';
+import { percentile } from './battery';
+
+export const hostNetns = fs.readlinkSync('/proc/self/ns/net');
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export const rand = () => randomBytes(4).toString('hex');
+
+/** A driver with its own parent cgroup, so the battery never touches anyone else's sandboxes. */
+export function batteryDriver(tag: string): UnshareDriver {
+  return new UnshareDriver({ cgroupName: `nslab-sec-${tag}-${rand()}` });
+}
+
+/** The probe every attack runs behind: the shell must be in its own netns with a non-identity uid map. */
+export function assertNotHost(netnsLink: string, uidMap: string): string {
+  const netns = netnsLink.trim();
+  if (!/^net:\[\d+\]$/.test(netns)) throw new Error(`probe: unexpected netns link ${JSON.stringify(netns)}`);
+  if (netns === hostNetns) throw new Error(`probe: shell is in the host netns ${hostNetns}; refusing to run the attack`);
+  const fields = uidMap.trim().split(/\s+/).map(Number);
+  if (fields.length < 3 || (fields[0] === 0 && fields[1] === 0)) {
+    throw new Error(`probe: uid_map is the identity map (${uidMap.trim()}); refusing to run the attack`);
+  }
+  return `netns ${netns} != host ${hostNetns}; uid_map "${uidMap.trim().replace(/\s+/g, ' ')}"`;
+}
+
+/** A driver-made sandbox with one probed root shell. */
+export class Box {
+  private constructor(
+    readonly sandbox: Sandbox,
+    readonly shell: TestShell,
+    readonly probe: string,
+  ) {}
+
+  static async open(driver: UnshareDriver, limits: Partial<SandboxLimits> = {}, hostname = 'nslab'): Promise<Box> {
+    const sandbox = await driver.create({ id: `b-${rand()}`, hostname, limits: { ...defaultSandboxLimits, ...limits } });
+    let shell: TestShell;
+    try {
+      shell = await TestShell.open(sandbox);
+    } catch (e) {
+      await sandbox.destroy();
+      throw e;
+    }
+    const r = await shell.run('readlink /proc/self/ns/net; cat /proc/self/uid_map');
+    const [netns = '', uidMap = ''] = r.output.trim().split('\n');
+    let probe: string;
+    try {
+      probe = assertNotHost(netns, uidMap);
+    } catch (e) {
+      await shell.close();
+      await sandbox.destroy();
+      throw e;
+    }
+    return new Box(sandbox, shell, probe);
+  }
+
+  /** Runs a command line in the shell (callers wrap attacks in `timeout`); output has escapes stripped. */
+  async run(command: string, timeoutMs = 20_000): Promise<ShellResult> {
+    const r = await this.shell.run(command, timeoutMs);
+    return { ...r, output: stripAnsi(r.output) };
+  }
+
+  /** Teardown, asserting zero leftover processes. */
+  async close(): Promise<void> {
+    await this.shell.close();
+    await this.sandbox.destroy();
+    const left = this.sandbox.listHostPids();
+    if (left.length > 0) throw new Error(`teardown left processes ${left.join(',')}`);
+  }
+}
+
+const D_MARK = /\x1b\]133;D;(-?\d*)\x07/;
+
+/** A learner typing through the real WebSocket path of an in-process agent (startHarness). */
+export class Learner {
+  private constructor(
+    readonly h: Harness,
+    readonly client: TestClient,
+    readonly sessionId: string,
+    readonly learnerId: string,
+  ) {}
+
+  static async open(h: Harness, learnerId = `l-${rand()}`, autoAck = true): Promise<Learner> {
+    const { status, body } = await h.createSession(learnerId);
+    if (status !== 201 && status !== 200) throw new Error(`session start: HTTP ${status}`);
+    const client = TestClient.connect(h.wsUrl, undefined, autoAck);
+    await client.opened;
+    client.auth(body.token);
+    await client.until(() => client.message('ready'), 'ready');
+    for (let t = 0; t < body.terminals; t++) await client.until(() => client.raw[t]!.includes('\x1b]133;A\x07'), `prompt in terminal ${t}`);
+    const learner = new Learner(h, client, body.sessionId, learnerId);
+    const probe = await learner.run(0, 'readlink /proc/self/ns/net; cat /proc/self/uid_map');
+    const [netns = '', uidMap = ''] = probe.output.trim().split('\n');
+    assertNotHost(netns, uidMap);
+    return learner;
+  }
+
+  get sandbox(): Sandbox {
+    const s = this.h.sessions.get(this.sessionId);
+    if (!s) throw new Error(`session ${this.sessionId} is gone`);
+    return s.sandbox;
+  }
+
+  /** Types a command + Enter, waits for its end mark; returns exit code and the text it printed. */
+  async run(terminal: number, command: string, timeoutMs = 20_000): Promise<{ exitCode: number; output: string }> {
+    const from = this.client.raw[terminal]!.length;
+    this.client.type(terminal, `${command}\r`);
+    await this.client.until(() => D_MARK.test(this.client.raw[terminal]!.slice(from)), `end of ${command.slice(0, 60)}`, timeoutMs);
+    const tail = this.client.raw[terminal]!.slice(from);
+    const m = D_MARK.exec(tail)!;
+    const c = tail.lastIndexOf('\x1b]133;C\x07', m.index);
+    const body = c >= 0 ? tail.slice(c + 8, m.index) : tail.slice(0, m.index);
+    return { exitCode: Number(m[1]), output: stripAnsi(body).replace(/\r\n/g, '\n') };
+  }
+
+  async close(): Promise<void> {
+    this.client.close();
+    await this.h.api('DELETE', `/v1/sessions/${this.sessionId}`);
+  }
+}
+
+export interface CanaryReport {
+  samples: number;
+  p95Ms: number;
+  maxMs: number;
+  errors: number;
+  lagP99Ms: number;
+  rssGrowthMiB: number;
+}
+
+/** SLOs from SECURITY-BATTERY.md ("others unaffected"). */
+export const canarySlo = { echoP95Ms: 150, lagP99Ms: 100, rssGrowthMiB: 64 };
+
+/**
+ * The canary: a second learner that types one key every 100 ms through the real WebSocket path and
+ * measures how long its echo takes; meanwhile the agent's event-loop delay and RSS are sampled.
+ */
+export class Canary {
+  private constructor(readonly learner: Learner) {}
+
+  static async open(h: Harness): Promise<Canary> {
+    return new Canary(await Learner.open(h, `canary-${rand()}`));
+  }
+
+  async measure(samples = 100, intervalMs = 100, during?: () => Promise<unknown>): Promise<CanaryReport> {
+    const client = this.learner.client;
+    const histogram = monitorEventLoopDelay({ resolution: 10 });
+    histogram.enable();
+    const rss0 = process.memoryUsage().rss;
+    let rssMax = rss0;
+    const rtts: number[] = [];
+    let errors = 0;
+    const attack = during ? during() : Promise.resolve();
+    let attackError: unknown = null;
+    attack.catch((e: unknown) => (attackError = e));
+    for (let i = 0; i < samples; i++) {
+      const started = performance.now();
+      const before = client.offsets[0]!;
+      try {
+        client.type(0, i % 40 === 39 ? '\x15' : 'k'); // Ctrl-U now and then keeps the line short
+        await client.until(() => client.offsets[0]! > before, 'canary echo', 2_000);
+        rtts.push(performance.now() - started);
+      } catch {
+        errors++;
+        rtts.push(2_000);
+      }
+      rssMax = Math.max(rssMax, process.memoryUsage().rss);
+      const left = intervalMs - (performance.now() - started);
+      if (left > 0) await sleep(left);
+    }
+    client.type(0, '\x15');
+    histogram.disable();
+    await attack.catch(() => {});
+    if (attackError) throw attackError;
+    return {
+      samples,
+      p95Ms: Math.round(percentile(rtts, 95) * 10) / 10,
+      maxMs: Math.round(Math.max(...rtts)),
+      errors,
+      lagP99Ms: Math.round((histogram.percentile(99) / 1e6) * 10) / 10,
+      rssGrowthMiB: Math.round(((rssMax - rss0) / 2 ** 20) * 10) / 10,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.learner.close();
+  }
+}
+
+export function describeCanary(r: CanaryReport): string {
+  return `canary echo p95 ${r.p95Ms} ms (max ${r.maxMs}, ${r.errors} errors, ${r.samples} samples), loop lag p99 ${r.lagP99Ms} ms, RSS +${r.rssGrowthMiB} MiB`;
+}
+
+/** Throws unless the canary SLOs hold. */
+export function assertCanary(r: CanaryReport): string {
+  const text = describeCanary(r);
+  const bad: string[] = [];
+  if (r.p95Ms > canarySlo.echoP95Ms) bad.push(`echo p95 > ${canarySlo.echoP95Ms} ms`);
+  if (r.lagP99Ms > canarySlo.lagP99Ms) bad.push(`loop lag p99 > ${canarySlo.lagP99Ms} ms`);
+  if (r.rssGrowthMiB > canarySlo.rssGrowthMiB) bad.push(`RSS growth > ${canarySlo.rssGrowthMiB} MiB`);
+  if (r.errors > 0) bad.push('canary errors');
+  if (bad.length) throw new Error(`canary SLO broken (${bad.join('; ')}): ${text}`);
+  return text;
+}
+
+/** Host-side counts used for "back to baseline" checks. */
+export function hostCounts(cgroupName: string): { cgroups: number; mounts: number; netns: number; fds: number } {
+  let cgroups = 0;
+  for (const c of ['pids', 'memory', 'cpu', 'unified']) {
+    try {
+      cgroups += fs.readdirSync(`/sys/fs/cgroup/${c}/${cgroupName}`, { withFileTypes: true }).filter((e) => e.isDirectory()).length;
+    } catch {
+      /* none */
+    }
+  }
+  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').length;
+  const netns = new Set<string>();
+  for (const p of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      netns.add(fs.readlinkSync(`/proc/${p}/ns/net`));
+    } catch {
+      /* gone */
+    }
+  }
+  const fds = fs.readdirSync('/proc/self/fd').length;
+  return { cgroups, mounts, netns: netns.size, fds };
+}
