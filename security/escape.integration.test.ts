@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { runCase, Skip } from './battery';
+import { runCase } from './battery';
 import { runPython } from './py';
 import { batteryDriver, Box, hostNetns, rand } from './support';
 import type { UnshareDriver } from '../sandbox-agent/src/sandbox/unshare-driver';
@@ -120,6 +120,8 @@ describe('A. escape surface and host integrity', { timeout: 180_000 }, () => {
         'for name, nr, args in (("init_module", 175, (None, 0, ctypes.c_char_p(b""))), ("finit_module", 313, (-1, ctypes.c_char_p(b""), 0))):',
         '    ctypes.set_errno(0); rv = libc.syscall(nr, *args); print(name, errno.errorcode.get(ctypes.get_errno(), rv))',
       ].join('\n'));
+      const rcs = [...r.output.matchAll(/rc=(\d+)/g)].map((m) => Number(m[1]));
+      assert.ok(rcs.length === 3 && rcs[0] !== 0 && rcs[1] !== 0, `modprobe and insmod must fail: ${r.output}`);
       assert.match(py.output, /init_module (EPERM|ENOSYS)/, py.output);
       assert.match(py.output, /finit_module (EPERM|ENOSYS)/, py.output);
       const modsAfter = readHost('/proc/modules');

@@ -1,12 +1,16 @@
 'use client';
 // The components lessons use in MDX: <Step id>, <Command terminal placeholder?>, <Answer step>,
 // <Callout kind>. They read the lab and the live session through LabContext.
-import { Children, isValidElement, useEffect, useId, useState, type FormEvent, type ReactNode } from 'react';
+import { Children, createContext, isValidElement, useContext, useEffect, useId, useState, type FormEvent, type ReactElement, type ReactNode } from 'react';
 import { hintAfterMs, type StepResult, type StepStatus } from '../../labs/core/model';
 import { commandInput } from '../_lib/output-offsets';
 import type { UiStrings } from '../_lib/ui-strings';
 import { useLab, useSessionSnapshot, useUi } from './lab-context';
 import { BulbIcon, CheckIcon, CircleIcon, CrossIcon, InfoIcon, PasteIcon, PlayIcon, WarningIcon } from './icons';
+import { highlightShell } from '../_lib/highlight';
+
+/** The <Step> a component sits in (Hint reads it). */
+const StepIdContext = createContext<string | null>(null);
 
 // ---------- status badge ----------
 
@@ -86,8 +90,10 @@ export function Step({ id, children }: { id: string; children?: ReactNode }) {
 
   return (
     <section
+      id={`step-${id}`}
       data-step-id={id}
       data-status={status}
+      data-active={isActive ? 'true' : undefined}
       aria-labelledby={titleId}
       className={`not-prose-step my-6 rounded-xl border p-4 shadow-sm sm:p-5 ${frame}`}
     >
@@ -105,7 +111,9 @@ export function Step({ id, children }: { id: string; children?: ReactNode }) {
           {strings.notSavedYet}
         </p>
       )}
-      <div className="step-body">{children}</div>
+      <div className="step-body">
+        <StepIdContext.Provider value={id}>{children}</StepIdContext.Provider>
+      </div>
       {messageText && (
         <p
           // A step with an answer field shows its message next to the field as well; here it stays
@@ -165,7 +173,18 @@ function textOf(node: ReactNode): string {
   return Children.toArray(node).map(textOf).join('');
 }
 
-export function Command({ terminal, placeholder, children }: { terminal: number; placeholder?: string; children?: ReactNode }) {
+export function Command({
+  terminal,
+  placeholder,
+  interrupt,
+  children,
+}: {
+  terminal: number;
+  placeholder?: string;
+  /** Send Ctrl-C first (stops what runs in the foreground), then the command. */
+  interrupt?: boolean;
+  children?: ReactNode;
+}) {
   const { session, strings, focusTerminal } = useLab();
   const [feedback, setFeedback] = useState<'sent' | 'offline' | null>(null);
   const text = textOf(children).trim();
@@ -179,6 +198,17 @@ export function Command({ terminal, placeholder, children }: { terminal: number;
   }, [feedback]);
 
   const run = () => {
+    if (interrupt) {
+      const ok = session.sendInput(index - 1, '\x03');
+      setFeedback(ok ? 'sent' : 'offline');
+      if (!ok) return;
+      // Let the shell print its new prompt before the line arrives.
+      setTimeout(() => {
+        session.sendInput(index - 1, commandInput(text, !paste));
+        if (paste) focusTerminal(index - 1);
+      }, 200);
+      return;
+    }
     const ok = session.sendInput(index - 1, commandInput(text, !paste));
     setFeedback(ok ? 'sent' : 'offline');
     if (ok && paste) focusTerminal(index - 1);
@@ -186,17 +216,33 @@ export function Command({ terminal, placeholder, children }: { terminal: number;
 
   // Show the placeholder (e.g. PID) as a variable the learner must replace.
   const parts = paste ? text.split(placeholder) : [text];
-  const label = paste ? strings.pasteIn(index) : strings.runIn(index);
+  const label = interrupt && !paste ? strings.interruptRunIn(index) : paste ? strings.pasteIn(index) : strings.runIn(index);
   const Icon = paste ? PasteIcon : PlayIcon;
   return (
-    <span className="command-chip my-3 flex flex-wrap items-center gap-2" data-command data-command-terminal={index}>
+    <span
+      className="command-chip my-3 flex flex-wrap items-center gap-2"
+      data-command
+      data-command-terminal={index}
+      data-command-interrupt={interrupt ? 'true' : undefined}
+    >
       <code className="rounded-md bg-slate-900 px-3 py-1.5 font-mono text-[0.875rem] text-slate-50 break-all">
         <span className="select-none text-emerald-400" aria-hidden="true">
           ${' '}
         </span>
+        {interrupt && (
+          <kbd className="mr-2 rounded border border-slate-600 bg-slate-800 px-1 text-[0.75rem] text-amber-300">Ctrl-C</kbd>
+        )}
         {parts.map((part, i) => (
           <span key={i}>
-            {part}
+            {highlightShell(part).map((token, j) =>
+              token.kind ? (
+                <span key={j} className={`tok-${token.kind}`}>
+                  {token.text}
+                </span>
+              ) : (
+                token.text
+              ),
+            )}
             {i < parts.length - 1 && (
               <var className="rounded bg-amber-300/90 px-1 not-italic text-slate-900">{placeholder}</var>
             )}
@@ -322,3 +368,172 @@ export function Callout({ kind = 'info', children }: { kind?: string; children?:
   );
 }
 
+
+// ---------- Hint ----------
+
+/** <Hint after={seconds}>: lesson-authored help that unlocks after that long on its step. */
+export function Hint({ after = 30, children }: { after?: number; children?: ReactNode }) {
+  const { strings, activeStep, session } = useLab();
+  const snapshot = useSessionSnapshot(session);
+  const stepId = useContext(StepIdContext);
+  const [forced, setForced] = useState(false);
+  const isActive = stepId !== null && activeStep?.id === stepId;
+  const passed = stepId !== null && snapshot.steps[stepId]?.status === 'passed';
+  const now = useNow(isActive && !forced, 1000);
+  const afterMs = Math.max(0, Number(after) || 0) * 1000;
+  const spentMs = isActive && activeStep ? Math.max(0, now - activeStep.sinceMs) : 0;
+  const open = forced || passed || (isActive && spentMs >= afterMs);
+  if (!open) {
+    const left = Math.ceil((afterMs - spentMs) / 1000);
+    return (
+      <p className="my-2 flex flex-wrap items-center gap-2 text-sm text-slate-600" data-hint-inline data-locked="true">
+        <BulbIcon className="size-4 text-slate-400" />
+        <span>{strings.hintLocked(left)}</span>
+        <button
+          type="button"
+          onClick={() => setForced(true)}
+          className="rounded-md px-1.5 py-0.5 font-medium text-sky-800 underline underline-offset-2 hover:bg-sky-50"
+        >
+          {strings.hintShowNow}
+        </button>
+      </p>
+    );
+  }
+  return (
+    <div className="my-2 flex items-start gap-2 rounded-md bg-sky-50 px-3 py-2 text-sm text-sky-950" data-hint-inline data-locked="false">
+      <BulbIcon className="mt-1 size-4 shrink-0 text-sky-700" />
+      <div className="callout-body min-w-0 flex-1">
+        <strong className="font-semibold">{strings.hint}:</strong> {children}
+      </div>
+    </div>
+  );
+}
+
+// ---------- Quiz ----------
+
+/** One option of a <Quiz>; `correct` marks the right one(s). */
+export function Choice({ children }: { correct?: boolean; children?: ReactNode }) {
+  return <>{children}</>;
+}
+
+function quizStore(id: string | undefined): { get(): string | null; set(v: string): void } {
+  const key = id ? `nslab:quiz:${id}` : null;
+  return {
+    get: () => {
+      try {
+        return key && typeof window !== 'undefined' ? window.localStorage.getItem(key) : null;
+      } catch {
+        return null;
+      }
+    },
+    set: (v) => {
+      try {
+        if (key) window.localStorage.setItem(key, v);
+      } catch {
+        // storage unavailable: the quiz still works on this page
+      }
+    },
+  };
+}
+
+/** <Quiz id? question?>question text, <Choice correct?>…</Choice>…, <Explain>…</Explain>?</Quiz> */
+export function Quiz({ id, question, children }: { id?: string; question?: string; children?: ReactNode }) {
+  const { strings } = useUi();
+  const name = useId();
+  const all = Children.toArray(children);
+  const choices = all.filter((c): c is ReactElement<{ correct?: boolean; children?: ReactNode }> => isValidElement(c) && c.type === Choice);
+  const explain = all.filter((c) => isValidElement(c) && c.type === Explain);
+  const prompt = all.filter((c) => !(isValidElement(c) && (c.type === Choice || c.type === Explain)));
+  const [picked, setPicked] = useState<number | null>(null);
+  const [verdict, setVerdict] = useState<'right' | 'wrong' | 'none' | null>(null);
+  useEffect(() => {
+    const saved = quizStore(id).get();
+    if (saved !== null && Number.isInteger(Number(saved))) {
+      setPicked(Number(saved));
+      setVerdict('right');
+    }
+  }, [id]);
+  const check = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    if (picked === null) return setVerdict('none');
+    const right = Boolean(choices[picked]?.props.correct);
+    setVerdict(right ? 'right' : 'wrong');
+    if (right) quizStore(id).set(String(picked));
+  };
+  return (
+    <form onSubmit={check} className="my-6 rounded-xl border border-violet-200 bg-violet-50/40 p-4 shadow-sm" data-quiz={id ?? ''} data-quiz-verdict={verdict ?? ''}>
+      <fieldset className="m-0 border-0 p-0">
+        <legend className="mb-2 text-base font-semibold text-slate-900">
+          {question}
+          {prompt.length > 0 && <span className="quiz-prompt block font-normal">{prompt}</span>}
+        </legend>
+        <div className="grid gap-1.5">
+          {choices.map((choice, i) => {
+            const chosen = picked === i;
+            const tone = chosen && verdict === 'right' ? 'border-emerald-400 bg-emerald-50' : chosen && verdict === 'wrong' ? 'border-amber-400 bg-amber-50' : chosen ? 'border-violet-400 bg-white' : 'border-slate-200 bg-white';
+            return (
+              <label key={i} className={`flex cursor-pointer items-start gap-2.5 rounded-lg border px-3 py-2 text-[0.95rem] ${tone} hover:border-violet-300`} data-choice={i}>
+                <input
+                  type="radio"
+                  name={name}
+                  value={i}
+                  checked={chosen}
+                  onChange={() => {
+                    setPicked(i);
+                    setVerdict(null);
+                  }}
+                  className="mt-1.5 accent-violet-700"
+                />
+                <span className="min-w-0">{choice.props.children}</span>
+              </label>
+            );
+          })}
+        </div>
+      </fieldset>
+      <div className="mt-3 flex flex-wrap items-center gap-3">
+        <button type="submit" className="rounded-md bg-violet-700 px-3 py-1.5 text-sm font-semibold text-white shadow-sm hover:bg-violet-800">
+          {strings.quizCheck}
+        </button>
+        <p role="status" className="m-0 text-sm font-medium" data-quiz-result>
+          {verdict === 'right' ? (
+            <span className="inline-flex items-center gap-1 text-emerald-800">
+              <CheckIcon className="size-4" /> {strings.quizRight}
+            </span>
+          ) : verdict === 'wrong' ? (
+            <span className="text-amber-900">{strings.quizWrong}</span>
+          ) : verdict === 'none' ? (
+            <span className="text-slate-700">{strings.quizPick}</span>
+          ) : null}
+        </p>
+      </div>
+      {verdict === 'right' && explain.length > 0 && <div className="callout-body mt-2 text-[0.95rem] text-slate-800">{explain}</div>}
+    </form>
+  );
+}
+
+/** The explanation a <Quiz> shows once answered right. */
+export function Explain({ children }: { children?: ReactNode }) {
+  return <>{children}</>;
+}
+
+// ---------- Terminal ----------
+
+/** <Terminal n={2} />: names a terminal in the text; a button that moves the keyboard focus there. */
+export function Terminal({ n, children }: { n: number; children?: ReactNode }) {
+  const { strings, focusTerminal } = useLab();
+  const index = Math.max(1, Math.floor(Number(n) || 1));
+  return (
+    <button
+      type="button"
+      onClick={() => focusTerminal(index - 1)}
+      className="inline-flex items-center gap-1 rounded-md bg-slate-900 px-1.5 py-0 align-baseline font-mono text-[0.8em] text-slate-100 hover:bg-slate-700"
+      aria-label={strings.focusTerminal(index)}
+      data-terminal-link={index}
+    >
+      <span aria-hidden="true" className="text-emerald-400">
+        ▍
+      </span>
+      {children ?? strings.terminalLabel(index)}
+    </button>
+  );
+}

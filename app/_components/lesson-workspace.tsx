@@ -53,6 +53,8 @@ export function LessonWorkspace({ locale, lab, code, lessonTitle, switchHref, sw
     [session, lab, locale, strings, activeStep, focusTerminal, registerTerminalFocus],
   );
   const ui = useMemo(() => ({ locale, strings }), [locale, strings]);
+  const layout = useTerminalLayout(lab.terminals);
+  usePlaceKeeper(lab.id);
   const passed = lab.steps.filter((step) => snapshot.steps[step.id]?.status === 'passed').length;
 
   return (
@@ -74,8 +76,21 @@ export function LessonWorkspace({ locale, lab, code, lessonTitle, switchHref, sw
               {lessonTitle}
             </p>
             <ConnectionBadge status={snapshot.status} strings={strings} />
+            <button
+              type="button"
+              onClick={() => {
+                if (window.confirm(strings.resetConfirm)) session.reset();
+              }}
+              disabled={snapshot.status !== 'connected' || snapshot.resetting}
+              className="inline-flex items-center gap-1.5 rounded-md border border-slate-300 px-2.5 py-1 text-sm font-medium text-slate-700 hover:bg-slate-100 disabled:opacity-50"
+              data-reset-button
+            >
+              <RefreshIcon className="size-3.5" />
+              {strings.resetSandbox}
+            </button>
             <Link
               href={switchHref}
+              onClick={() => savePlace(lab.id)}
               hrefLang={switchLocale === 'zh' ? 'zh-Hans' : 'en'}
               lang={switchLocale === 'zh' ? 'zh-Hans' : 'en'}
               aria-label={strings.switchToLabel}
@@ -100,18 +115,37 @@ export function LessonWorkspace({ locale, lab, code, lessonTitle, switchHref, sw
               aria-label={strings.terminals}
               role="region"
               className="flex min-h-0 flex-col gap-3 bg-slate-900 p-3 outline-none lg:h-full"
+              data-layout={layout.value}
             >
               <SessionBanner session={session} snapshot={snapshot} strings={strings} />
-              {snapshot.terminals.map((view, index) => (
-                <TerminalPane
-                  key={index}
-                  session={session}
-                  index={index}
-                  view={view}
-                  strings={strings}
-                  registerFocus={registerTerminalFocus}
-                />
-              ))}
+              {lab.terminals > 1 && (
+                <div role="group" aria-label={strings.layoutLabel} className="flex justify-end gap-1 text-xs">
+                  {(['stacked', 'side-by-side'] as const).map((value) => (
+                    <button
+                      key={value}
+                      type="button"
+                      aria-pressed={layout.value === value}
+                      onClick={() => layout.set(value)}
+                      className={`rounded-md px-2 py-0.5 font-medium ${layout.value === value ? 'bg-slate-700 text-white' : 'text-slate-400 hover:text-white'}`}
+                      data-layout-button={value}
+                    >
+                      {value === 'stacked' ? strings.layoutStacked : strings.layoutSideBySide}
+                    </button>
+                  ))}
+                </div>
+              )}
+              <div className={`flex min-h-0 flex-1 gap-3 ${layout.value === 'side-by-side' ? 'flex-col sm:flex-row' : 'flex-col'}`}>
+                {snapshot.terminals.map((view, index) => (
+                  <TerminalPane
+                    key={index}
+                    session={session}
+                    index={index}
+                    view={view}
+                    strings={strings}
+                    registerFocus={registerTerminalFocus}
+                  />
+                ))}
+              </div>
             </div>
           </main>
           <LiveRegion snapshot={snapshot} lab={lab} locale={locale} strings={strings} />
@@ -120,6 +154,69 @@ export function LessonWorkspace({ locale, lab, code, lessonTitle, switchHref, sw
       </LabContext.Provider>
     </UiContext.Provider>
   );
+}
+
+// ---------- terminal layout, and the learner's place across a language switch ----------
+
+type TerminalLayout = 'stacked' | 'side-by-side';
+const LAYOUT_KEY = 'nslab:terminal-layout';
+
+function useTerminalLayout(terminals: number): { value: TerminalLayout; set(value: TerminalLayout): void } {
+  const [value, setValue] = useState<TerminalLayout>('stacked');
+  useEffect(() => {
+    try {
+      const saved = window.localStorage.getItem(LAYOUT_KEY);
+      if (saved === 'stacked' || saved === 'side-by-side') setValue(saved);
+    } catch {
+      // no storage: the default layout
+    }
+  }, []);
+  const set = useCallback((next: TerminalLayout) => {
+    setValue(next);
+    try {
+      window.localStorage.setItem(LAYOUT_KEY, next);
+    } catch {
+      // no storage: the layout holds for this page
+    }
+  }, []);
+  return { value: terminals > 1 ? value : 'stacked', set };
+}
+
+const PLACE_KEY = 'nslab:place';
+
+/** Before switching language: where in the lesson the learner is (scroll position, as a fraction). */
+function savePlace(labId: string): void {
+  const scroller = document.getElementById('lesson');
+  if (!scroller) return;
+  const usesOwnScroll = scroller.scrollHeight > scroller.clientHeight + 1 && getComputedStyle(scroller).overflowY !== 'visible';
+  const el = usesOwnScroll ? scroller : document.scrollingElement;
+  if (!el) return;
+  const max = Math.max(1, el.scrollHeight - el.clientHeight);
+  try {
+    window.sessionStorage.setItem(PLACE_KEY, JSON.stringify({ labId, ratio: el.scrollTop / max, own: usesOwnScroll }));
+  } catch {
+    // no storage: the page opens at the top
+  }
+}
+
+/** After switching language: back to the same place in the other language's text. */
+function usePlaceKeeper(labId: string): void {
+  useEffect(() => {
+    let saved: { labId?: string; ratio?: number; own?: boolean } | null = null;
+    try {
+      saved = JSON.parse(window.sessionStorage.getItem(PLACE_KEY) ?? 'null');
+      window.sessionStorage.removeItem(PLACE_KEY);
+    } catch {
+      saved = null;
+    }
+    if (!saved || saved.labId !== labId || typeof saved.ratio !== 'number') return;
+    const ratio = saved.ratio;
+    const own = saved.own;
+    requestAnimationFrame(() => {
+      const el = own ? document.getElementById('lesson') : document.scrollingElement;
+      if (el) el.scrollTop = ratio * Math.max(0, el.scrollHeight - el.clientHeight);
+    });
+  }, [labId]);
 }
 
 // ---------- header status ----------
@@ -161,7 +258,9 @@ function SessionBanner({ session, snapshot, strings }: { session: LabSession; sn
   const { status, detail } = snapshot;
   let text: string | null = null;
   let action: { label: string; run: () => void } | null = null;
-  if (status === 'ended') {
+  if (snapshot.resetting) {
+    text = strings.resetting;
+  } else if (status === 'ended') {
     text = strings.endedBanner;
     action = { label: strings.startAgain, run: () => session.connectNow() };
   } else if (status === 'replaced') {

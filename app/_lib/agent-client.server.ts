@@ -2,7 +2,18 @@
 // and reshapes its replies into app types. Server-only: it reads AGENT_SECRET. Never import it
 // from client components (the .server.ts name marks it; `server-only` is not installed).
 import { z } from 'zod';
-import { sessionInfoSchema, type CreateSessionRequest } from '../../sandbox-agent/protocol';
+import {
+  endSessionsReplySchema,
+  noticeReplySchema,
+  sessionInfoSchema,
+  sessionQueryReplySchema,
+  viewerTokenReplySchema,
+  type CreateSessionRequest,
+  type EndSessionsRequest,
+  type NoticeRequest,
+  type SessionQueryReply,
+  type ViewerTokenReply,
+} from '../../sandbox-agent/protocol';
 import type { LabSessionResponse } from './session-api';
 
 const agentEnvSchema = z.object({
@@ -94,4 +105,58 @@ export async function createAgentSession(
       steps: info.steps,
     },
   };
+}
+
+// ---------- workshop calls (instructor dashboard, viewer, notices, ending) ----------
+
+export type AgentCallResult<T> = { ok: true; value: T } | { ok: false; status: number; message: string };
+
+async function agentPost<S extends z.ZodType>(
+  path: string,
+  body: unknown,
+  schema: S,
+  options: AgentClientOptions = {},
+): Promise<AgentCallResult<z.infer<S>>> {
+  const env = options.env ?? (cachedEnv ??= agentEnv());
+  let response: Response;
+  try {
+    response = await fetch(new URL(path, env.AGENT_URL), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${env.AGENT_SECRET}` },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
+      cache: 'no-store',
+    });
+  } catch {
+    return { ok: false, status: 0, message: 'The sandbox service is not reachable' };
+  }
+  const json: unknown = await response.json().catch(() => null);
+  if (!response.ok) {
+    const message = json && typeof json === 'object' && 'error' in json && typeof json.error === 'string' ? json.error : `The sandbox service answered ${response.status}`;
+    return { ok: false, status: response.status, message };
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) return { ok: false, status: response.status, message: 'The sandbox service sent an unexpected reply' };
+  return { ok: true, value: parsed.data };
+}
+
+/** The running sessions of these learners, with per-step status and the latest failing check message. */
+export function querySessions(learnerIds: string[], labIds?: string[], options?: AgentClientOptions): Promise<AgentCallResult<SessionQueryReply>> {
+  return agentPost('/v1/sessions/query', { learnerIds, ...(labIds ? { labIds } : {}) }, sessionQueryReplySchema, options);
+}
+
+/** A single-use, short-lived read-only token for a learner's session (the instructor's live view). */
+export function issueViewerToken(sessionId: string, options?: AgentClientOptions): Promise<AgentCallResult<ViewerTokenReply>> {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(sessionId)) return Promise.resolve({ ok: false, status: 400, message: 'bad session id' });
+  return agentPost(`/v1/sessions/${sessionId}/viewer-token`, {}, viewerTokenReplySchema, options);
+}
+
+/** A notice to the attached browsers of these learners; resolves to how many got it. */
+export function sendNotice(request: NoticeRequest, options?: AgentClientOptions): Promise<AgentCallResult<{ delivered: number }>> {
+  return agentPost('/v1/notices', request, noticeReplySchema, options);
+}
+
+/** Ends every session of these learners (their sandboxes are torn down; progress is kept). */
+export function endSessions(request: EndSessionsRequest, options?: AgentClientOptions): Promise<AgentCallResult<{ ended: number }>> {
+  return agentPost('/v1/sessions/end', request, endSessionsReplySchema, { timeoutMs: 30_000, ...options });
 }

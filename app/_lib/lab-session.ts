@@ -11,6 +11,7 @@ import {
   limits,
   serverMessageSchema,
   type ClientMessage,
+  type MapSnapshot,
   type ServerMessage,
 } from '../../sandbox-agent/protocol';
 import type { StepResult } from '../../labs/core/model';
@@ -57,6 +58,12 @@ export interface SessionSnapshot {
   /** Recent step status changes, newest last, for the live region. */
   changes: StepChange[];
   notices: SessionNotice[];
+  /** The live namespace map (latest trimmed snapshot from the agent), null until the first one. */
+  map: MapSnapshot | null;
+  /** When the map last changed (ms since epoch, browser clock). */
+  mapAtMs: number | null;
+  /** A reset was asked for and the fresh sandbox is not connected yet. */
+  resetting: boolean;
 }
 
 /** What a terminal pane gives the session: somewhere to write bytes. */
@@ -149,6 +156,9 @@ export class LabSession {
       terminals: this.terms.map(() => ({ phase: 'starting', exitCode: null, signal: null })),
       changes: [],
       notices: [],
+      map: null,
+      mapAtMs: null,
+      resetting: false,
     };
   }
 
@@ -335,6 +345,12 @@ export class LabSession {
     if (!this.running) return;
     switch (code) {
       case closeCodes.sessionEnded:
+        if (this.snapshot.resetting) {
+          // The reset we asked for: get the fresh sandbox at once.
+          this.update({ map: null, mapAtMs: null });
+          this.connectNow();
+          return;
+        }
         this.update({ status: 'ended', detail: reason || null, retryAtMs: null });
         return;
       case closeCodes.replaced:
@@ -389,7 +405,7 @@ export class LabSession {
           else if (this.snapshot.terminals[info.terminal]?.phase === 'exited') this.setTerminal(info.terminal, { phase: 'starting' });
         }
         this.applySteps(message.steps, this.snapshot.sessionId !== null && Object.keys(this.snapshot.steps).length > 0);
-        this.update({ status: 'connected', detail: null, retryAtMs: null, sessionId: message.sessionId });
+        this.update({ status: 'connected', detail: null, retryAtMs: null, sessionId: message.sessionId, resetting: false });
         this.terms.forEach((term, terminal) => {
           if (term.size) this.send({ type: 'resize', terminal, ...term.size });
         });
@@ -411,6 +427,9 @@ export class LabSession {
         if (message.close === undefined) this.pushNotice('error', message.code, message.message);
         return;
       case 'pong':
+        return;
+      case 'snapshot':
+        this.update({ map: message.snapshot, mapAtMs: Date.now() });
         return;
     }
   }
@@ -551,6 +570,21 @@ export class LabSession {
 
   private resetTerminals(): void {
     this.terms.forEach((_, index) => this.resetTerminal(index));
+    this.update({ map: null, mapAtMs: null });
+  }
+
+  /** Asks for a fresh sandbox (progress kept): the agent ends this one, then we reconnect. */
+  reset(): boolean {
+    if (this.snapshot.resetting) return true;
+    const sent = this.send({ type: 'reset' });
+    if (sent) {
+      this.update({ resetting: true });
+      // Should the close never come (agent gone), reconnect anyway.
+      setTimeout(() => {
+        if (this.snapshot.resetting && this.ready) this.connectNow();
+      }, 8_000);
+    }
+    return sent;
   }
 
   /** Keystrokes or pasted text for a terminal (0-based). Returns false when not connected. */

@@ -108,6 +108,9 @@ const stubComponents = {
   Answer: ({ step }: { step: string }) => createElement('input', { 'data-answer': step }),
   Callout: ({ kind, children }: { kind: string; children?: ReactNode }) =>
     createElement('aside', { 'data-kind': kind }, children),
+  Hint: ({ children }: { children?: ReactNode }) => createElement('p', { 'data-hint': '' }, children),
+  NamespaceMap: () => createElement('figure', { 'data-namespace-map': '' }),
+  Diagram: ({ name }: { name: string }) => createElement('figure', { 'data-diagram': name }),
 };
 
 test('the bundles run and render with React (server side)', async () => {
@@ -128,7 +131,7 @@ test('the bundles run and render with React (server side)', async () => {
     );
     assert.match(html, /<code data-terminal="2">ls -la \/proc\/\$\$\/ns\/net<\/code>/);
     assert.match(html, /<aside data-kind="warning">/);
-    assert.match(html, /<pre><code class="language-text">1: lo: &lt;LOOPBACK&gt;/);
+    assert.match(html, /<pre data-lang="text" class="code-block"><code class="language-text"><span class="tok-num">1: <\/span><span class="tok-key">lo<\/span>: &lt;LOOPBACK&gt;/);
     // No Markdown left unrendered (e.g. CJK emphasis that failed to close).
     assert.doesNotMatch(html.replace(/<pre>[\s\S]*?<\/pre>/g, ''), /\*\*/);
   }
@@ -213,7 +216,7 @@ test('an unknown component fails at load time, not at render time', async () => 
     getLesson('unknown-component', 'en'),
     path.join('unknown-component', 'en.mdx'),
     12,
-    /unknown component <Terminal>/,
+    /unknown component <Shell>/,
   );
 });
 

@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { bundleMDX } from 'mdx-bundler';
 import { z } from 'zod';
+import { rehypeHighlight } from './highlight';
 
 export const lessonLocales = ['en', 'zh'] as const;
 export const lessonLocaleSchema = z.enum(lessonLocales);
@@ -26,8 +27,22 @@ export const lessonFrontmatterSchema = z.strictObject({
 export type LessonFrontmatter = z.infer<typeof lessonFrontmatterSchema>;
 
 /** The components the UI provides to lessons; any other capitalised JSX name is an error. */
-export const lessonComponentNames = ['Step', 'Command', 'Answer', 'Callout'] as const;
+export const lessonComponentNames = [
+  'Step',
+  'Command',
+  'Answer',
+  'Callout',
+  'Hint',
+  'Quiz',
+  'Choice',
+  'Explain',
+  'Terminal',
+  'NamespaceMap',
+  'Diagram',
+] as const;
 export const calloutKinds = ['info', 'warning', 'tip'] as const;
+export const diagramNames = ['nsproxy', 'bridge'] as const;
+export const namespaceMapViews = ['network', 'namespaces', 'table'] as const;
 
 export interface LessonCommand {
   /** 1-based terminal index. */
@@ -217,6 +232,45 @@ function outlinePlugin(outline: LessonOutline) {
             (step ? step.commands : outline.commands).push(command);
             return; // its children are the command text
           }
+          case 'Hint': {
+            if (!step) fail('<Hint> must sit inside a <Step> (it unlocks with time on that step)', node);
+            const a = attr(node, 'after');
+            const raw = a && a.value && typeof a.value === 'object' ? a.value.value.trim() : undefined;
+            if (a && (raw === undefined || !/^\d{1,4}$/.test(raw)))
+              fail('<Hint after={N}>: N is the number of seconds on the step before it unlocks', a);
+            break;
+          }
+          case 'Quiz': {
+            const choices = (node.children ?? []).filter((c) => isJsx(c) && c.name === 'Choice');
+            if (choices.length < 2) fail('<Quiz> needs at least two <Choice> children', node);
+            if (!choices.some((c) => attr(c, 'correct'))) fail('<Quiz>: mark the right <Choice> with `correct`', node);
+            stringAttr(node, 'id', false);
+            break;
+          }
+          case 'Choice':
+          case 'Explain':
+            // Checked where their <Quiz> is; outside one they mean nothing.
+            break;
+          case 'Terminal': {
+            const a = attr(node, 'n');
+            const raw = a && a.value && typeof a.value === 'object' ? a.value.value.trim() : undefined;
+            if (!a || raw === undefined || !/^[1-3]$/.test(raw)) fail('<Terminal n={N}> needs N from 1 to 3', a ?? node);
+            break;
+          }
+          case 'NamespaceMap': {
+            const view = stringAttr(node, 'view', false);
+            if (view !== undefined && !(namespaceMapViews as readonly string[]).includes(view))
+              fail(`<NamespaceMap view="${view}">: view must be one of ${namespaceMapViews.join('|')}`, node);
+            stringAttr(node, 'focus', false);
+            stringAttr(node, 'highlight', false);
+            break;
+          }
+          case 'Diagram': {
+            const name = stringAttr(node, 'name', true) ?? '';
+            if (!(diagramNames as readonly string[]).includes(name))
+              fail(`<Diagram name="${name}">: name must be one of ${diagramNames.join('|')}`, node);
+            break;
+          }
           case 'Callout': {
             const kind = stringAttr(node, 'kind', true) ?? '';
             if (!(calloutKinds as readonly string[]).includes(kind))
@@ -341,6 +395,7 @@ async function compileLesson(
       cwd: path.dirname(file),
       mdxOptions(options) {
         options.remarkPlugins = [...(options.remarkPlugins ?? []), outlinePlugin(outline)];
+        options.rehypePlugins = [...(options.rehypePlugins ?? []), rehypeHighlight];
         return options;
       },
       esbuildOptions(options) {

@@ -6,6 +6,9 @@
 // (client -> server). The first client message must be `auth`.
 import { z } from 'zod';
 import { stepResultSchema } from '../../labs/core/model';
+import { mapSnapshotSchema } from './map-snapshot';
+
+export { MAP_LIMITS, mapSnapshotSchema, toMapSnapshot, mapSnapshotKey, type MapSnapshot } from './map-snapshot';
 
 export const PROTOCOL_VERSION = 1;
 export const WS_PATH = '/agent/ws';
@@ -109,6 +112,9 @@ export const restartMessageSchema = z.object({ type: z.literal('restart'), termi
 
 export const pingMessageSchema = z.object({ type: z.literal('ping'), id: z.number().int() });
 
+/** End this sandbox and start a fresh one for the same learner and lab; passed steps are kept. */
+export const resetMessageSchema = z.object({ type: z.literal('reset') });
+
 export const clientMessageSchema = z.discriminatedUnion('type', [
   authMessageSchema,
   inputMessageSchema,
@@ -118,6 +124,7 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   answerMessageSchema,
   restartMessageSchema,
   pingMessageSchema,
+  resetMessageSchema,
 ]);
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
 
@@ -168,6 +175,9 @@ export const errorMessageSchema = z.object({
 
 export const pongMessageSchema = z.object({ type: z.literal('pong'), id: z.number().int() });
 
+/** The live namespace map: a trimmed, bounded view of the latest grading snapshot, sent when it changed (at most 2 per second). */
+export const snapshotMessageSchema = z.object({ type: z.literal('snapshot'), snapshot: mapSnapshotSchema });
+
 export const serverMessageSchema = z.discriminatedUnion('type', [
   readyMessageSchema,
   stepMessageSchema,
@@ -175,6 +185,7 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   noticeMessageSchema,
   errorMessageSchema,
   pongMessageSchema,
+  snapshotMessageSchema,
 ]);
 export type ServerMessage = z.infer<typeof serverMessageSchema>;
 
@@ -295,3 +306,72 @@ export function parseClientMessage(text: string): { ok: true; message: ClientMes
   }
   return { ok: true, message: parsed.data };
 }
+
+// ---------- workshop calls (app server -> agent, HTTP JSON, bearer secret) ----------
+// For the instructor's live dashboard, read-only terminal views, class-wide notices and ending a
+// workshop. Documented in sandbox-agent/README.md ("Workshop calls").
+
+const learnerIdsSchema = z.array(createSessionRequestSchema.shape.learnerId).max(2000);
+
+/** POST /v1/sessions/query: the running sessions of these learners (optionally of these labs). */
+export const sessionQueryRequestSchema = z.object({
+  learnerIds: learnerIdsSchema,
+  labIds: z.array(createSessionRequestSchema.shape.labId).max(100).optional(),
+});
+export type SessionQueryRequest = z.infer<typeof sessionQueryRequestSchema>;
+
+export const sessionStepStatusSchema = z.object({
+  stepId: z.string(),
+  /** What the learner sees (auto-grading never shows a failure the learner did not ask for). */
+  status: stepResultSchema.shape.status,
+  atMs: z.number(),
+  saved: z.boolean().optional(),
+  /** The latest check outcome for a step not passed yet, even while the learner sees `pending`. */
+  latestFailure: z.object({ message: stepResultSchema.shape.message.unwrap(), atMs: z.number() }).nullable(),
+});
+export type SessionStepStatus = z.infer<typeof sessionStepStatusSchema>;
+
+export const sessionStatusSchema = z.object({
+  sessionId: z.string(),
+  learnerId: z.string(),
+  labId: z.string(),
+  createdAtMs: z.number(),
+  state: z.enum(['starting', 'running', 'stopped']),
+  /** A learner's browser is attached right now. */
+  connected: z.boolean(),
+  /** When the learner's browser last attached or detached (ms). */
+  connectionChangedAtMs: z.number(),
+  viewers: z.number().int(),
+  /** The first step not passed yet in lab order (null: all passed). */
+  currentStepId: z.string().nullable(),
+  /** Since when the learner has been on it: the latest pass in this session, or the session's start. */
+  currentStepSinceMs: z.number().nullable(),
+  steps: z.array(sessionStepStatusSchema),
+});
+export type SessionStatus = z.infer<typeof sessionStatusSchema>;
+
+export const sessionQueryReplySchema = z.object({ atMs: z.number(), sessions: z.array(sessionStatusSchema) });
+export type SessionQueryReply = z.infer<typeof sessionQueryReplySchema>;
+
+/** POST /v1/sessions/:id/viewer-token: a read-only attach token (instructor's live view). */
+export const viewerTokenReplySchema = z.object({ sessionId: z.string(), token: z.string(), tokenExpiresAtMs: z.number() });
+export type ViewerTokenReply = z.infer<typeof viewerTokenReplySchema>;
+
+/** POST /v1/notices: a `notice` message to the attached browsers of these learners' sessions. */
+export const noticeRequestSchema = z.object({
+  learnerIds: learnerIdsSchema.min(1),
+  level: noticeMessageSchema.shape.level,
+  code: z.string().min(1).max(64).regex(/^[a-z0-9-]+$/),
+  message: z.string().min(1).max(2000),
+});
+export type NoticeRequest = z.infer<typeof noticeRequestSchema>;
+export const noticeReplySchema = z.object({ delivered: z.number().int() });
+
+/** POST /v1/sessions/end: ends every session of these learners (e.g. the workshop ended). */
+export const endSessionsRequestSchema = z.object({
+  learnerIds: learnerIdsSchema.min(1),
+  /** Shown to the learner in the closing `error` message: "This session ended (<reason>)." */
+  reason: z.string().min(1).max(200),
+});
+export type EndSessionsRequest = z.infer<typeof endSessionsRequestSchema>;
+export const endSessionsReplySchema = z.object({ ended: z.number().int() });

@@ -174,6 +174,14 @@ describe('terminal WebSocket', { timeout: 120_000 }, () => {
     assert.doesNotMatch(resume.output[0]!, /unshare -n sleep 60/);
     resume.close();
     await h.api('DELETE', `/v1/sessions/${sessionId}`);
+
+    // The Prometheus metrics saw what just happened.
+    const metricsText = await (await fetch(`${h.baseUrl}/metrics`)).text();
+    for (const name of ['nslab_session_start_seconds_count', 'nslab_echo_seconds_count', 'nslab_grade_seconds_count', 'nslab_snapshot_seconds_count']) {
+      const value = Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metricsText)?.[1] ?? 0);
+      assert.ok(value > 0, `${name} = ${value}`);
+    }
+    assert.match(metricsText, /^nslab_steps_passed_total\{lab="exercise-net-namespace"\} [1-9]/m);
   });
 
   test('deleting a session closes its socket with 4000 and tears the sandbox down', async () => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ConfigError, loadConfig } from './config';
 import { httpDeliver, ResultOutbox } from './outbox';
 import { log, setLogLevel } from './log';
+import { bindGauges, Gauge } from './metrics';
 import { UnshareDriver } from './sandbox/unshare-driver';
 import { createAgentServer } from './server';
 import { SessionManager } from './session';
@@ -31,6 +32,11 @@ async function main(): Promise<void> {
   outbox?.start();
   const sessions = new SessionManager(driver, config, outbox);
   const agent = createAgentServer(config, sessions);
+  bindGauges([
+    new Gauge('nslab_sessions', 'Sessions (sandboxes) running now.', () => sessions.size),
+    new Gauge('nslab_progress_outbox_pending', 'Passed steps not yet stored by the app.', () => outbox?.pendingCount() ?? 0),
+    new Gauge('nslab_agent_rss_bytes', 'Resident memory of the agent process.', () => process.memoryUsage().rss),
+  ]);
   await new Promise<void>((resolve, reject) => {
     agent.server.once('error', reject);
     agent.server.listen(config.AGENT_PORT, config.AGENT_HOST, () => resolve());

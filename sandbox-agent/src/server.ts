@@ -4,9 +4,13 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { z } from 'zod';
 import {
   closeCodes,
   createSessionRequestSchema,
+  endSessionsRequestSchema,
+  noticeRequestSchema,
+  sessionQueryRequestSchema,
   decodeFrame,
   limits,
   parseClientMessage,
@@ -17,6 +21,7 @@ import {
 } from '../protocol/index';
 import type { AgentConfig } from './config';
 import { log } from './log';
+import { renderMetrics } from './metrics';
 import { HttpError, type ClientConnection, type Session, type SessionManager } from './session';
 import { TokenIssuer } from './tokens';
 
@@ -91,6 +96,13 @@ export function createAgentServer(config: AgentConfig, sessions: SessionManager)
 
   const handleHttp = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://agent.invalid');
+    if (url.pathname === '/metrics') {
+      // Prometheus text format. Like /healthz it needs no secret: keep the agent's port private.
+      if (req.method !== 'GET') throw new HttpError(405, 'use GET');
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(renderMetrics());
+      return;
+    }
     if (url.pathname === '/healthz') {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'use GET');
       sendJson(res, 200, { ok: true, sessions: sessions.size });
@@ -114,6 +126,49 @@ export function createAgentServer(config: AgentConfig, sessions: SessionManager)
       }
       const { session, created } = await sessions.getOrCreate(parsed.data.learnerId, parsed.data.labId, parsed.data.progress);
       sendJson(res, created ? 201 : 200, sessionInfo(session, created));
+      return;
+    }
+    // Workshop calls: the instructor dashboard's status, read-only viewer tokens, notices, ending.
+    const readJson = async <S extends z.ZodType>(schema: S): Promise<z.infer<S>> => {
+      if (req.method !== 'POST') throw new HttpError(405, 'use POST');
+      let raw: unknown;
+      try {
+        raw = JSON.parse(await readBody(req));
+      } catch (error) {
+        if (error instanceof HttpError) throw error;
+        throw new HttpError(400, 'request body is not valid JSON');
+      }
+      const parsed = schema.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new HttpError(400, `invalid request${issue?.path.length ? ` at ${issue.path.join('.')}` : ''}: ${issue?.message ?? ''}`);
+      }
+      return parsed.data;
+    };
+    if (url.pathname === '/v1/sessions/query') {
+      const query = await readJson(sessionQueryRequestSchema);
+      sendJson(res, 200, { atMs: Date.now(), sessions: sessions.forLearners(query.learnerIds, query.labIds).map((s) => s.status()) });
+      return;
+    }
+    if (url.pathname === '/v1/sessions/end') {
+      const request = await readJson(endSessionsRequestSchema);
+      sendJson(res, 200, { ended: await sessions.endForLearners(request.learnerIds, request.reason) });
+      return;
+    }
+    if (url.pathname === '/v1/notices') {
+      const notice = await readJson(noticeRequestSchema);
+      let delivered = 0;
+      for (const s of sessions.forLearners(notice.learnerIds)) if (s.notify({ level: notice.level, code: notice.code, message: notice.message })) delivered++;
+      sendJson(res, 200, { delivered });
+      return;
+    }
+    const viewerMatch = /^\/v1\/sessions\/([A-Za-z0-9_-]{1,64})\/viewer-token$/.exec(url.pathname);
+    if (viewerMatch) {
+      if (req.method !== 'POST') throw new HttpError(405, 'use POST');
+      const session = sessions.get(viewerMatch[1]!);
+      if (!session || session.state !== 'running') throw new HttpError(404, `no session ${viewerMatch[1]!}`);
+      const { token, expiresAtMs } = tokens.issue(session.id, session.learnerId, 'viewer');
+      sendJson(res, 200, { sessionId: session.id, token, tokenExpiresAtMs: expiresAtMs });
       return;
     }
     const match = /^\/v1\/sessions\/([A-Za-z0-9_-]{1,64})$/.exec(url.pathname);
@@ -177,6 +232,8 @@ export function createAgentServer(config: AgentConfig, sessions: SessionManager)
   const onConnection = (ws: WebSocket): void => {
     counters.wsConnections = (counters.wsConnections ?? 0) + 1;
     let session: Session | null = null;
+    /** Attached with a viewer token: output only (input, resize, check... are refused). */
+    let viewer = false;
     let closed = false;
     let alive = true;
     let windowStart = Date.now();
@@ -257,10 +314,18 @@ export function createAgentServer(config: AgentConfig, sessions: SessionManager)
           return fail(closeCodes.sessionNotFound, 'session-not-found', 'This lab session no longer exists. Reload to start a new one.');
         }
         session = found;
+        if (verified.payload.r === 'viewer') {
+          viewer = true;
+          session.attachViewer(client, message.resume);
+          return;
+        }
         session.attach(client, message.resume, message.size);
         return;
       }
       if (!session) return fail(closeCodes.unauthorized, 'unauthorized', 'The first message must be auth.');
+      if (viewer && message.type !== 'ping' && message.type !== 'ack') {
+        return send({ type: 'error', code: 'read-only', message: 'This is a read-only view of the terminal.' });
+      }
       switch (message.type) {
         case 'input':
           if (inputAllowed(Buffer.byteLength(message.data))) session.input(message.terminal, message.data);
@@ -280,6 +345,12 @@ export function createAgentServer(config: AgentConfig, sessions: SessionManager)
           break;
         case 'restart':
           session.restart(message.terminal);
+          break;
+        case 'reset':
+          // The socket closes with sessionEnded ("reset"); the browser asks the app for a new
+          // session, which starts a fresh sandbox with the passed steps kept.
+          log('info', 'session reset by the learner', { session: session.id });
+          void session.end('reset');
           break;
         case 'ping':
           send({ type: 'pong', id: message.id });
@@ -304,6 +375,7 @@ export function createAgentServer(config: AgentConfig, sessions: SessionManager)
       try {
         if (isBinary) {
           if (!session) return fail(closeCodes.unauthorized, 'unauthorized', 'The first message must be auth.');
+          if (viewer) return send({ type: 'error', code: 'read-only', message: 'This is a read-only view of the terminal.' });
           const frame = decodeFrame(buffer);
           if ('error' in frame) return badMessage(frame.error);
           if (frame.kind !== 'input') return badMessage('clients may only send input frames');

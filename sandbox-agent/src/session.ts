@@ -9,6 +9,7 @@ import type { AgentConfig } from './config';
 import { buildSnapshot } from './grader/snapshot';
 import { runProbes } from './grader/probes';
 import { log } from './log';
+import { metrics } from './metrics';
 import { resultKey, type ResultOutbox } from './outbox';
 import { defaultSandboxLimits, type Sandbox, type SandboxDriver } from './sandbox/driver';
 import { Terminal } from './terminal/terminal';
@@ -49,6 +50,8 @@ export class Session {
   private grading = false;
   private queued: { trigger: GradeTrigger; answeredStepId?: string } | null = null;
   lastGradeMs: number | null = null;
+  /** When the oldest keystroke not yet followed by output was typed, per terminal (echo metric). */
+  private readonly keystrokeAt: (number | undefined)[] = [];
   /** Live namespace map: the latest trimmed snapshot, the key of the one last sent, when, and a pending send. */
   private mapLatest: { map: MapSnapshot; key: string } | null = null;
   private mapSentKey: string | null = null;
@@ -77,6 +80,11 @@ export class Session {
       (_, index) =>
         new Terminal(index, (size) => sandbox.shellCommand(size), {
           onOutput: (terminal, offset, data) => {
+            const typedAt = this.keystrokeAt[terminal];
+            if (typedAt !== undefined) {
+              metrics.echo.observe((performance.now() - typedAt) / 1000);
+              this.keystrokeAt[terminal] = undefined;
+            }
             const frame = encodeOutputFrame(terminal, offset, data);
             this.client?.sendBinary(frame);
             for (const viewer of this.viewers) viewer.sendBinary(frame);
@@ -226,6 +234,7 @@ export class Session {
   }
 
   input(terminal: number, data: string | Buffer): void {
+    this.keystrokeAt[terminal] ??= performance.now();
     this.terminals[terminal]?.write(data);
   }
 
@@ -276,7 +285,11 @@ export class Session {
 
   /** What the checks see right now: a fresh host-side snapshot plus transcript, answers and kept evidence. */
   async observe(): Promise<Observation> {
+    const snapshotStarted = performance.now();
     const snapshot = await buildSnapshot(this.sandbox, { timeoutMs: 3_000 });
+    metrics.snapshot.observe((performance.now() - snapshotStarted) / 1000);
+    // The live map gets the snapshot now, not after the probes (a ping may take a second).
+    if (this.state === 'running') this.publishMap(snapshot);
     const passed: Record<string, Evidence> = {};
     for (const result of Object.values(this.results)) if (result.status === 'passed') passed[result.stepId] = result.evidence;
     const probeSpecs = this.lab.steps.flatMap((step) => step.probes ?? []);
@@ -289,13 +302,13 @@ export class Session {
     try {
       const observation = await this.observe();
       if (this.state !== 'running') return;
-      this.publishMap(observation.snapshot);
       const { results, changed } = gradeLab(this.lab, observation, this.results, { nowMs: Date.now(), trigger, answeredStepId });
       const before = this.results;
       this.results = Object.fromEntries(results.map((r) => [r.stepId, r]));
       for (const result of changed) {
         if (result.status === 'passed' && before[result.stepId]?.status !== 'passed') {
           // Queued durably before the learner sees it; "not saved yet" until the database has it.
+          metrics.stepsPassed.inc({ lab: this.lab.id });
           if (this.onPassed(this, result)) {
             result.saved = false;
             this.results[result.stepId] = result;
@@ -306,6 +319,7 @@ export class Session {
       }
       this.recordLatestFailures(observation);
       this.lastGradeMs = performance.now() - started;
+      metrics.grade.observe(this.lastGradeMs / 1000);
     } catch (error) {
       log('warn', 'grading failed', { session: this.id, error });
       if (trigger !== 'auto') {
@@ -447,9 +461,11 @@ export class SessionManager {
     const pending = this.starting.get(key);
     if (pending) return { session: await pending, created: false };
     if (this.sessions.size + this.starting.size >= this.config.AGENT_MAX_SESSIONS) {
+      metrics.startsRefused.inc({ status: '503' });
       throw new HttpError(503, 'This lab machine is full right now. Please try again in a minute.', 30);
     }
     if (this.starting.size >= this.config.AGENT_MAX_CONCURRENT_STARTS) {
+      metrics.startsRefused.inc({ status: '429' });
       throw new HttpError(429, 'Many labs are starting at once. Retrying shortly.', 1);
     }
     const start = this.start(learnerId, lab, key, stored);
@@ -487,6 +503,7 @@ export class SessionManager {
         this.progress.set(key, s.progress);
         this.sessions.delete(s.id);
         if (this.byLearnerLab.get(key) === s.id) this.byLearnerLab.delete(key);
+        metrics.sessionsEnded.inc({ reason });
         log('info', 'session ended', { session: s.id, reason });
       },
       (s, result) => {
@@ -497,6 +514,8 @@ export class SessionManager {
     );
     this.sessions.set(id, session);
     this.byLearnerLab.set(key, id);
+    metrics.sessionStart.observe(sandbox.startMs / 1000);
+    metrics.sessionsStarted.inc();
     log('info', 'session started', { session: id, lab: lab.id, startMs: Math.round(sandbox.startMs) });
     return session;
   }

@@ -33,3 +33,14 @@ test('expired, tampered, foreign and garbage tokens are refused', () => {
   assert.deepEqual(other.consume(fresh), { ok: false, reason: 'bad-signature' });
   for (const junk of ['', '.', 'a.b.c', 'nodot', '%%%.%%%']) assert.equal(issuer.consume(junk).ok, false, junk);
 });
+
+test('a viewer token says so; a learner token does not, and the role cannot be forged', () => {
+  const issuer = new TokenIssuer(secret, 60_000);
+  const viewer = issuer.consume(issuer.issue('s-1', 'learner-a', 'viewer').token);
+  assert.equal(viewer.ok && viewer.payload.r, 'viewer');
+  const learner = issuer.consume(issuer.issue('s-1', 'learner-a').token);
+  assert.equal(learner.ok && learner.payload.r, undefined);
+  const [, sig] = issuer.issue('s-1', 'learner-a').token.split('.');
+  const forged = Buffer.from(JSON.stringify({ v: 1, sid: 's-1', lid: 'learner-a', exp: Date.now() + 1000, n: 'z', r: 'viewer' })).toString('base64url');
+  assert.deepEqual(issuer.consume(`${forged}.${sig}`), { ok: false, reason: 'bad-signature' });
+});

@@ -10,6 +10,8 @@ const payloadSchema = z.object({
   lid: z.string(),
   exp: z.number(),
   n: z.string(),
+  /** 'viewer': a read-only attach (an instructor's live view); absent: the learner. */
+  r: z.literal('viewer').optional(),
 });
 export type TokenPayload = z.infer<typeof payloadSchema>;
 
@@ -30,9 +32,9 @@ export class TokenIssuer {
     this.key = createHmac('sha256', secret).update('nslab terminal tokens v1').digest();
   }
 
-  issue(sessionId: string, learnerId: string): { token: string; expiresAtMs: number } {
+  issue(sessionId: string, learnerId: string, role?: 'viewer'): { token: string; expiresAtMs: number } {
     const exp = this.now() + this.ttlMs;
-    const payload: TokenPayload = { v: 1, sid: sessionId, lid: learnerId, exp, n: randomBytes(12).toString('base64url') };
+    const payload: TokenPayload = { v: 1, sid: sessionId, lid: learnerId, exp, n: randomBytes(12).toString('base64url'), ...(role ? { r: role } : {}) };
     const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
     return { token: `${body}.${this.sign(body)}`, expiresAtMs: exp };
   }

@@ -4,6 +4,7 @@ import { getLab } from '../../../../labs';
 import { localeSchema, type Locale } from '../../../../labs/core/model';
 import { LessonWorkspace } from '../../../_components/lesson-workspace';
 import { ReadingLesson } from '../../../_components/reading-lesson';
+import { WorkshopBanner } from '../../../_components/workshop-banner';
 import { toLabView } from '../../../_lib/lab-view';
 import { getLesson, listLessons, LessonNotFoundError, type Lesson } from '../../../_lib/lessons.server';
 import { otherLocale } from '../../../_lib/ui-strings';
@@ -49,14 +50,20 @@ export default async function LessonPage({ params }: { params: Params }) {
     );
   }
   return (
-    <LessonWorkspace
-      key={`${lab.id}`}
-      locale={locale}
-      lab={toLabView(lab)}
-      code={lesson.code}
-      lessonTitle={lesson.frontmatter.title}
-      switchHref={`/${other}/lessons/${lesson.slug}`}
-      switchLocale={other}
-    />
+    <>
+      <LessonWorkspace
+        key={`${lab.id}`}
+        locale={locale}
+        lab={toLabView(lab)}
+        code={lesson.code}
+        lessonTitle={lesson.frontmatter.title}
+        switchHref={`/${other}/lessons/${lesson.slug}`}
+        switchLocale={other}
+      />
+      {/* An instructor's message to a workshop, also for learners who were offline when it was sent. */}
+      <div className="fixed inset-x-0 bottom-0 z-50">
+        <WorkshopBanner locale={locale} />
+      </div>
+    </>
   );
 }

@@ -1,0 +1,74 @@
+'use client';
+// Join a workshop with its code and a name: POST /api/workshops/join, then straight into the first
+// lesson (whose page starts the learner's own sandbox). Full, ended or unknown: a clear message.
+import { useRouter } from 'next/navigation';
+import { useState, type FormEvent } from 'react';
+import type { Locale } from '../../../labs/core/model';
+import { workshopStrings } from '../../_lib/workshops-strings';
+import { buttonClass, inputClass } from '../../_lib/workshops-ui';
+
+export function JoinForm({ locale, code, name }: { locale: Locale; code: string; name: string }) {
+  const w = workshopStrings(locale);
+  const router = useRouter();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const data = new FormData(event.currentTarget);
+    setBusy(true);
+    setError(null);
+    try {
+      const response = await fetch('/api/workshops/join', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code: data.get('code'), name: data.get('name'), locale }),
+      });
+      const body = (await response.json().catch(() => null)) as { error?: string; href?: string; reason?: string; capacity?: number } | null;
+      if (!response.ok || !body?.href) {
+        const localized =
+          body?.reason === 'full' ? w.joinFull(body.capacity ?? 0) : body?.reason === 'ended' ? w.joinEnded : body?.reason === 'not_found' ? w.joinNotFound : null;
+        setError(localized ?? body?.error ?? `Error ${response.status}`);
+        setBusy(false);
+        return;
+      }
+      router.push(body.href);
+    } catch {
+      setError('Network error');
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form onSubmit={submit} className="mt-6 grid gap-4" data-join-form>
+      <label className="block text-sm font-medium text-slate-800">
+        {w.code}
+        <input
+          name="code"
+          required
+          defaultValue={code}
+          maxLength={20}
+          autoCapitalize="characters"
+          autoComplete="off"
+          spellCheck={false}
+          placeholder="K7P-3QX"
+          className={`${inputClass} font-mono text-2xl tracking-[0.2em] uppercase`}
+        />
+      </label>
+      <label className="block text-sm font-medium text-slate-800">
+        {w.yourName}
+        <input name="name" required maxLength={40} defaultValue={name} autoComplete="nickname" className={inputClass} />
+      </label>
+      {error && (
+        <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800 ring-1 ring-red-200" data-join-error>
+          {error}
+        </p>
+      )}
+      <div>
+        <button type="submit" disabled={busy} className={buttonClass}>
+          {busy ? w.joining : w.join}
+        </button>
+      </div>
+    </form>
+  );
+}

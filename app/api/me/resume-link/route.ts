@@ -1,0 +1,21 @@
+// POST /api/me/resume-link { locale? } -> { path }: a fresh resume secret for the cookie learner (the
+// previous link stops working). The secret travels in the URL fragment (#...), which browsers never
+// send to a server, so it does not end up in access logs; /[locale]/me/resume posts it back.
+import type { NextRequest } from 'next/server';
+import { z } from 'zod';
+import { localeSchema } from '../../../../labs/core/model';
+import { createResumeSecret } from '../../../_lib/db/repository';
+import { database, jsonError, jsonOk, learnerIdFromRequest, readJsonBody } from '../../../_lib/workshops.server';
+
+export const runtime = 'nodejs';
+export const dynamic = 'force-dynamic';
+
+export async function POST(request: NextRequest) {
+  const read = await readJsonBody(request);
+  if (!read.ok) return read.response;
+  const locale = z.object({ locale: localeSchema.default('en') }).catch({ locale: 'en' as const }).parse(read.body).locale;
+  const learnerId = learnerIdFromRequest(request);
+  if (!learnerId) return jsonError(404, 'This browser has no progress yet: open a lesson first');
+  const secret = await createResumeSecret(await database(), learnerId);
+  return jsonOk({ path: `/${locale}/me/resume#${secret}` });
+}

@@ -1,0 +1,32 @@
+// GET /api/me -> { learner: { displayName } | null, workshops[], completions[] }: the cookie learner's own data only.
+import type { NextRequest } from 'next/server';
+import { getLab } from '../../../labs';
+import { completionRecords, getLearner, workshopsForLearner } from '../../_lib/db/repository';
+import { appSecret } from '../../_lib/learner-cookie.server';
+import { claimOf, completionPath, signCompletion } from '../../_lib/workshops-completion.server';
+import { database, jsonOk, learnerIdFromRequest, summaryOf } from '../../_lib/workshops.server';
+
+export const runtime = 'nodejs';
+export const dynamic = 'force-dynamic';
+
+export async function GET(request: NextRequest) {
+  const learnerId = learnerIdFromRequest(request);
+  if (!learnerId) return jsonOk({ learner: null, workshops: [], completions: [] });
+  const db = await database();
+  const [learner, workshops, records] = await Promise.all([
+    getLearner(db, learnerId),
+    workshopsForLearner(db, learnerId),
+    completionRecords(db, { learnerId }),
+  ]);
+  const secret = appSecret();
+  return jsonOk({
+    learner: learner ? { displayName: learner.displayName } : null,
+    workshops: workshops.map(summaryOf),
+    completions: records.map((r) => ({
+      labId: r.labId,
+      steps: r.steps.map((s) => ({ stepId: s.stepId, passedAt: s.passedAt, evidence: s.evidence })),
+      total: getLab(r.labId)?.steps.length ?? r.steps.length,
+      verifyPath: completionPath(signCompletion(claimOf(r), secret), 'en'),
+    })),
+  });
+}

@@ -1,0 +1,37 @@
+// POST /api/workshops/:id/viewer { learnerId, labId } -> { sessionId, labId, terminals, token, tokenExpiresAtMs }
+// A single-use, short-lived read-only terminal token for a member's running lab session.
+// Only the workshop's instructors (403 for anyone else, learners included).
+import type { NextRequest } from 'next/server';
+import { z } from 'zod';
+import { getLab } from '../../../../../labs';
+import { issueViewerToken, querySessions } from '../../../../_lib/agent-client.server';
+import { labIdSchema, learnerIdSchema, workshopRoster } from '../../../../_lib/db/repository';
+import { database, jsonError, jsonOk, readJsonBody, requireWorkshopInstructor, zodMessage } from '../../../../_lib/workshops.server';
+
+export const runtime = 'nodejs';
+export const dynamic = 'force-dynamic';
+
+const bodySchema = z.object({ learnerId: learnerIdSchema, labId: labIdSchema });
+
+export async function POST(request: NextRequest, { params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  const read = await readJsonBody(request);
+  if (!read.ok) return read.response;
+  const access = await requireWorkshopInstructor(request, id);
+  if (!access.ok) return access.response;
+  const body = bodySchema.safeParse(read.body);
+  if (!body.success) return jsonError(400, zodMessage(body.error));
+  const { learnerId, labId } = body.data;
+  const lab = getLab(labId);
+  if (!lab || !access.workshop.lessons.includes(labId)) return jsonError(404, 'This lab is not part of the workshop');
+  if (!(await workshopRoster(await database(), id)).some((m) => m.learnerId === learnerId)) {
+    return jsonError(404, 'This learner is not a member of the workshop');
+  }
+  const sessions = await querySessions([learnerId], [labId]);
+  if (!sessions.ok) return jsonError(503, sessions.message, { 'retry-after': '2' });
+  const session = sessions.value.sessions.find((s) => s.state === 'running');
+  if (!session) return jsonError(404, 'This learner has no running sandbox for this lab right now');
+  const token = await issueViewerToken(session.sessionId);
+  if (!token.ok) return jsonError(token.status === 404 ? 404 : 503, token.message);
+  return jsonOk({ sessionId: session.sessionId, labId, terminals: lab.terminals, token: token.value.token, tokenExpiresAtMs: token.value.tokenExpiresAtMs });
+}
