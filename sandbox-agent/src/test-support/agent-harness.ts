@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import {
   decodeFrame,
   encodeInputFrame,
+  limits,
   serverMessageSchema,
   WS_PATH,
   type ServerMessage,
@@ -83,6 +84,7 @@ export class TestClient {
   /** Raw bytes of each terminal as UTF-8 text, escapes included. */
   readonly raw: string[] = ['', '', ''];
   readonly offsets: number[] = [0, 0, 0];
+  private readonly acked: number[] = [0, 0, 0];
   closeCode: number | null = null;
   private waiters: (() => void)[] = [];
   readonly opened: Promise<void>;
@@ -113,7 +115,13 @@ export class TestClient {
         const fresh = frame.data.subarray(skip);
         this.raw[frame.terminal] += Buffer.from(fresh).toString('utf8');
         this.offsets[frame.terminal] = frame.offset + frame.data.length;
-        if (this.autoAck) this.send({ type: 'ack', terminal: frame.terminal, offset: this.offsets[frame.terminal] });
+        // Acknowledge like the browser does: at least every limits.ackEveryBytes, not every frame
+        // (the agent closes a socket that sends more than 400 messages a second).
+        const offset = this.offsets[frame.terminal]!;
+        if (this.autoAck && offset - this.acked[frame.terminal]! >= limits.ackEveryBytes / 2) {
+          this.acked[frame.terminal] = offset;
+          this.send({ type: 'ack', terminal: frame.terminal, offset });
+        }
       } else {
         this.messages.push(serverMessageSchema.parse(JSON.parse(data.toString('utf8'))));
       }
