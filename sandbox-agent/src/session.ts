@@ -142,22 +142,8 @@ export class Session {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
     if (size) for (const terminal of this.terminals) terminal.resize(size.cols, size.rows);
-    client.sendJson({
-      type: 'ready',
-      protocol: 1,
-      sessionId: this.id,
-      labId: this.lab.id,
-      terminals: this.terminals.map((t) => ({ terminal: t.index, replayFrom: t.replayFrom, offset: t.offset, running: t.running })),
-      steps: this.stepResults,
-    });
-    for (const terminal of this.terminals) {
-      const rendered = resume.find((r) => r.terminal === terminal.index)?.offset ?? 0;
-      const { offset, data } = terminal.readFrom(rendered);
-      for (let i = 0; i < data.length; i += 32 * 1024) {
-        client.sendBinary(encodeOutputFrame(terminal.index, offset + i, data.subarray(i, i + 32 * 1024)));
-      }
-      terminal.attach(offset);
-    }
+    const replayedFrom = this.sendReadyAndReplay(client, resume);
+    for (const terminal of this.terminals) terminal.attach(replayedFrom[terminal.index]!);
     this.mapSentKey = null; // a new browser gets the current map at once
     this.flushMap();
     this.schedulePoll();
@@ -171,6 +157,14 @@ export class Session {
       return;
     }
     this.viewers.add(client);
+    this.sendReadyAndReplay(client, resume);
+  }
+
+  /**
+   * Sends `ready`, then each terminal's kept output after the offset the client already rendered,
+   * in frames of at most 32 KiB. Returns, per terminal, the offset the replay started from.
+   */
+  private sendReadyAndReplay(client: ClientConnection, resume: { terminal: number; offset: number }[]): number[] {
     client.sendJson({
       type: 'ready',
       protocol: 1,
@@ -179,13 +173,14 @@ export class Session {
       terminals: this.terminals.map((t) => ({ terminal: t.index, replayFrom: t.replayFrom, offset: t.offset, running: t.running })),
       steps: this.stepResults,
     });
-    for (const terminal of this.terminals) {
+    return this.terminals.map((terminal) => {
       const rendered = resume.find((r) => r.terminal === terminal.index)?.offset ?? 0;
       const { offset, data } = terminal.readFrom(rendered);
       for (let i = 0; i < data.length; i += 32 * 1024) {
         client.sendBinary(encodeOutputFrame(terminal.index, offset + i, data.subarray(i, i + 32 * 1024)));
       }
-    }
+      return offset;
+    });
   }
 
   /** Sends a notice to the learner's browser (and viewers); false when no browser is attached. */
