@@ -28,6 +28,12 @@ test('expired, tampered, foreign and garbage tokens are refused', () => {
   const forged = Buffer.from(JSON.stringify({ v: 1, sid: 's-2', lid: 'a', exp: now + 1000, n: 'x' })).toString('base64url');
   assert.deepEqual(issuer.consume(`${forged}.${sig}`), { ok: false, reason: 'bad-signature' });
   assert.deepEqual(issuer.consume(`${body}.${sig}x`), { ok: false, reason: 'bad-signature' });
+  // Every other spelling of the last character (including ones that decode to the same bytes).
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  for (const ch of alphabet) {
+    if (ch === sig!.at(-1)) continue;
+    assert.deepEqual(issuer.consume(`${body}.${sig!.slice(0, -1)}${ch}`), { ok: false, reason: 'bad-signature' }, ch);
+  }
 
   const other = new TokenIssuer('y'.repeat(40), 60_000, () => now);
   assert.deepEqual(other.consume(fresh), { ok: false, reason: 'bad-signature' });

@@ -44,8 +44,10 @@ export class TokenIssuer {
     const dot = token.indexOf('.');
     if (dot <= 0 || dot !== token.lastIndexOf('.')) return { ok: false, reason: 'malformed' };
     const body = token.slice(0, dot);
-    const sig = Buffer.from(token.slice(dot + 1), 'base64url');
-    const expected = Buffer.from(this.sign(body), 'base64url');
+    // Compare the text, not the decoded bytes: base64url's last character carries 2 unused bits,
+    // so byte comparison would accept four spellings of one signature.
+    const sig = Buffer.from(token.slice(dot + 1));
+    const expected = Buffer.from(this.sign(body));
     if (sig.length !== expected.length || !timingSafeEqual(sig, expected)) return { ok: false, reason: 'bad-signature' };
     let payload: TokenPayload;
     try {
