@@ -101,7 +101,10 @@ export interface StepDef {
   hints: Localized[];
   /** When set, the lesson shows an input for this step; its value reaches the check in answers. */
   answer?: { label: Localized; placeholder?: string; pattern?: string };
-  /** Host-side probes the agent runs before checks; results in Observation.probes. */
+  /**
+   * Host-side probes the agent runs before checks; results in Observation.probes. They run only
+   * while this step is open (not passed), so only this step's check may rely on them.
+   */
   probes?: ProbeSpec[];
 }
 

@@ -184,6 +184,42 @@ describe('terminal WebSocket', { timeout: 120_000 }, () => {
     assert.match(metricsText, /^nslab_steps_passed_total\{lab="exercise-net-namespace"\} [1-9]/m);
   });
 
+  test('the live map follows each command within a second, even while a probe waits on a ping nobody answers', async () => {
+    const { body } = await h.createSession('learner-map', 'build-a-bridge');
+    const client = TestClient.connect(h.wsUrl);
+    await client.opened;
+    client.auth(body.token);
+    await client.until(() => client.message('ready'), 'ready');
+    await client.waitForOutput(0, PROMPT);
+    // 172.17.0.2 is held (eth0 in netns red, down) and the base namespace routes 172.17/16 to a
+    // veth whose peer answers nothing: the grader's probe "ping 172.17.0.2" from the base
+    // namespace waits its whole 1.5 s timeout on every grading round. (Veths and bridges only:
+    // a user namespace cannot load the dummy module.)
+    await run(
+      client,
+      0,
+      'ip netns add red && ip link add veth0 type veth peer name eth0 netns red && ip -n red addr add 172.17.0.2/16 dev eth0 && ip link add d0 type veth peer name d1 && ip addr add 172.17.0.9/16 dev d0 && ip link set d1 up && ip link set d0 up',
+    );
+    const hasLink = (name: string) => (m: { type: 'snapshot'; snapshot: { netns: { interfaces: { name: string }[] }[] } }) =>
+      m.snapshot.netns.some((n) => n.interfaces.some((i) => i.name === name));
+    await client.until(() => client.message('snapshot', hasLink('d0')), 'the map shows d0', 5_000);
+    const latenciesMs: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      await run(client, 0, `ip link add map${i} type bridge`);
+      const ended = Date.now();
+      await client.until(() => client.message('snapshot', hasLink(`map${i}`)), `the map shows map${i}`, 5_000);
+      latenciesMs.push(Date.now() - ended);
+      await new Promise((r) => setTimeout(r, 300)); // lands the next command inside a probe's wait
+    }
+    latenciesMs.sort((a, b) => a - b);
+    console.log(`map latency after a command with a 1.5 s probe in flight (ms): ${latenciesMs.join(', ')}`);
+    assert.ok(latenciesMs[2]! < 1_000, `median ${latenciesMs[2]} ms`);
+    const info = JSON.parse((await h.api('GET', `/v1/sessions/${body.sessionId}`)).text) as { steps: { id: string; status: string }[] };
+    assert.notEqual(info.steps.at(-1)?.status, 'passed');
+    client.close();
+    await h.api('DELETE', `/v1/sessions/${body.sessionId}`);
+  });
+
   test('deleting a session closes its socket with 4000 and tears the sandbox down', async () => {
     const { client, sessionId } = await attached('learner-delete');
     const sandbox = h.sessions.get(sessionId)!.sandbox;

@@ -57,6 +57,11 @@ export class Session {
   private mapSentKey: string | null = null;
   private mapSentAtMs = 0;
   private mapTimer: NodeJS.Timeout | null = null;
+  /** A map-only snapshot in flight (taken while a grading round is busy, e.g. waiting on a ping probe). */
+  private mapRefreshing = false;
+  /** Snapshots are numbered when started; the map never goes back to an older one than it showed. */
+  private snapshotSeq = 0;
+  private mapSeq = 0;
   /** Read-only browsers (an instructor's live view): output, replay and steps; never input. */
   private readonly viewers = new Set<ClientConnection>();
   /** Per step not passed yet: the latest failing check message (for the instructor, never pushed to the learner). */
@@ -267,6 +272,9 @@ export class Session {
     if (this.state !== 'running') return;
     if (this.grading) {
       if (!this.queued || triggerRank[trigger] >= triggerRank[this.queued.trigger]) this.queued = { trigger, answeredStepId };
+      // The round in flight may be waiting on a probe (a ping that gets no reply waits its whole
+      // timeout): the live map must not wait for it, so it gets a snapshot of its own now.
+      this.refreshMap();
       return;
     }
     this.grading = true;
@@ -278,16 +286,24 @@ export class Session {
     });
   }
 
-  /** What the checks see right now: a fresh host-side snapshot plus transcript, answers and kept evidence. */
-  async observe(): Promise<Observation> {
+  /**
+   * What the checks see right now: a fresh host-side snapshot plus transcript, answers and kept
+   * evidence. `probes: 'open'` (the grading loop) runs only the probes of steps not passed yet.
+   */
+  async observe(options: { probes: 'all' | 'open' } = { probes: 'all' }): Promise<Observation> {
     const snapshotStarted = performance.now();
+    const seq = ++this.snapshotSeq;
     const snapshot = await buildSnapshot(this.sandbox, { timeoutMs: 3_000 });
     metrics.snapshot.observe((performance.now() - snapshotStarted) / 1000);
     // The live map gets the snapshot now, not after the probes (a ping may take a second).
-    if (this.state === 'running') this.publishMap(snapshot);
+    if (this.state === 'running') this.publishMap(snapshot, seq);
     const passed: Record<string, Evidence> = {};
     for (const result of Object.values(this.results)) if (result.status === 'passed') passed[result.stepId] = result.evidence;
-    const probeSpecs = this.lab.steps.flatMap((step) => step.probes ?? []);
+    // Probes run only for steps still open: a passed step stays passed, and a ping that gets no
+    // reply costs its whole timeout on every round.
+    const probeSpecs = this.lab.steps.flatMap((step) =>
+      options.probes === 'open' && this.results[step.id]?.status === 'passed' ? [] : (step.probes ?? []),
+    );
     const probes = probeSpecs.length > 0 ? await runProbes(probeSpecs, snapshot) : undefined;
     return { snapshot, transcript: [...this.transcript], answers: { ...this.answers }, passed, ...(probes ? { probes } : {}) };
   }
@@ -295,7 +311,7 @@ export class Session {
   private async grade(trigger: GradeTrigger, answeredStepId?: string): Promise<void> {
     const started = performance.now();
     try {
-      const observation = await this.observe();
+      const observation = await this.observe({ probes: 'open' });
       if (this.state !== 'running') return;
       const { results, changed } = gradeLab(this.lab, observation, this.results, { nowMs: Date.now(), trigger, answeredStepId });
       const before = this.results;
@@ -341,8 +357,27 @@ export class Session {
     }
   }
 
+  /** Takes a snapshot for the live map only (no checks, no probes); at most one in flight. */
+  private refreshMap(): void {
+    if (this.mapRefreshing || this.state !== 'running' || !this.client) return;
+    this.mapRefreshing = true;
+    const started = performance.now();
+    const seq = ++this.snapshotSeq;
+    buildSnapshot(this.sandbox, { timeoutMs: 3_000 })
+      .then((snapshot) => {
+        metrics.snapshot.observe((performance.now() - started) / 1000);
+        if (this.state === 'running') this.publishMap(snapshot, seq);
+      })
+      .catch((error: unknown) => log('warn', 'map snapshot failed', { session: this.id, error }))
+      .finally(() => {
+        this.mapRefreshing = false;
+      });
+  }
+
   /** Sends the map's view of a snapshot when it changed, at most MAP_LIMITS.perSecond times a second. */
-  private publishMap(snapshot: Observation['snapshot']): void {
+  private publishMap(snapshot: Observation['snapshot'], seq: number): void {
+    if (seq < this.mapSeq) return;
+    this.mapSeq = seq;
     try {
       const map = toMapSnapshot(snapshot);
       this.mapLatest = { map, key: mapSnapshotKey(map) };
