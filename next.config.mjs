@@ -1,6 +1,9 @@
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   reactStrictMode: true,
+  // `npm run dev` builds into .next-dev (scripts/start.mjs sets NSLAB_NEXT_DIST_DIR), so a dev
+  // session never overwrites the production build that `npm start` serves.
+  distDir: process.env.NSLAB_NEXT_DIST_DIR || '.next',
   poweredByHeader: false,
   // esbuild (under mdx-bundler) bundles lessons on the server; it must stay a real node module.
   // The database drivers and argon2 are native modules: never bundled.

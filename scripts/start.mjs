@@ -17,6 +17,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // Nothing of nslab talks to the internet: no Next.js telemetry, ever.
 process.env.NEXT_TELEMETRY_DISABLED = '1';
 const dev = process.argv.includes('--dev');
+// next dev writes its own build output: keep it away from the production build in .next.
+if (dev) process.env.NSLAB_NEXT_DIST_DIR = '.next-dev';
+else delete process.env.NSLAB_NEXT_DIST_DIR;
 
 function fail(message) {
   process.stderr.write(`nslab: ${message}\n`);

@@ -3,6 +3,7 @@ import { notFound } from 'next/navigation';
 import { getLab } from '../../../../labs';
 import { localeSchema, type Locale } from '../../../../labs/core/model';
 import { LessonWorkspace } from '../../../_components/lesson-workspace';
+import { DevContentReload } from '../../../_components/dev-content-reload';
 import { ReadingLesson } from '../../../_components/reading-lesson';
 import { WorkshopBanner } from '../../../_components/workshop-banner';
 import { toLabView } from '../../../_lib/lab-view';
@@ -46,6 +47,7 @@ export default async function LessonPage({ params }: { params: Params }) {
           <h1>{lesson.frontmatter.title}</h1>
           <ReadingLesson locale={locale} code={lesson.code} />
         </article>
+        {process.env.NODE_ENV === 'development' && <DevContentReload />}
       </main>
     );
   }
@@ -60,6 +62,7 @@ export default async function LessonPage({ params }: { params: Params }) {
         switchHref={`/${other}/lessons/${lesson.slug}`}
         switchLocale={other}
       />
+      {process.env.NODE_ENV === 'development' && <DevContentReload />}
       {/* An instructor's message to a workshop, also for learners who were offline when it was sent. */}
       <div className="fixed inset-x-0 bottom-0 z-50">
         <WorkshopBanner locale={locale} />
