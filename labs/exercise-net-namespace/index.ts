@@ -163,9 +163,10 @@ function checkIsolateSleep(obs: Observation): CheckResult {
     const lo = loopbackOf(netns);
     const label = nsLabel('net', netInode);
     return pass(
+      // No PID here: finding it is the next step's exercise (the evidence keeps it).
       t(
-        `${describeProcess(good)} is in ${label}; your shell is in ${baseLabel}`,
-        `${describeProcessZh(good)} 在网络命名空间 ${label} 中；你的 shell 在 ${baseLabel} 中`,
+        `A ${good.comm} runs in ${label}, a network namespace with only lo; your shell is in ${baseLabel}`,
+        `一个 ${good.comm} 正运行在 ${label} 中，这个网络命名空间里只有 lo；你的 shell 在 ${baseLabel} 中`,
       ),
       {
         pid: good.pid,
