@@ -648,76 +648,7 @@ export function pendingPidUnshares(snapshot: Snapshot): ProcessInfo[] {
 
 // ---------------------------------------------------------------- nsenter / unshare in the transcript
 
-export interface NsenterInvocation {
-  record: CommandRecord;
-  /** -t/--target as a number (null when absent or not a plain number). */
-  targetPid: number | null;
-  /** Namespace letters joined: m u i n p U C T; -a/--all adds them all. */
-  namespaces: Set<string>;
-  /** The command nsenter runs. */
-  inner: string[];
-}
-
-const nsenterLong: Record<string, string> = { mount: 'm', uts: 'u', ipc: 'i', net: 'n', pid: 'p', user: 'U', cgroup: 'C', time: 'T' };
-
-/** Parses an nsenter command line (words) the way its getopt would, close enough for grading. */
-export function parseNsenterWords(words: string[]): Omit<NsenterInvocation, 'record'> | null {
-  if (programOf(words) !== 'nsenter') return null;
-  let target: string | null = null;
-  const namespaces = new Set<string>();
-  let k = 1;
-  for (; k < words.length; k++) {
-    const w = words[k] as string;
-    if (w === '--') {
-      k++;
-      break;
-    }
-    if (w.startsWith('--')) {
-      const eq = w.indexOf('=');
-      const name = (eq >= 0 ? w.slice(2, eq) : w.slice(2)) as string;
-      if (name === 'target') target = eq >= 0 ? w.slice(eq + 1) : (words[++k] ?? null);
-      else if (name === 'all') for (const l of Object.values(nsenterLong)) namespaces.add(l);
-      else if (nsenterLong[name]) namespaces.add(nsenterLong[name] as string);
-      else if ((name === 'setuid' || name === 'setgid') && eq < 0) k++;
-      continue;
-    }
-    if (w.startsWith('-') && w.length > 1) {
-      for (let c = 1; c < w.length; c++) {
-        const ch = w[c] as string;
-        if (ch === 't' || ch === 'S' || ch === 'G') {
-          const value = w.slice(c + 1) !== '' ? w.slice(c + 1) : (words[++k] ?? null);
-          if (ch === 't') target = value;
-          break;
-        }
-        if ('muinpUCT'.includes(ch)) {
-          namespaces.add(ch);
-          if (w.slice(c + 1) !== '') break; // -n/path form: the rest is a file
-          continue;
-        }
-        if (ch === 'a') for (const l of Object.values(nsenterLong)) namespaces.add(l);
-      }
-      continue;
-    }
-    break;
-  }
-  const targetPid = target !== null && /^\d+$/.test(target) ? Number(target) : null;
-  return { targetPid, namespaces, inner: words.slice(k) };
-}
-
-/** nsenter invocations of the transcript, newest first. */
-export function nsenterInvocations(transcript: CommandRecord[]): NsenterInvocation[] {
-  const out: NsenterInvocation[] = [];
-  for (const record of findCommands(transcript, /nsenter/)) {
-    for (const words of simpleCommands(record.command)) {
-      const parsed = parseNsenterWords(words);
-      if (parsed) {
-        out.push({ record, ...parsed });
-        break;
-      }
-    }
-  }
-  return out;
-}
+// nsenter's own options are parsed once, in concept-helpers.ts (parseNsenterWords, nsenterInvocations).
 
 /** Simple commands (words) of the transcript whose program is one of these, newest first. */
 export function commandsRunning(transcript: CommandRecord[], programs: string[]): Array<{ record: CommandRecord; words: string[] }> {

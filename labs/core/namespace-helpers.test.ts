@@ -13,7 +13,6 @@ import {
   nestedPidInits,
   netnsLabel,
   otherNetns,
-  parseNsenterWords,
   pendingPidUnshares,
   privateMounts,
   probeResult,
@@ -21,6 +20,7 @@ import {
   usernsOf,
   vethPeer,
 } from './helpers';
+import { parseNsenterWords } from './concept-helpers';
 import { clone, loadFixture } from './testing/fixtures';
 
 const fx = (lab: string, name: string) => loadFixture(new URL(`../${lab}/x.ts`, import.meta.url).href, `recorded-${name}`);
@@ -95,16 +95,16 @@ test('UTS helper: hostname per namespace', () => {
   assert.equal(hostnameOf(changed, inner.ns.uts), undefined);
 });
 
-test('parseNsenterWords: targets and namespace letters', () => {
+test('parseNsenterWords: targets and namespace types', () => {
   const p = parseNsenterWords(['nsenter', '-t', '42', '-m', '-u', 'findmnt', '/mnt'])!;
   assert.equal(p.targetPid, 42);
-  assert.deepEqual([...p.namespaces].sort(), ['m', 'u']);
+  assert.deepEqual(p.types, ['mnt', 'uts']);
   assert.deepEqual(p.inner, ['findmnt', '/mnt']);
   const q = parseNsenterWords(['nsenter', '--target=7', '--uts', '--', 'hostname'])!;
   assert.equal(q.targetPid, 7);
-  assert.ok(q.namespaces.has('u'));
+  assert.deepEqual(q.types, ['uts']);
   assert.deepEqual(q.inner, ['hostname']);
-  assert.ok(parseNsenterWords(['nsenter', '-t7', '-a', 'sh'])!.namespaces.has('m'));
+  assert.ok(parseNsenterWords(['nsenter', '-t7', '-a', 'sh'])!.types.includes('mnt'));
   assert.equal(parseNsenterWords(['nsenter', '-t', '$PID', '-m', 'ls'])!.targetPid, null);
   assert.equal(parseNsenterWords(['unshare', '-m']), null);
 });

@@ -28,6 +28,7 @@ import {
   programOf,
   simpleCommands,
 } from '../core/helpers';
+import { parseNsenterWords } from '../core/concept-helpers';
 import type { CheckResult, CommandRecord, Evidence, LabDef, Observation } from '../core/model';
 import { t } from '../core/model';
 import type { ProcessInfo, Snapshot } from '../core/snapshot';
@@ -539,68 +540,11 @@ export interface NsenterCall {
   inner: string[];
 }
 
-const nsenterRequiresArg = new Set(['t', 'S', 'G']);
-const nsenterOptionalArg = new Set(['m', 'u', 'i', 'n', 'p', 'C', 'U', 'T', 'r', 'w']);
-
-/** Parses `nsenter` options the way its getopt would (close enough for grading). */
+/** Parses `nsenter` options the way its getopt would (one parser for every lab: concept-helpers). */
 export function parseNsenter(words: string[]): Omit<NsenterCall, 'record'> | null {
-  if (programOf(words) !== 'nsenter') return null;
-  let target: string | null = null;
-  let netPath: string | null = null;
-  let net = false;
-  let k = 1;
-  for (; k < words.length; k++) {
-    const w = words[k] as string;
-    if (w === '--') {
-      k++;
-      break;
-    }
-    if (w.startsWith('--')) {
-      const [name, value] = w.includes('=') ? [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)] : [w, null];
-      if (name === '--target') {
-        target = value ?? words[++k] ?? null;
-      } else if (name === '--net') {
-        net = true;
-        if (value) netPath = value;
-      } else if (name === '--all') {
-        net = true;
-      } else if (name === '--setuid' || name === '--setgid') {
-        if (value === null) k++;
-      }
-      continue;
-    }
-    if (w.startsWith('-') && w.length > 1) {
-      for (let c = 1; c < w.length; c++) {
-        const ch = w[c] as string;
-        const rest = w.slice(c + 1);
-        if (nsenterRequiresArg.has(ch)) {
-          const value = rest !== '' ? rest : (words[++k] ?? null);
-          if (ch === 't') target = value;
-          break;
-        }
-        if (nsenterOptionalArg.has(ch)) {
-          if (ch === 'n') {
-            net = true;
-            if (rest !== '') netPath = rest;
-          }
-          break;
-        }
-        if (ch === 'a') net = true;
-      }
-      continue;
-    }
-    break;
-  }
-  let targetPid: number | null = null;
-  let targetText: string | null = target;
-  if (netPath) {
-    const ref = procNsPathPid(netPath);
-    targetText = netPath;
-    targetPid = ref && 'pid' in ref ? ref.pid : null;
-  } else if (target !== null && /^\d+$/.test(target)) {
-    targetPid = Number(target);
-  }
-  return { targetPid, targetText: targetPid === null ? targetText : null, net, inner: words.slice(k) };
+  const parsed = parseNsenterWords(words);
+  if (!parsed) return null;
+  return { targetPid: parsed.targetPid, targetText: parsed.targetText, net: parsed.types.includes('net'), inner: parsed.inner };
 }
 
 /** nsenter invocations of the transcript, newest first. */

@@ -8,7 +8,6 @@ import {
   failed,
   mntnsOf,
   mountAt,
-  nsenterInvocations,
   nsLabel,
   passed,
   privateMounts,
@@ -16,6 +15,7 @@ import {
   quoteCommand,
   type PrivateMount,
 } from '../core/helpers';
+import { nsenterInvocations } from '../core/concept-helpers';
 import type { CheckResult, LabDef, Observation } from '../core/model';
 import { t } from '../core/model';
 import type { MountInfo, Snapshot } from '../core/snapshot';
@@ -138,7 +138,7 @@ function checkNsenterMount(obs: Observation): CheckResult {
   if (!tgt) return noTarget();
   const calls = nsenterInvocations(obs.transcript);
   for (const call of calls) {
-    if (call.record.exitCode !== 0 || !call.namespaces.has('m') || call.targetPid === null) continue;
+    if (call.record.exitCode !== 0 || !call.types.includes('mnt') || call.targetPid === null) continue;
     const proc = processByPid(obs.snapshot, call.targetPid);
     const keptPid = evidenceNumber(obs.passed[stepIds.nsenterMount], 'pid');
     if (proc ? proc.ns.mnt !== tgt.mntInode : keptPid !== call.targetPid) continue;

@@ -11,12 +11,12 @@ import {
   firstLine,
   hostnameOf,
   newest,
-  nsenterInvocations,
   nsLabel,
   passed,
   processByPid,
   quoteCommand,
 } from '../core/helpers';
+import { nsenterInvocations } from '../core/concept-helpers';
 import type { CheckResult, LabDef, Observation } from '../core/model';
 import { t } from '../core/model';
 
@@ -153,7 +153,7 @@ function checkNsenterUts(obs: Observation): CheckResult {
   if (!tgt) return noTarget();
   const calls = nsenterInvocations(obs.transcript);
   for (const call of calls) {
-    if (call.record.exitCode !== 0 || !call.namespaces.has('u') || call.targetPid === null) continue;
+    if (call.record.exitCode !== 0 || !call.types.includes('uts') || call.targetPid === null) continue;
     if (!printsHostname(call.inner)) continue;
     if (firstLine(call.record.output) !== tgt.hostname) continue;
     const proc = processByPid(obs.snapshot, call.targetPid);
