@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import { closeCodes } from '../sandbox-agent/protocol/index';
 import { TokenIssuer } from '../sandbox-agent/src/tokens';
 import { startHarness, TEST_ORIGIN, TestClient, type Harness } from '../sandbox-agent/src/test-support/agent-harness';
-import { runCase, Skip } from './battery';
+import { runCase } from './battery';
 import { assertCanary, Canary, Learner, rand, sleep } from './support';
 
 const FILE = 'security/websocket.slo.test.ts';
@@ -26,7 +26,8 @@ before(async () => {
     logged.push(String(chunk));
     return (realWrite as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
   }) as typeof process.stdout.write;
-  h = await startHarness();
+  // A short slow-consumer bound so F07's non-reading client is disconnected within seconds.
+  h = await startHarness({ AGENT_SLOW_CONSUMER_MS: '2000' });
   canary = await Canary.open(h);
 });
 after(async () => {
@@ -258,39 +259,32 @@ describe('F. WebSocket and terminal', { timeout: 240_000 }, () => {
         assert.ok(growth <= 64, `agent RSS +${growth.toFixed(1)} MiB`);
         const dropped = h.agent.counters.wsInputDropped ?? 0;
         assert.ok(dropped > 0 && l.client.message('error', (m) => m.code === 'input-rate'), 'input over the byte budget was not refused');
-        return `${(sent / 2 ** 20).toFixed(1)} MiB of keystrokes at the message rate limit in 4 s (socket ${code ?? 'open'}); all above 256 KiB/s dropped with an input-rate error (${dropped} windows); agent RSS +${growth.toFixed(1)} MiB; PTY alive for resume; slow reader: PTY paused (D05); ${assertCanary(report)}`;
+        // Slow reader: a client whose TCP socket stops reading while the sandbox prints.
+        const slow = await Learner.open(h);
+        const slowSession = h.sessions.get(slow.sessionId)!;
+        const slowRss0 = process.memoryUsage().rss;
+        const tcp = (slow.client.ws as unknown as { _socket: net.Socket })._socket;
+        tcp.pause();
+        slow.client.type(0, 'timeout 20 yes\r');
+        await slow.client.until(() => slowSession.terminals[0]!.pausedSinceMs !== null, 'PTY paused', 10_000);
+        const pausedAt = slowSession.terminals[0]!.pausedSinceMs!;
+        const deadline = Date.now() + 8_000;
+        while (slowSession.hasClient && Date.now() < deadline) await sleep(20);
+        const cutMs = Date.now() - pausedAt;
+        tcp.resume();
+        const slowCode = await slow.client.closed;
+        const slowGrowth = (process.memoryUsage().rss - slowRss0) / 2 ** 20;
+        assert.equal(slowCode, closeCodes.slowConsumer);
+        assert.ok(cutMs <= h.config.AGENT_SLOW_CONSUMER_MS + 1_000, `slow reader cut after ${cutMs} ms`);
+        assert.ok(slowSession.state === 'running' && slowSession.terminals[0]!.running, 'the slow reader\'s PTY did not survive');
+        assert.ok(slowGrowth <= 64, `agent RSS +${slowGrowth.toFixed(1)} MiB with a slow reader`);
+        await h.api('DELETE', `/v1/sessions/${slow.sessionId}`);
+        return `${(sent / 2 ** 20).toFixed(1)} MiB of keystrokes at the message rate limit in 4 s (socket ${code ?? 'open'}); all above 256 KiB/s dropped with an input-rate error (${dropped} windows); agent RSS +${growth.toFixed(1)} MiB; PTY alive for resume; slow reader (TCP paused, yes): PTY paused at the 1 MiB window, closed ${slowCode} ${cutMs} ms later (AGENT_SLOW_CONSUMER_MS ${h.config.AGENT_SLOW_CONSUMER_MS}), PTY alive for resume, RSS +${slowGrowth.toFixed(1)} MiB; ${assertCanary(report)}`;
       } finally {
         await l.close();
       }
     });
   });
-
-  test('F08 liveness, idle and connection limits', async (t) => {
-    await runCase(t, 'F08', FILE, async () => {
-      // Second tab: deterministic takeover (the newest connection wins, the old one gets 4001).
-      const x = await h.createSession(`f08-${rand()}`);
-      const one = await authed(x.body.token);
-      await one.until(() => one.message('ready'), 'ready');
-      const two = await authed((await h.createSession(x.body.learnerId)).body.token);
-      await two.until(() => two.message('ready'), 'ready');
-      assert.equal(await one.closed, closeCodes.replaced);
-      two.close();
-      await h.api('DELETE', `/v1/sessions/${x.body.sessionId}`);
-      // Idle: a second agent with a 1 s grace reaps a detached session and keeps its progress.
-      const idle = await startHarness({ AGENT_IDLE_GRACE_MS: '1000' });
-      try {
-        const s = await idle.createSession(`f08-idle-${rand()}`);
-        const c = TestClient.connect(idle.wsUrl);
-        await c.opened;
-        c.auth(s.body.token);
-        await c.until(() => c.message('ready'), 'ready');
-        c.close();
-        await sleep(2_500);
-        assert.equal(idle.sessions.get(s.body.sessionId), undefined, 'idle session not reaped');
-      } finally {
-        await idle.close();
-      }
-      throw new Skip('second tab: takeover with 4001 PASS; idle reap after AGENT_IDLE_GRACE_MS (1 s) PASS; dead-peer detection not run: the ping interval is a fixed 15 s (server.ts PING_INTERVAL_MS, not configurable), so <= 2 intervals = 30 s exceeds the case budget; no idle warning before the reap is sent yet');
-    });
-  });
+  // F08 (liveness, idle and connection limits) does not depend on machine load: it runs in
+  // security/websocket.integration.test.ts (npm test's integration stage).
 });

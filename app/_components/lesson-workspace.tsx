@@ -4,6 +4,7 @@
 import Link from 'next/link';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Locale } from '../../labs/core/model';
+import { noticeCodes } from '../../sandbox-agent/protocol';
 import { LabSession, type ConnectionStatus, type SessionSnapshot } from '../_lib/lab-session';
 import type { LabView } from '../_lib/lab-view';
 import { uiStrings, type UiStrings } from '../_lib/ui-strings';
@@ -261,7 +262,7 @@ function SessionBanner({ session, snapshot, strings }: { session: LabSession; sn
   if (snapshot.resetting) {
     text = strings.resetting;
   } else if (status === 'ended') {
-    text = strings.endedBanner;
+    text = snapshot.endedReason === 'idle' ? strings.idleEndedBanner : strings.endedBanner;
     action = { label: strings.startAgain, run: () => session.connectNow() };
   } else if (status === 'replaced') {
     text = strings.replacedBanner;
@@ -377,8 +378,11 @@ function LiveRegion({ snapshot, lab, locale, strings }: { snapshot: SessionSnaps
 
 function Notices({ session, snapshot, strings }: { session: LabSession; snapshot: SessionSnapshot; strings: UiStrings }) {
   const latest = snapshot.notices.at(-1);
+  const idleWarning = snapshot.notices.find((notice) => notice.code === noticeCodes.idleWarning && notice.endsAtMs !== undefined);
+  const idleSeconds = useCountdown(idleWarning?.endsAtMs ?? null);
   useEffect(() => {
-    if (!latest || latest.level === 'error') return;
+    // Errors and the idle warning stay until acted on; other notices fade after 10 s.
+    if (!latest || latest.level === 'error' || latest.code === noticeCodes.idleWarning) return;
     const timer = setTimeout(() => session.dismissNotice(latest.id), 10_000);
     return () => clearTimeout(timer);
   }, [latest, session]);
@@ -394,7 +398,23 @@ function Notices({ session, snapshot, strings }: { session: LabSession; snapshot
           data-notice={notice.code}
         >
           {notice.level === 'info' ? <InfoIcon className="mt-0.5 size-4 shrink-0" /> : <WarningIcon className="mt-0.5 size-4 shrink-0" />}
-          <span className="flex-1 break-words">{notice.message}</span>
+          {notice === idleWarning ? (
+            <span className="flex flex-1 flex-col items-start gap-2 break-words">
+              {/* The countdown ticks visually; screen readers get the announcement once. */}
+              <span aria-hidden="true">{strings.idleWarning(idleSeconds ?? 0)}</span>
+              <span className="sr-only">{strings.idleWarning(Math.ceil((notice.inMs ?? 0) / 1000))}</span>
+              <button
+                type="button"
+                onClick={() => session.stayActive()}
+                className="rounded-md bg-slate-900 px-3 py-1.5 font-semibold text-white hover:bg-slate-700"
+                data-stay-active
+              >
+                {strings.stayHere}
+              </button>
+            </span>
+          ) : (
+            <span className="flex-1 break-words">{notice.message}</span>
+          )}
           <button
             type="button"
             onClick={() => session.dismissNotice(notice.id)}

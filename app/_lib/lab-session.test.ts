@@ -222,3 +222,38 @@ test('input goes out as binary frames; an exited shell restarts on Enter', async
     await agent.close();
   }
 });
+
+test('idle warning: shown with its deadline, cleared by a keystroke, "I\'m still here" sends active; an idle end is told apart', async () => {
+  const agent = await startAgent();
+  fakeBrowser(agent.port);
+  const session = new LabSession({ labId: 'exercise-net-namespace', terminals: 2, outputDroppedText: '', fetchImpl: sessionFetch(agent) });
+  session.start();
+  try {
+    await until(() => session.getSnapshot().status === 'connected', 'connected');
+    const warn = (inMs: number) =>
+      agent.sockets.at(-1)!.send(JSON.stringify({ type: 'notice', level: 'warning', code: 'idle-warning', message: 'idle', inMs } satisfies ServerMessage));
+    const warnings = () => session.getSnapshot().notices.filter((n) => n.code === 'idle-warning');
+    const before = Date.now();
+    warn(120_000);
+    await until(() => warnings().length === 1, 'the warning');
+    const endsAtMs = warnings()[0]!.endsAtMs!;
+    assert.ok(endsAtMs >= before + 120_000 && endsAtMs <= Date.now() + 120_000, String(endsAtMs));
+    warn(60_000); // a newer warning replaces the older one
+    await until(() => warnings()[0]?.inMs === 60_000, 'the newer warning');
+    assert.equal(warnings().length, 1);
+    assert.ok(session.sendInput(0, 'l'));
+    assert.equal(warnings().length, 0, 'a keystroke did not clear the warning');
+    warn(30_000);
+    await until(() => warnings().length === 1, 'the warning again');
+    assert.ok(session.stayActive());
+    assert.equal(warnings().length, 0);
+    await until(() => agent.messages.at(-1)!.some((m) => m.type === 'active'), 'active sent');
+    // The agent ends the session for lack of input: 4000 with reason 'session-idle'.
+    agent.sockets.at(-1)!.close(closeCodes.sessionEnded, 'session-idle');
+    await until(() => session.getSnapshot().status === 'ended', 'ended');
+    assert.equal(session.getSnapshot().endedReason, 'idle');
+  } finally {
+    session.stop();
+    await agent.close();
+  }
+});

@@ -7,6 +7,7 @@ import {
   WS_PATH,
   closeCodes,
   decodeFrame,
+  noticeCodes,
   encodeInputFrame,
   limits,
   serverMessageSchema,
@@ -40,6 +41,10 @@ export interface SessionNotice {
   level: 'info' | 'warning' | 'error';
   code: string;
   message: string;
+  /** For a timed notice (code 'idle-warning'): when the announced end comes (ms since epoch, browser clock). */
+  endsAtMs?: number;
+  /** The same as a duration when the notice arrived (ms). */
+  inMs?: number;
 }
 
 export interface SessionSnapshot {
@@ -64,6 +69,8 @@ export interface SessionSnapshot {
   mapAtMs: number | null;
   /** A reset was asked for and the fresh sandbox is not connected yet. */
   resetting: boolean;
+  /** Why the session ended (status 'ended'): 'idle' when the agent ended it for lack of input. */
+  endedReason: 'idle' | null;
 }
 
 /** What a terminal pane gives the session: somewhere to write bytes. */
@@ -159,6 +166,7 @@ export class LabSession {
       map: null,
       mapAtMs: null,
       resetting: false,
+      endedReason: null,
     };
   }
 
@@ -351,7 +359,8 @@ export class LabSession {
           this.connectNow();
           return;
         }
-        this.update({ status: 'ended', detail: reason || null, retryAtMs: null });
+        this.clearIdleWarning();
+        this.update({ status: 'ended', detail: reason || null, retryAtMs: null, endedReason: reason === 'session-idle' ? 'idle' : null });
         return;
       case closeCodes.replaced:
         this.update({ status: 'replaced', detail: reason || null, retryAtMs: null });
@@ -405,7 +414,7 @@ export class LabSession {
           else if (this.snapshot.terminals[info.terminal]?.phase === 'exited') this.setTerminal(info.terminal, { phase: 'starting' });
         }
         this.applySteps(message.steps, this.snapshot.sessionId !== null && Object.keys(this.snapshot.steps).length > 0);
-        this.update({ status: 'connected', detail: null, retryAtMs: null, sessionId: message.sessionId, resetting: false });
+        this.update({ status: 'connected', detail: null, retryAtMs: null, sessionId: message.sessionId, resetting: false, endedReason: null });
         this.terms.forEach((term, terminal) => {
           if (term.size) this.send({ type: 'resize', terminal, ...term.size });
         });
@@ -419,7 +428,7 @@ export class LabSession {
         this.setTerminal(message.terminal, { phase: 'exited', exitCode: message.exitCode, signal: message.signal });
         return;
       case 'notice':
-        this.pushNotice(message.level, message.code, message.message);
+        this.pushNotice(message.level, message.code, message.message, message.inMs);
         return;
       case 'error':
         // An error precedes a close; keep its text as the reason shown with the status.
@@ -454,9 +463,25 @@ export class LabSession {
     this.update({ steps, failures, updates, changes: changes.slice(-MAX_CHANGES) });
   }
 
-  private pushNotice(level: SessionNotice['level'], code: string, message: string): void {
-    const notices = [...this.snapshot.notices, { id: ++this.noticeId, level, code, message }].slice(-MAX_NOTICES);
-    this.update({ notices });
+  private pushNotice(level: SessionNotice['level'], code: string, message: string, inMs?: number): void {
+    const notice: SessionNotice = { id: ++this.noticeId, level, code, message, ...(inMs !== undefined ? { endsAtMs: Date.now() + inMs, inMs } : {}) };
+    // A newer idle warning replaces an older one.
+    const kept = this.snapshot.notices.filter((n) => code !== noticeCodes.idleWarning || n.code !== code);
+    this.update({ notices: [...kept, notice].slice(-MAX_NOTICES) });
+  }
+
+  /** The learner acted (typed, checked, answered): an idle warning on screen no longer applies. */
+  private clearIdleWarning(): void {
+    if (this.snapshot.notices.some((n) => n.code === noticeCodes.idleWarning)) {
+      this.update({ notices: this.snapshot.notices.filter((n) => n.code !== noticeCodes.idleWarning) });
+    }
+  }
+
+  /** "I'm still here" on the idle warning: tells the agent the learner is active (like a keystroke). */
+  stayActive(): boolean {
+    const sent = this.send({ type: 'active' });
+    if (sent) this.clearIdleWarning();
+    return sent;
   }
 
   dismissNotice(id: number): void {
@@ -598,6 +623,7 @@ export class LabSession {
     for (const chunk of utf8Chunks(data, limits.maxInputBytes)) {
       this.socket.send(encodeInputFrame(terminal, chunk));
     }
+    this.clearIdleWarning();
     return true;
   }
 
@@ -628,12 +654,17 @@ export class LabSession {
   }
 
   check(): boolean {
-    return this.send({ type: 'check' });
+    const sent = this.send({ type: 'check' });
+    if (sent) this.clearIdleWarning();
+    return sent;
   }
 
   answer(stepId: string, value: string): boolean {
     const sent = this.send({ type: 'answer', stepId, value: value.slice(0, limits.maxAnswerChars) });
-    if (sent) this.awaiting.add(stepId);
+    if (sent) {
+      this.awaiting.add(stepId);
+      this.clearIdleWarning();
+    }
     return sent;
   }
 

@@ -40,7 +40,8 @@ export const limits = {
 
 /** Application close codes (4000-4999). Each close is preceded by an `error` message. */
 export const closeCodes = {
-  /** Normal: the session ended (deleted, reaped, or the workshop ended). */
+  /** Normal: the session ended (deleted, reaped, idle, or the workshop ended). The close reason
+   * string is 'session-idle' when it ended for lack of input, else 'session-ended'. */
   sessionEnded: 4000,
   /** A newer connection for the same session took over (second tab). */
   replaced: 4001,
@@ -52,9 +53,10 @@ export const closeCodes = {
   forbidden: 4403,
   /** The session does not exist (anymore). */
   sessionNotFound: 4404,
-  /** Too many messages per second. */
+  /** Too many messages per second; or one viewer more than the session allows ('too-many-viewers'). */
   rateLimited: 4429,
-  /** The client stopped reading: its send buffer exceeded the cap. */
+  /** The client stopped reading: its send buffer exceeded the cap, or its output was held back
+   * (PTY paused, output not acknowledged) longer than the agent's slow-consumer bound. */
   slowConsumer: 4408,
   /** The sandbox stopped (its init died, e.g. `kill -9 1` or out of memory). */
   sandboxLost: 4410,
@@ -115,6 +117,9 @@ export const pingMessageSchema = z.object({ type: z.literal('ping'), id: z.numbe
 /** End this sandbox and start a fresh one for the same learner and lab; passed steps are kept. */
 export const resetMessageSchema = z.object({ type: z.literal('reset') });
 
+/** The learner is still here (the "stay" button of the idle warning): resets the input-idle timer like a keystroke. */
+export const activeMessageSchema = z.object({ type: z.literal('active') });
+
 export const clientMessageSchema = z.discriminatedUnion('type', [
   authMessageSchema,
   inputMessageSchema,
@@ -125,6 +130,7 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   restartMessageSchema,
   pingMessageSchema,
   resetMessageSchema,
+  activeMessageSchema,
 ]);
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
 
@@ -162,7 +168,15 @@ export const noticeMessageSchema = z.object({
   level: z.enum(['info', 'warning']),
   code: z.string(),
   message: z.string(),
+  /** For a notice announcing something timed (code 'idle-warning': the session ends): ms from now. */
+  inMs: z.number().int().min(0).optional(),
 });
+
+/** Stable notice codes the browser shows in the learner's language. */
+export const noticeCodes = {
+  /** No input for a while: the session ends in `inMs` unless the learner types or sends `active`. */
+  idleWarning: 'idle-warning',
+} as const;
 
 export const errorMessageSchema = z.object({
   type: z.literal('error'),

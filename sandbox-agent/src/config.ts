@@ -45,6 +45,28 @@ export const agentEnvSchema = z.object({
   AGENT_TOKEN_TTL_MS: intFromEnv(5_000, 3600_000).default(120_000),
   /** Poll interval of the grader while a step is open and a browser is attached. */
   AGENT_GRADE_POLL_MS: intFromEnv(200, 60_000).default(1_000),
+  /** WebSocket ping interval; a peer that has not answered the previous ping is terminated, so a
+   * dead peer is detected within 2 intervals (its session stays, for resume). */
+  AGENT_WS_PING_MS: intFromEnv(100, 300_000).default(15_000),
+  /** A learner attached but sending no input (keystrokes, check, answer, "I'm still here") this long
+   * has the session ended as 'idle' (sandbox torn down, passed steps kept). 0 turns it off. */
+  AGENT_INPUT_IDLE_MS: intFromEnv(0, 7 * 24 * 3600_000)
+    .refine((ms) => ms === 0 || ms >= 1_000, 'must be 0 (off) or at least 1000')
+    .default(60 * 60_000),
+  /** How long before that end the browser gets the `notice` 'idle-warning' (smaller than AGENT_INPUT_IDLE_MS). */
+  AGENT_IDLE_WARNING_MS: intFromEnv(0, 24 * 3600_000).default(5 * 60_000),
+  /** A learner's socket whose terminal output has been held back this long (the PTY paused because
+   * the client does not acknowledge, i.e. does not read) is closed 4408; the shells keep running. */
+  AGENT_SLOW_CONSUMER_MS: intFromEnv(500, 600_000).default(30_000),
+  /** Output queued in one socket's send buffer (ws bufferedAmount) beyond which it is closed 4408 at once. */
+  AGENT_WS_MAX_BUFFERED_BYTES: intFromEnv(64 * 1024, 256 * 1024 * 1024).default(8 * 1024 * 1024),
+  /** Read-only viewer sockets per session (the instructor's live view); one more is refused 4429. */
+  AGENT_MAX_VIEWERS_PER_SESSION: intFromEnv(0, 64).default(4),
+  /** Open terminal sockets (authenticated or not) from one client address; one more gets HTTP 429.
+   * Generous: a classroom behind one NAT shares an address. */
+  AGENT_MAX_SOCKETS_PER_IP: intFromEnv(1, 100_000).default(256),
+  /** Open terminal sockets in total; one more gets HTTP 503. */
+  AGENT_MAX_SOCKETS: intFromEnv(1, 1_000_000).default(2_000),
   AGENT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Where passed steps are delivered (the app's progress endpoint); unset: progress stays in memory. */
   AGENT_PROGRESS_URL: z
@@ -75,5 +97,11 @@ export function loadConfig(env: Record<string, string | undefined>): AgentConfig
     });
     throw new ConfigError(`invalid agent configuration:\n${lines.join('\n')}`);
   }
-  return parsed.data;
+  const config = parsed.data;
+  if (config.AGENT_INPUT_IDLE_MS > 0 && config.AGENT_IDLE_WARNING_MS >= config.AGENT_INPUT_IDLE_MS) {
+    throw new ConfigError(
+      `invalid agent configuration:\n  AGENT_IDLE_WARNING_MS: must be smaller than AGENT_INPUT_IDLE_MS (${config.AGENT_INPUT_IDLE_MS})`,
+    );
+  }
+  return config;
 }

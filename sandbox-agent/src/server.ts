@@ -26,9 +26,6 @@ import { HttpError, type ClientConnection, type Session, type SessionManager } f
 import { TokenIssuer } from './tokens';
 
 const MAX_BODY_BYTES = 16 * 1024;
-const PING_INTERVAL_MS = 15_000;
-/** A client whose unsent output exceeds this is not reading: it is disconnected (4408). */
-const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** Keystrokes (typed or pasted) per socket per second; more is dropped with one error a second.
  * A flood of input makes the shell echo and redraw it all, which costs the agent and the machine. */
 const MAX_INPUT_BYTES_PER_SECOND = 256 * 1024;
@@ -68,7 +65,19 @@ function readBody(req: http.IncomingMessage): Promise<string> {
 export function createAgentServer(config: AgentConfig, sessions: SessionManager): AgentServer {
   const tokens = new TokenIssuer(config.AGENT_SECRET, config.AGENT_TOKEN_TTL_MS);
   const secretDigest = createHash('sha256').update(config.AGENT_SECRET).digest();
-  const counters: Record<string, number> = { wsRejected: 0, wsBadMessages: 0, wsAuthFailures: 0, wsConnections: 0 };
+  const counters: Record<string, number> = {
+    wsRejected: 0,
+    wsBadMessages: 0,
+    wsAuthFailures: 0,
+    wsConnections: 0,
+    wsDeadPeers: 0,
+    wsSlowConsumers: 0,
+    wsRefusedPerIp: 0,
+    wsRefusedTotal: 0,
+  };
+  /** Open terminal sockets, in total and per client address (see clientAddress). */
+  let openSockets = 0;
+  const socketsByAddress = new Map<string, number>();
   const allowedOrigins = new Set(config.AGENT_ALLOWED_ORIGINS);
 
   const authorized = (req: http.IncomingMessage): boolean => {
@@ -207,10 +216,24 @@ export function createAgentServer(config: AgentConfig, sessions: SessionManager)
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes, perMessageDeflate: false });
 
-  const reject = (socket: Duplex, status: number, reason: string): void => {
+  const reject = (socket: Duplex, status: number, reason: string, extraHeaders = ''): void => {
     counters.wsRejected = (counters.wsRejected ?? 0) + 1;
-    socket.write(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.write(`HTTP/1.1 ${status} ${reason}\r\n${extraHeaders}Connection: close\r\nContent-Length: 0\r\n\r\n`);
     socket.destroy();
+  };
+
+  /**
+   * The browser's address: the peer's, or, when the peer is on loopback (the app's proxy in
+   * scripts/start.mjs), the LAST X-Forwarded-For entry, which that proxy appends itself (earlier
+   * entries come from the client and are not trusted).
+   */
+  const clientAddress = (req: http.IncomingMessage): string => {
+    const peer = req.socket.remoteAddress ?? '?';
+    const loopback = peer === '::1' || peer.startsWith('127.') || peer.startsWith('::ffff:127.');
+    const forwarded = req.headers['x-forwarded-for'];
+    if (!loopback || !forwarded) return peer;
+    const last = (Array.isArray(forwarded) ? forwarded.join(',') : forwarded).split(',').at(-1)?.trim();
+    return last || peer;
   };
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -226,7 +249,35 @@ export function createAgentServer(config: AgentConfig, sessions: SessionManager)
       log('warn', 'websocket origin refused', { origin: req.headers.origin ?? null });
       return reject(socket, 403, 'Forbidden');
     }
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
+    // Connection limits, checked before the upgrade: one socket too many is refused at once.
+    const address = clientAddress(req);
+    if (openSockets >= config.AGENT_MAX_SOCKETS) {
+      counters.wsRefusedTotal = (counters.wsRefusedTotal ?? 0) + 1;
+      log('warn', 'websocket refused: agent socket limit', { limit: config.AGENT_MAX_SOCKETS });
+      return reject(socket, 503, 'Service Unavailable', 'Retry-After: 5\r\n');
+    }
+    if ((socketsByAddress.get(address) ?? 0) >= config.AGENT_MAX_SOCKETS_PER_IP) {
+      counters.wsRefusedPerIp = (counters.wsRefusedPerIp ?? 0) + 1;
+      log('warn', 'websocket refused: per-address socket limit', { address, limit: config.AGENT_MAX_SOCKETS_PER_IP });
+      return reject(socket, 429, 'Too Many Requests', 'Retry-After: 5\r\n');
+    }
+    // Counted from now (the upgrade completes asynchronously) until the socket closes.
+    openSockets++;
+    socketsByAddress.set(address, (socketsByAddress.get(address) ?? 0) + 1);
+    let counted = true;
+    const release = (): void => {
+      if (!counted) return;
+      counted = false;
+      openSockets--;
+      const left = (socketsByAddress.get(address) ?? 1) - 1;
+      if (left > 0) socketsByAddress.set(address, left);
+      else socketsByAddress.delete(address);
+    };
+    socket.once('close', release);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.once('close', release);
+      onConnection(ws);
+    });
   });
 
   const onConnection = (ws: WebSocket): void => {
@@ -259,6 +310,7 @@ export function createAgentServer(config: AgentConfig, sessions: SessionManager)
     const fail = (code: number, errorCode: string, message: string): void => {
       if (closed) return;
       closed = true;
+      if (code === closeCodes.slowConsumer) counters.wsSlowConsumers = (counters.wsSlowConsumers ?? 0) + 1;
       send({ type: 'error', code: errorCode, message, close: code });
       ws.close(code, errorCode);
       setTimeout(() => ws.terminate(), 2_000).unref();
@@ -267,7 +319,7 @@ export function createAgentServer(config: AgentConfig, sessions: SessionManager)
       sendJson: send,
       sendBinary: (frame) => {
         if (ws.readyState !== ws.OPEN) return;
-        if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+        if (ws.bufferedAmount > config.AGENT_WS_MAX_BUFFERED_BYTES) {
           fail(closeCodes.slowConsumer, 'slow-consumer', 'Your browser stopped reading terminal output; reconnecting.');
           return;
         }
@@ -282,14 +334,17 @@ export function createAgentServer(config: AgentConfig, sessions: SessionManager)
     }, limits.authTimeoutMs);
 
     const pinger = setInterval(() => {
+      // Not answered since the previous tick: the peer is gone (or its network is). Terminate; the
+      // session stays and is resumed by the next connection.
       if (!alive) {
+        counters.wsDeadPeers = (counters.wsDeadPeers ?? 0) + 1;
         log('info', 'websocket peer not answering pings: terminated', { session: session?.id });
         ws.terminate();
         return;
       }
       alive = false;
       ws.ping();
-    }, PING_INTERVAL_MS);
+    }, config.AGENT_WS_PING_MS);
     ws.on('pong', () => {
       alive = true;
     });
@@ -326,7 +381,10 @@ export function createAgentServer(config: AgentConfig, sessions: SessionManager)
       if (viewer && message.type !== 'ping' && message.type !== 'ack') {
         return send({ type: 'error', code: 'read-only', message: 'This is a read-only view of the terminal.' });
       }
+      if (message.type !== 'ping' && message.type !== 'ack' && message.type !== 'resize') session.noteActivity();
       switch (message.type) {
+        case 'active':
+          break;
         case 'input':
           if (inputAllowed(Buffer.byteLength(message.data))) session.input(message.terminal, message.data);
           break;

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Answer, CommandRecord, Evidence, LabDef, Localized, Observation, StepResult } from '../../labs/core/model';
 import { gradeLab, initialResults, type GradeTrigger } from '../../labs/core/grade';
 import { getLab } from '../../labs/index';
-import { MAP_LIMITS, closeCodes, encodeOutputFrame, mapSnapshotKey, toMapSnapshot, type MapSnapshot, type ServerMessage, type SessionStatus } from '../protocol/index';
+import { MAP_LIMITS, closeCodes, noticeCodes, encodeOutputFrame, mapSnapshotKey, toMapSnapshot, type MapSnapshot, type ServerMessage, type SessionStatus } from '../protocol/index';
 import type { AgentConfig } from './config';
 import { buildSnapshot } from './grader/snapshot';
 import { runProbes } from './grader/probes';
@@ -68,6 +68,12 @@ export class Session {
   private latestFailures: Record<string, { message: Localized; atMs: number }> = {};
   /** When the learner's browser last attached or detached. */
   connectionChangedAtMs = Date.now();
+  /** Input idle: when the attached learner last typed or acted, its timer, and whether the warning went out. */
+  private lastInputAtMs = Date.now();
+  private inputIdleTimer: NodeJS.Timeout | null = null;
+  private idleWarned = false;
+  /** Slow consumer: re-checks how long output has been held back for the attached client. */
+  private stallTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly id: string,
@@ -98,6 +104,9 @@ export class Session {
           onExit: (terminal, exitCode, signal) => {
             this.client?.sendJson({ type: 'exit', terminal, exitCode, signal });
             for (const viewer of this.viewers) viewer.sendJson({ type: 'exit', terminal, exitCode, signal });
+          },
+          onFlow: (_terminal, paused) => {
+            if (paused && this.client && !this.stallTimer) this.scheduleStallCheck(this.config.AGENT_SLOW_CONSUMER_MS);
           },
         }),
     );
@@ -153,12 +162,18 @@ export class Session {
     this.flushMap();
     this.schedulePoll();
     this.requestGrade('auto');
+    // Opening the lab is the learner acting: the input-idle clock starts now.
+    this.lastInputAtMs = Date.now();
+    this.idleWarned = false;
+    this.checkInputIdle();
+    if (this.terminals.some((t) => t.pausedSinceMs !== null)) this.scheduleStallCheck(this.config.AGENT_SLOW_CONSUMER_MS);
   }
 
-  /** Attaches a read-only viewer (at most 4): ready + replay + live output and steps; no flow control, no input. */
+  /** Attaches a read-only viewer (at most AGENT_MAX_VIEWERS_PER_SESSION): ready + replay + live output and steps; no flow control, no input. */
   attachViewer(client: ClientConnection, resume: { terminal: number; offset: number }[]): void {
-    if (this.viewers.size >= 4) {
-      client.fail(closeCodes.rateLimited, 'too-many-viewers', 'This terminal already has 4 viewers.');
+    const max = this.config.AGENT_MAX_VIEWERS_PER_SESSION;
+    if (this.viewers.size >= max) {
+      client.fail(closeCodes.rateLimited, 'too-many-viewers', `This terminal already has ${max} viewer${max === 1 ? '' : 's'}.`);
       return;
     }
     this.viewers.add(client);
@@ -189,7 +204,7 @@ export class Session {
   }
 
   /** Sends a notice to the learner's browser (and viewers); false when no browser is attached. */
-  notify(notice: { level: 'info' | 'warning'; code: string; message: string }): boolean {
+  notify(notice: { level: 'info' | 'warning'; code: string; message: string; inMs?: number }): boolean {
     for (const viewer of this.viewers) viewer.sendJson({ type: 'notice', ...notice });
     if (!this.client) return false;
     this.client.sendJson({ type: 'notice', ...notice });
@@ -228,14 +243,84 @@ export class Session {
     this.client = null;
     this.connectionChangedAtMs = Date.now();
     for (const terminal of this.terminals) terminal.attach(null);
-    if (this.pollTimer) clearTimeout(this.pollTimer);
+    for (const timer of [this.pollTimer, this.inputIdleTimer, this.stallTimer]) if (timer) clearTimeout(timer);
     this.pollTimer = null;
+    this.inputIdleTimer = null;
+    this.stallTimer = null;
     this.armIdleTimer();
   }
 
   input(terminal: number, data: string | Buffer): void {
     this.keystrokeAt[terminal] ??= performance.now();
     this.terminals[terminal]?.write(data);
+    this.noteActivity();
+  }
+
+  /** The attached learner typed or acted (input, check, answer, restart, `active`): the input-idle clock restarts. */
+  noteActivity(): void {
+    this.lastInputAtMs = Date.now();
+    if (this.idleWarned) {
+      this.idleWarned = false;
+      this.checkInputIdle();
+    }
+  }
+
+  /**
+   * Input idle (AGENT_INPUT_IDLE_MS, 0 = off), while a learner is attached: AGENT_IDLE_WARNING_MS
+   * before the end the browser gets the notice 'idle-warning' (with `inMs`); with still no input
+   * the session ends as 'idle' (sandbox torn down, passed steps kept). Called by its own timer.
+   */
+  private checkInputIdle(): void {
+    if (this.inputIdleTimer) clearTimeout(this.inputIdleTimer);
+    this.inputIdleTimer = null;
+    const idleMs = this.config.AGENT_INPUT_IDLE_MS;
+    const client = this.client;
+    if (idleMs === 0 || !client || this.state !== 'running') return;
+    const now = Date.now();
+    const endAt = this.lastInputAtMs + idleMs;
+    if (now >= endAt) {
+      log('info', 'session ended: no input', { session: this.id, idleMs });
+      void this.end('idle');
+      return;
+    }
+    const warnAt = endAt - this.config.AGENT_IDLE_WARNING_MS;
+    if (!this.idleWarned && this.config.AGENT_IDLE_WARNING_MS > 0 && now >= warnAt) {
+      this.idleWarned = true;
+      const inMs = endAt - now;
+      this.notify({
+        level: 'warning',
+        code: noticeCodes.idleWarning,
+        message: `No input for a while: this session ends in ${Math.ceil(inMs / 1000)} s unless you type something or press "I'm still here". Your progress is kept.`,
+        inMs,
+      });
+    }
+    const next = this.idleWarned || this.config.AGENT_IDLE_WARNING_MS === 0 ? endAt : warnAt;
+    this.inputIdleTimer = setTimeout(() => this.checkInputIdle(), Math.max(0, next - now) + 5);
+    this.inputIdleTimer.unref();
+  }
+
+  /**
+   * Slow consumer: while a terminal's PTY is paused because the attached client does not
+   * acknowledge output (it stopped reading), the client is closed 4408 once that has lasted
+   * AGENT_SLOW_CONSUMER_MS. The shells keep running (output goes to the replay buffer) for resume.
+   */
+  private scheduleStallCheck(inMs: number): void {
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    this.stallTimer = setTimeout(() => {
+      this.stallTimer = null;
+      const client = this.client;
+      if (!client || this.state !== 'running') return;
+      const held = this.terminals.filter((t) => t.running && t.pausedSinceMs !== null).map((t) => t.pausedSinceMs!);
+      if (held.length === 0) return;
+      const heldMs = Date.now() - Math.min(...held);
+      const boundMs = this.config.AGENT_SLOW_CONSUMER_MS;
+      if (heldMs < boundMs) return this.scheduleStallCheck(boundMs - heldMs);
+      log('info', 'slow consumer: output held back too long', { session: this.id, heldMs });
+      client.fail(closeCodes.slowConsumer, 'slow-consumer', `Your browser did not read terminal output for ${Math.round(heldMs / 1000)} s; reconnecting.`);
+      // Detached now (not when the close handshake ends): the shells run on into the replay buffer.
+      this.detach(client);
+    }, inMs);
+    this.stallTimer.unref();
   }
 
   resize(terminal: number, cols: number, rows: number): void {
@@ -424,10 +509,10 @@ export class Session {
   async end(reason: string): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
-    for (const timer of [this.idleTimer, this.pollTimer, this.commandTimer, this.mapTimer]) if (timer) clearTimeout(timer);
+    for (const timer of [this.idleTimer, this.pollTimer, this.commandTimer, this.mapTimer, this.inputIdleTimer, this.stallTimer]) if (timer) clearTimeout(timer);
     this.client?.fail(
       reason === 'shutdown' ? closeCodes.goingAway : closeCodes.sessionEnded,
-      reason === 'shutdown' ? 'going-away' : 'session-ended',
+      reason === 'shutdown' ? 'going-away' : reason === 'idle' ? 'session-idle' : 'session-ended',
       reason === 'shutdown' ? 'The lab service is restarting; reconnecting…' : `This session ended (${reason}).`,
     );
     this.client = null;

@@ -11,6 +11,8 @@ export interface TerminalEvents {
   onOutput(terminal: number, offset: number, data: Buffer): void;
   onCommand(terminal: number, command: ParsedCommand): void;
   onExit(terminal: number, exitCode: number | null, signal: number | null): void;
+  /** Flow control paused (true) or resumed (false) the PTY because of the attached client. */
+  onFlow?(terminal: number, paused: boolean): void;
 }
 
 export class Terminal {
@@ -18,6 +20,8 @@ export class Terminal {
   private readonly replay = new ReplayBuffer(limits.replayBytes);
   private parser: ShellMarkParser;
   private paused = false;
+  /** Since when the PTY is paused by flow control (ms since epoch); null while it runs freely. */
+  pausedSinceMs: number | null = null;
   /** Offset the attached client acknowledged; null when no client is attached. */
   private ackedOffset: number | null = null;
   private cols = 100;
@@ -60,6 +64,7 @@ export class Terminal {
     this.proc = proc;
     this.running = true;
     this.paused = false;
+    this.pausedSinceMs = null;
     let lastDataAt = Date.now();
     proc.onData((chunk: string | Buffer) => {
       lastDataAt = Date.now();
@@ -124,10 +129,14 @@ export class Terminal {
     const unacked = this.ackedOffset === null ? 0 : this.replay.end - this.ackedOffset;
     if (!this.paused && unacked > limits.flowHighWaterBytes) {
       this.paused = true;
+      this.pausedSinceMs = Date.now();
       this.proc.pause();
+      this.events.onFlow?.(this.index, true);
     } else if (this.paused && unacked < limits.flowLowWaterBytes) {
       this.paused = false;
+      this.pausedSinceMs = null;
       this.proc.resume();
+      this.events.onFlow?.(this.index, false);
     }
   }
 
@@ -140,6 +149,7 @@ export class Terminal {
     const proc = this.proc;
     this.proc = null;
     this.running = false;
+    this.pausedSinceMs = null;
     if (!proc) return;
     try {
       proc.kill('SIGKILL');
