@@ -5,7 +5,8 @@
 // restart in the middle (nothing lost) and ending the workshop (sandboxes torn down).
 //
 // This spec runs its own server (scripts/start.mjs on E2E_WORKSHOP_PORT, default 3600; agent on
-// E2E_WORKSHOP_AGENT_PORT, default 7600) because it restarts it. It shares var/ (database, secrets)
+// E2E_WORKSHOP_AGENT_PORT, default 7600; agent cgroup E2E_WORKSHOP_CGROUP_NAME, default nslabwse2e)
+// because it restarts it. It shares var/ (database, secrets)
 // with the default e2e server; run with workers=1 (the config does).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -33,7 +34,7 @@ async function startServer(): Promise<void> {
   server = spawn(process.execPath, ['scripts/start.mjs'], {
     cwd: root,
     // Its own cgroup name: its agent reaps only its own leftovers, never another e2e server's sandboxes.
-    env: { ...process.env, PORT: String(port), AGENT_PORT: String(agentPort), HOST: '127.0.0.1', AGENT_CGROUP_NAME: 'nslabwse2e', NEXT_TELEMETRY_DISABLED: '1' },
+    env: { ...process.env, PORT: String(port), AGENT_PORT: String(agentPort), HOST: '127.0.0.1', AGENT_CGROUP_NAME: process.env.E2E_WORKSHOP_CGROUP_NAME ?? 'nslabwse2e', NEXT_TELEMETRY_DISABLED: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -251,16 +252,17 @@ test('a live workshop: create, join, watch, message, view, export, restart, end'
   await expect(ada.page.locator('[data-connection]')).toHaveAttribute('data-connection', 'connected');
   await viewer.getByRole('button', { name: 'Close' }).click();
 
-  // Authorization: a learner gets 403 for the dashboard, its feed, exports and anyone's terminal.
+  // Authorization: a learner (no instructor session) gets 401 for the dashboard, its feed, exports,
+  // anyone's terminal and posting messages.
   const grid = (await (await dash.request.get(`/api/workshops/${workshopId}`)).json()) as { learners: Array<{ learnerId: string; displayName: string }> };
   const boId = grid.learners.find((l) => l.displayName === 'Bo')!.learnerId;
   const adaRequest = ada.page.request;
-  expect((await adaRequest.get(`/api/workshops/${workshopId}`)).status()).toBe(403);
-  expect((await adaRequest.get(`/api/workshops/${workshopId}/events`)).status()).toBe(403);
-  expect((await adaRequest.get(`/api/workshops/${workshopId}/export?format=csv`)).status()).toBe(403);
+  expect((await adaRequest.get(`/api/workshops/${workshopId}`)).status()).toBe(401);
+  expect((await adaRequest.get(`/api/workshops/${workshopId}/events`)).status()).toBe(401);
+  expect((await adaRequest.get(`/api/workshops/${workshopId}/export?format=csv`)).status()).toBe(401);
   const foreignView = await adaRequest.post(`/api/workshops/${workshopId}/viewer`, { data: { learnerId: boId, labId } });
-  expect(foreignView.status()).toBe(403);
-  expect((await adaRequest.post(`/api/workshops/${workshopId}/messages`, { data: { text: 'hi all' } })).status()).toBe(403);
+  expect(foreignView.status()).toBe(401);
+  expect((await adaRequest.post(`/api/workshops/${workshopId}/messages`, { data: { text: 'hi all' } })).status()).toBe(401);
   const forbiddenPage = await ada.context.newPage();
   await forbiddenPage.goto(`/en/workshops/${workshopId}`);
   await expect(forbiddenPage).toHaveURL(/\/en\/instructor$/); // not signed in as an instructor

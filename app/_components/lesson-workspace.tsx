@@ -26,7 +26,7 @@ export interface LessonWorkspaceProps {
 export function LessonWorkspace({ locale, lab, code, lessonTitle, switchHref, switchLocale }: LessonWorkspaceProps) {
   const strings = uiStrings(locale);
   const [session] = useState(
-    () => new LabSession({ labId: lab.id, terminals: lab.terminals, outputDroppedText: strings.outputDropped }),
+    () => new LabSession({ labId: lab.id, terminals: lab.terminals, outputDroppedText: strings.outputDropped, locale }),
   );
   const snapshot = useSessionSnapshot(session);
 

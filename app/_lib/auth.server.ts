@@ -1,6 +1,9 @@
 // Instructor sign-in state and request guards for the app's own API. Server-only (node:crypto).
-// The instructor session is a stateless cookie: base64url(JSON {iid, exp}) "." HMAC-SHA256 with
-// APP_SECRET (domain-separated from the learner cookie), httpOnly, SameSite=Lax, 12 hours.
+// The instructor session cookie is base64url(JSON {iid, sid, exp}) "." HMAC-SHA256 with APP_SECRET
+// (domain-separated from the learner cookie), httpOnly, SameSite=Lax, 12 hours. `sid` is a 256-bit
+// session secret whose SHA-256 is a row of instructor_sessions (app/_lib/db): the HMAC rejects
+// forged cookies without a database read, the row makes the cookie revocable before it expires
+// (sign-out, sign out everywhere, password change, `cli.ts revoke-instructor-sessions`).
 // Passwords are checked by the data layer (argon2id, app/_lib/db/repository.ts verifyInstructor).
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
@@ -8,21 +11,37 @@ import { z } from 'zod';
 export const INSTRUCTOR_COOKIE = 'nslab_instructor';
 export const INSTRUCTOR_SESSION_MS = 12 * 60 * 60 * 1000;
 
-const payloadSchema = z.object({ iid: z.string().min(1).max(100), exp: z.number().int() });
+const payloadSchema = z.object({
+  iid: z.string().min(1).max(100),
+  sid: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  exp: z.number().int(),
+});
+
+export interface InstructorSessionClaim {
+  instructorId: string;
+  /** The session secret (look it up with instructorForSession; revoke with revokeInstructorSession). */
+  sessionSecret: string;
+  expiresAtMs: number;
+}
 
 function mac(body: string, secret: string): string {
   return createHmac('sha256', secret).update(`instructor:${body}`).digest('base64url');
 }
 
-/** A signed instructor session cookie value, valid for 12 hours from `now`. */
-export function signInstructorSession(instructorId: string, secret: string, now = Date.now()): { value: string; expiresAtMs: number } {
-  const exp = now + INSTRUCTOR_SESSION_MS;
-  const body = Buffer.from(JSON.stringify({ iid: instructorId, exp })).toString('base64url');
-  return { value: `${body}.${mac(body, secret)}`, expiresAtMs: exp };
+/** A signed instructor session cookie value for a server-side session, valid until `expiresAtMs`. */
+export function signInstructorSession(
+  claim: { instructorId: string; sessionSecret: string; expiresAtMs: number },
+  secret: string,
+): { value: string; expiresAtMs: number } {
+  const body = Buffer.from(JSON.stringify({ iid: claim.instructorId, sid: claim.sessionSecret, exp: claim.expiresAtMs })).toString('base64url');
+  return { value: `${body}.${mac(body, secret)}`, expiresAtMs: claim.expiresAtMs };
 }
 
-/** The instructor id of a cookie value, or null when missing, malformed, forged or expired. */
-export function verifyInstructorSession(value: string | undefined, secret: string, now = Date.now()): string | null {
+/**
+ * The claim of a cookie value, or null when missing, malformed, forged or expired. A valid claim
+ * is not yet a signed-in instructor: its session must still be live in the database.
+ */
+export function verifyInstructorSession(value: string | undefined, secret: string, now = Date.now()): InstructorSessionClaim | null {
   if (!value || value.length > 1024) return null;
   const dot = value.indexOf('.');
   if (dot <= 0 || dot !== value.lastIndexOf('.')) return null;
@@ -36,7 +55,7 @@ export function verifyInstructorSession(value: string | undefined, secret: strin
   } catch {
     return null;
   }
-  return payload.exp > now ? payload.iid : null;
+  return payload.exp > now ? { instructorId: payload.iid, sessionSecret: payload.sid, expiresAtMs: payload.exp } : null;
 }
 
 /** Minimal view of a request for the guards (NextRequest satisfies it; tests pass plain objects). */

@@ -257,3 +257,23 @@ test('idle warning: shown with its deadline, cleared by a keystroke, "I\'m still
     await agent.close();
   }
 });
+
+test('a closed lesson (410 workshop_ended) shows the app\'s message in the page language and does not retry', async () => {
+  const requests: unknown[] = [];
+  const fetchImpl: typeof fetch = async (_input, init) => {
+    requests.push(JSON.parse(String(init?.body)));
+    const body = { code: 'workshop_ended', error: '你的工作坊已经结束，它的课程已关闭。', locale: 'zh' };
+    return new Response(JSON.stringify(body), { status: 410, headers: { 'content-type': 'application/json' } });
+  };
+  const session = new LabSession({ labId: 'exercise-net-namespace', terminals: 2, outputDroppedText: '', locale: 'zh', fetchImpl });
+  session.start();
+  try {
+    await until(() => session.getSnapshot().status === 'unavailable', 'the unavailable state');
+    assert.equal(session.getSnapshot().detail, '你的工作坊已经结束，它的课程已关闭。');
+    assert.equal(session.getSnapshot().retryAtMs, null);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(requests, [{ labId: 'exercise-net-namespace', locale: 'zh' }]);
+  } finally {
+    session.stop();
+  }
+});

@@ -102,6 +102,8 @@ export interface LabSessionOptions {
   terminals: number;
   /** Text for the "older output dropped" line written into a terminal. */
   outputDroppedText: string;
+  /** The page's language: the app's API words its errors in it (app/_lib/api-errors.ts). */
+  locale?: 'en' | 'zh';
   fetchImpl?: typeof fetch;
 }
 
@@ -114,6 +116,7 @@ const MAX_NOTICES = 4;
 
 export class LabSession {
   private readonly labId: string;
+  private readonly locale: 'en' | 'zh' | undefined;
   private readonly fetchImpl: typeof fetch;
   private readonly outputDroppedText: string;
   private readonly terms: TerminalRuntime[];
@@ -139,6 +142,7 @@ export class LabSession {
 
   constructor(options: LabSessionOptions) {
     this.labId = options.labId;
+    this.locale = options.locale;
     this.outputDroppedText = options.outputDroppedText;
     this.fetchImpl = options.fetchImpl ?? ((input, init) => fetch(input, init));
     const count = Math.max(1, Math.min(limits.maxTerminals, options.terminals));
@@ -270,7 +274,7 @@ export class LabSession {
       const response = await this.fetchImpl('/api/sessions', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ labId: this.labId }),
+        body: JSON.stringify(this.locale ? { labId: this.labId, locale: this.locale } : { labId: this.labId }),
         credentials: 'same-origin',
       });
       if (generation !== this.generation) return;
@@ -282,8 +286,9 @@ export class LabSession {
             ? body.error
             : `The app answered ${response.status}`;
         const retryAfterS = Number(response.headers.get('retry-after'));
-        if (response.status === 400 || response.status === 404) {
-          // Not something a retry fixes (unknown lab, bad request): say so and stop.
+        if (response.status === 400 || response.status === 403 || response.status === 404 || response.status === 410) {
+          // Not something a retry fixes (unknown lab, bad request, the learner's workshop ended):
+          // say so and stop.
           this.update({ status: 'unavailable', detail: message, retryAtMs: null });
           return;
         }

@@ -6,7 +6,22 @@ import type { StepResult } from '../../labs/core/model';
 export type PassedResult = StepResult & { status: 'passed' };
 import type { ProgressItem, ProgressReply } from '../../sandbox-agent/protocol';
 import { sharedDatabase, withDbRetry, type Db } from './db/database';
-import { progressFor, recordStepResult } from './db/repository';
+import { progressFor, recordStepResult, workshopLockFor, type Workshop } from './db/repository';
+
+/**
+ * The ended workshop that locks this lesson for the learner (see workshopLockFor), or null when it
+ * is open. Fails open: when the database is unavailable the learner keeps working (the lock is a
+ * class-management rule, not a security boundary; the sandbox is the same either way).
+ */
+export async function lessonLock(learnerId: string, lessonSlug: string): Promise<Workshop | null> {
+  try {
+    const { db } = await sharedDatabase();
+    return await workshopLockFor(db, learnerId, lessonSlug);
+  } catch (error) {
+    console.error(JSON.stringify({ level: 'warn', msg: 'workshop lock check skipped: database unavailable', error: String(error) }));
+    return null;
+  }
+}
 
 /** The learner's passed steps of a lab as StepResults, or null when the database is unavailable. */
 export async function storedProgress(learnerId: string, labId: string): Promise<PassedResult[] | null> {

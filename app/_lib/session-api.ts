@@ -1,11 +1,15 @@
 // The app's own session API (POST /api/sessions), shared by the route handler and the browser.
 // Pure zod: no Node and no DOM APIs.
 import { z } from 'zod';
-import { stepResultSchema } from '../../labs/core/model';
+import { localeSchema, stepResultSchema } from '../../labs/core/model';
 import { createSessionRequestSchema } from '../../sandbox-agent/protocol';
 
 /** Request body the browser sends. The learner id comes from the signed cookie, never the body. */
-export const labSessionRequestSchema = z.object({ labId: createSessionRequestSchema.shape.labId });
+export const labSessionRequestSchema = z.object({
+  labId: createSessionRequestSchema.shape.labId,
+  /** The page's language, for error messages (app/_lib/api-errors.ts). */
+  locale: localeSchema.optional(),
+});
 export type LabSessionRequest = z.infer<typeof labSessionRequestSchema>;
 
 /** What the browser gets back: enough to open the WebSocket and show the steps. */
@@ -19,5 +23,6 @@ export const labSessionResponseSchema = z.object({
 });
 export type LabSessionResponse = z.infer<typeof labSessionResponseSchema>;
 
-export const apiErrorSchema = z.object({ error: z.string() });
+/** Every error reply of the app's API: a stable machine code and the message in the request's language. */
+export const apiErrorSchema = z.object({ code: z.string(), error: z.string(), locale: localeSchema.optional() });
 export type ApiError = z.infer<typeof apiErrorSchema>;

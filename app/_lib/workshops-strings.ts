@@ -110,6 +110,18 @@ const en = {
   issuedAt: (when: string) => `Link issued ${when}`,
   backToLessons: 'Lessons',
   workshopBanner: 'Message from your instructor',
+  lockedTitle: 'This workshop has ended',
+  lockedIntro: (title: string, when: string) =>
+    `“${title}” ended ${when}, so its lessons are closed and no sandbox starts for them. Everything you passed is kept.`,
+  lockedProgress: (n: number, of: number) => `You passed ${n} of ${of} steps of this lab:`,
+  lockedNoProgress: 'You did not pass any step of this lab during the workshop.',
+  lockedRecords: 'Your progress and completion records',
+  lockedLessons: 'All lessons',
+  signOutEverywhere: 'Sign out everywhere',
+  signOutEverywhereConfirm: 'Sign out of every browser where you are signed in as an instructor?',
+  extendEnded: 'An ended workshop cannot be extended.',
+  networkError: 'Network error: the app is not reachable. Try again.',
+  httpError: (status: number) => `Something went wrong (HTTP ${status}). Try again.`,
 } as const;
 
 type Strings = {
@@ -224,6 +236,17 @@ const zh: Strings = {
   issuedAt: (when: string) => `链接签发于 ${when}`,
   backToLessons: '课程',
   workshopBanner: '讲师的消息',
+  lockedTitle: '这个工作坊已经结束',
+  lockedIntro: (title: string, when: string) => `“${title}”已于 ${when} 结束，它的课程已关闭，不会再为它启动沙箱。你通过的所有步骤都已保留。`,
+  lockedProgress: (n: number, of: number) => `这个实验共 ${of} 步，你通过了 ${n} 步：`,
+  lockedNoProgress: '工作坊期间你没有通过这个实验的任何步骤。',
+  lockedRecords: '你的进度和完成记录',
+  lockedLessons: '所有课程',
+  signOutEverywhere: '在所有设备上退出',
+  signOutEverywhereConfirm: '要在所有以讲师身份登录的浏览器上退出吗？',
+  extendEnded: '已结束的工作坊不能延长。',
+  networkError: '网络错误：无法连接应用，请重试。',
+  httpError: (status: number) => `出错了（HTTP ${status}），请重试。`,
 };
 
 export type WorkshopStrings = Strings;

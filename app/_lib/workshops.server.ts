@@ -6,11 +6,22 @@ import { cookies, headers } from 'next/headers';
 import { NextResponse, type NextRequest } from 'next/server';
 import { getLab } from '../../labs';
 import { querySessions } from './agent-client.server';
-import { INSTRUCTOR_COOKIE, foreignOrigin, isSecureRequest, signInstructorSession, verifyInstructorSession } from './auth.server';
+import type { Locale } from '../../labs/core/model';
+import { apiErrorBody, resolveApiLocale, type ApiErrorBody, type ApiErrorCode, type ApiErrorParams } from './api-errors';
+import {
+  INSTRUCTOR_COOKIE,
+  INSTRUCTOR_SESSION_MS,
+  foreignOrigin,
+  isSecureRequest,
+  signInstructorSession,
+  verifyInstructorSession,
+  type InstructorSessionClaim,
+} from './auth.server';
 import { sharedDatabase, type Db } from './db/database';
 import {
-  getInstructor,
+  createInstructorSession,
   getWorkshop,
+  instructorForSession,
   isWorkshopInstructor,
   workshopMessages,
   workshopProgress,
@@ -28,25 +39,60 @@ import { buildGrid, gridFingerprint, type GridLab, type GridState, type Workshop
 
 const noStore = { 'cache-control': 'no-store' };
 
-export function jsonError(status: number, error: string, extra: Record<string, string> = {}): NextResponse<{ error: string }> {
-  return NextResponse.json({ error }, { status, headers: { ...noStore, ...extra } });
+// ---------- replies ----------
+
+/** The language of a request's error replies: `?locale=`, else Accept-Language, else en (see api-errors.ts). */
+export function requestLocale(request: NextRequest, bodyLocale?: unknown): Locale {
+  return resolveApiLocale({
+    bodyLocale,
+    queryLocale: request.nextUrl.searchParams.get('locale'),
+    acceptLanguage: request.headers.get('accept-language'),
+  });
+}
+
+/** A JSON error reply: `{ code, error, locale, ...extra }`, the message in `locale`. */
+export function apiError(
+  locale: Locale,
+  status: number,
+  code: ApiErrorCode,
+  options: { params?: ApiErrorParams; headers?: Record<string, string>; extra?: Record<string, unknown> } = {},
+): NextResponse<ApiErrorBody> {
+  return NextResponse.json(
+    { ...options.extra, ...apiErrorBody(code, locale, options.params) },
+    { status, headers: { ...noStore, ...options.headers } },
+  );
+}
+
+export function databaseUnavailable(locale: Locale, error: unknown): NextResponse<ApiErrorBody> {
+  console.error(JSON.stringify({ level: 'warn', msg: 'database unavailable', error: String(error) }));
+  return apiError(locale, 503, 'database_unavailable', { headers: { 'retry-after': '2' } });
 }
 
 export function jsonOk<T>(body: T, status = 200): NextResponse<T> {
   return NextResponse.json(body, { status, headers: noStore });
 }
 
-/** Reads a JSON body of a same-origin POST, or answers the error (403 foreign origin, 415, 400). */
-export async function readJsonBody(request: NextRequest): Promise<{ ok: true; body: unknown } | { ok: false; response: NextResponse }> {
-  if (foreignOrigin(request)) return { ok: false, response: jsonError(403, 'Cross-origin requests are not allowed') };
+/**
+ * Reads a JSON body of a same-origin POST, or answers the error (403 foreign origin, 415, 400).
+ * `locale` is the reply language for the rest of the route: the body's `locale` field when it has
+ * a valid one, else as requestLocale.
+ */
+export async function readJsonBody(
+  request: NextRequest,
+): Promise<{ ok: true; body: unknown; locale: Locale } | { ok: false; response: NextResponse }> {
+  const early = requestLocale(request);
+  if (foreignOrigin(request)) return { ok: false, response: apiError(early, 403, 'cross_origin') };
   if (!(request.headers.get('content-type') ?? '').includes('application/json')) {
-    return { ok: false, response: jsonError(415, 'Send the request body as application/json') };
+    return { ok: false, response: apiError(early, 415, 'unsupported_media_type') };
   }
+  let body: unknown;
   try {
-    return { ok: true, body: await request.json() };
+    body = await request.json();
   } catch {
-    return { ok: false, response: jsonError(400, 'The request body is not valid JSON') };
+    return { ok: false, response: apiError(early, 400, 'invalid_json') };
   }
+  const bodyLocale = body !== null && typeof body === 'object' && 'locale' in body ? body.locale : undefined;
+  return { ok: true, body, locale: requestLocale(request, bodyLocale) };
 }
 
 /** The first zod issue as one line ("capacity: Too small..."). */
@@ -62,15 +108,38 @@ export async function database(): Promise<Db> {
 
 // ---------- identity ----------
 
-/** The signed-in instructor of a cookie value (checked against the database), or null. */
+/**
+ * The signed-in instructor of a cookie value, or null: the cookie must be genuine and unexpired
+ * (HMAC) and its server-side session still live (not signed out, not revoked).
+ */
 export async function instructorOf(cookieValue: string | undefined): Promise<Instructor | null> {
-  const id = verifyInstructorSession(cookieValue, appSecret());
-  if (!id) return null;
-  return getInstructor(await database(), id);
+  const claim = verifyInstructorSession(cookieValue, appSecret());
+  if (!claim) return null;
+  const instructor = await instructorForSession(await database(), claim.sessionSecret);
+  return instructor && instructor.id === claim.instructorId ? instructor : null;
 }
 
 export async function instructorFromRequest(request: NextRequest): Promise<Instructor | null> {
   return instructorOf(request.cookies.get(INSTRUCTOR_COOKIE)?.value);
+}
+
+/** The session claim of the request's instructor cookie (for sign-out), or null. */
+export function instructorClaimFromRequest(request: NextRequest): InstructorSessionClaim | null {
+  return verifyInstructorSession(request.cookies.get(INSTRUCTOR_COOKIE)?.value, appSecret());
+}
+
+/**
+ * For instructor-only routes: the signed-in instructor, or the reply to send (401 sign_in_required
+ * when there is no live session: no cookie, expired, signed out or revoked; 503 database down).
+ */
+export async function requireInstructor(request: NextRequest, locale: Locale): Promise<{ ok: true; instructor: Instructor } | { ok: false; response: NextResponse }> {
+  try {
+    const instructor = await instructorFromRequest(request);
+    if (!instructor) return { ok: false, response: apiError(locale, 401, 'sign_in_required') };
+    return { ok: true, instructor };
+  } catch (error) {
+    return { ok: false, response: databaseUnavailable(locale, error) };
+  }
 }
 
 /** For server components: the signed-in instructor or null. */
@@ -87,13 +156,15 @@ export function learnerIdFromRequest(request: NextRequest): string | null {
   return verifyLearnerCookie(request.cookies.get(LEARNER_COOKIE)?.value, appSecret());
 }
 
-export function setInstructorCookie(response: NextResponse, request: NextRequest, instructorId: string): void {
-  const { value } = signInstructorSession(instructorId, appSecret());
+/** Starts a server-side session for the instructor and sets its signed cookie (12 h). */
+export async function startInstructorSession(response: NextResponse, request: NextRequest, instructorId: string): Promise<void> {
+  const session = await createInstructorSession(await database(), instructorId, INSTRUCTOR_SESSION_MS);
+  const { value } = signInstructorSession({ instructorId, sessionSecret: session.secret, expiresAtMs: session.expiresAt }, appSecret());
   response.cookies.set(INSTRUCTOR_COOKIE, value, {
     httpOnly: true,
     sameSite: 'lax',
     path: '/',
-    maxAge: 12 * 60 * 60,
+    maxAge: Math.floor(INSTRUCTOR_SESSION_MS / 1000),
     secure: isSecureRequest(request),
   });
 }
@@ -115,26 +186,26 @@ export function setLearnerCookie(response: NextResponse, request: NextRequest, l
 export type WorkshopAccess = { ok: true; instructor: Instructor; workshop: Workshop } | { ok: false; response: NextResponse };
 
 /**
- * Only the workshop's instructors pass. Anyone else (a learner, another instructor, nobody signed
- * in) gets 403 without learning whether the workshop exists; an instructor of no such workshop 404.
+ * Only the workshop's instructors pass. No live instructor session: 401 (sign_in_required). Anyone
+ * else signed in (another instructor) gets 403 without learning whether the workshop exists; an
+ * instructor of no such workshop 404.
  */
-export async function requireWorkshopInstructor(request: NextRequest, workshopId: string): Promise<WorkshopAccess> {
-  let instructor: Instructor | null;
+export async function requireWorkshopInstructor(request: NextRequest, workshopId: string, locale = requestLocale(request)): Promise<WorkshopAccess> {
+  const signedIn = await requireInstructor(request, locale);
+  if (!signedIn.ok) return signedIn;
+  const { instructor } = signedIn;
+  const forbidden = apiError(locale, 403, 'not_workshop_instructor');
   try {
-    instructor = await instructorFromRequest(request);
+    const db = await database();
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(workshopId) || !(await isWorkshopInstructor(db, workshopId, instructor.id))) {
+      return { ok: false, response: forbidden };
+    }
+    const workshop = await getWorkshop(db, workshopId);
+    if (!workshop) return { ok: false, response: apiError(locale, 404, 'workshop_not_found') };
+    return { ok: true, instructor, workshop };
   } catch (error) {
-    console.error(JSON.stringify({ level: 'warn', msg: 'database unavailable', error: String(error) }));
-    return { ok: false, response: jsonError(503, 'The database is unavailable; try again in a moment', { 'retry-after': '2' }) };
+    return { ok: false, response: databaseUnavailable(locale, error) };
   }
-  const forbidden = jsonError(403, 'Only the instructors of this workshop may do this');
-  if (!instructor) return { ok: false, response: forbidden };
-  const db = await database();
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(workshopId) || !(await isWorkshopInstructor(db, workshopId, instructor.id))) {
-    return { ok: false, response: forbidden };
-  }
-  const workshop = await getWorkshop(db, workshopId);
-  if (!workshop) return { ok: false, response: jsonError(404, 'No such workshop') };
-  return { ok: true, instructor, workshop };
 }
 
 /** Where the browser reached us (for join links and QR codes): PUBLIC_URL, else the request's host. */

@@ -22,17 +22,17 @@ export function SignInForm({ locale }: { locale: Locale }) {
       const response = await fetch('/api/auth/sign-in', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: data.get('email'), password: data.get('password') }),
+        body: JSON.stringify({ email: data.get('email'), password: data.get('password'), locale }),
       });
       if (!response.ok) {
         const body = (await response.json().catch(() => null)) as { error?: string } | null;
-        setError(body?.error ?? `Error ${response.status}`);
+        setError(body?.error ?? w.httpError(response.status));
         return;
       }
       router.push(`/${locale}/workshops`);
       router.refresh();
     } catch {
-      setError('Network error');
+      setError(w.networkError);
     } finally {
       setBusy(false);
     }

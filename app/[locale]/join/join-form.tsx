@@ -24,17 +24,16 @@ export function JoinForm({ locale, code, name }: { locale: Locale; code: string;
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ code: data.get('code'), name: data.get('name'), locale }),
       });
-      const body = (await response.json().catch(() => null)) as { error?: string; href?: string; reason?: string; capacity?: number } | null;
+      // Errors come as { code, error } with `error` already in this page's language (we send `locale`).
+      const body = (await response.json().catch(() => null)) as { error?: string; code?: string; href?: string } | null;
       if (!response.ok || !body?.href) {
-        const localized =
-          body?.reason === 'full' ? w.joinFull(body.capacity ?? 0) : body?.reason === 'ended' ? w.joinEnded : body?.reason === 'not_found' ? w.joinNotFound : null;
-        setError(localized ?? body?.error ?? `Error ${response.status}`);
+        setError(body?.error ?? w.httpError(response.status));
         setBusy(false);
         return;
       }
       router.push(body.href);
     } catch {
-      setError('Network error');
+      setError(w.networkError);
       setBusy(false);
     }
   }

@@ -5,12 +5,15 @@ import type { Locale } from '../../../labs/core/model';
 import { workshopStrings } from '../../_lib/workshops-strings';
 import { buttonClass, inputClass, secondaryButtonClass } from '../../_lib/workshops-ui';
 
-async function post(url: string, body: unknown): Promise<{ ok: boolean; body: Record<string, unknown> | null }> {
+/** POSTs JSON with the page's locale (errors come back as { code, error } in that language). */
+async function post(url: string, body: Record<string, unknown>, locale: Locale): Promise<{ ok: boolean; body: Record<string, unknown> | null }> {
+  const w = workshopStrings(locale);
   try {
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { ok: response.ok, body: (await response.json().catch(() => null)) as Record<string, unknown> | null };
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, locale }) });
+    const parsed = (await response.json().catch(() => null)) as Record<string, unknown> | null;
+    return { ok: response.ok, body: parsed ?? (response.ok ? null : { error: w.httpError(response.status) }) };
   } catch {
-    return { ok: false, body: { error: 'Network error' } };
+    return { ok: false, body: { error: w.networkError } };
   }
 }
 
@@ -19,7 +22,7 @@ export function DisplayNameForm({ locale, name }: { locale: Locale; name: string
   const [status, setStatus] = useState<string | null>(null);
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    const result = await post('/api/me/name', { name: new FormData(event.currentTarget).get('name') });
+    const result = await post('/api/me/name', { name: new FormData(event.currentTarget).get('name') }, locale);
     setStatus(result.ok ? w.saved : String(result.body?.error ?? 'Error'));
   }
   return (
@@ -48,7 +51,7 @@ export function ResumeLinkMaker({ locale, enabled }: { locale: Locale; enabled: 
   const [error, setError] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
   async function make() {
-    const result = await post('/api/me/resume-link', { locale });
+    const result = await post('/api/me/resume-link', {}, locale);
     if (result.ok && typeof result.body?.path === 'string') {
       setLink(`${location.origin}${result.body.path}`);
       setError(null);

@@ -40,16 +40,17 @@ export function CreateWorkshopForm({ locale, lessons }: { locale: Locale; lesson
           capacity: Number(data.get('capacity')),
           startsAt,
           endsAt,
+          locale,
         }),
       });
       const body = (await response.json().catch(() => null)) as { error?: string; workshop?: { id: string } } | null;
       if (!response.ok || !body?.workshop) {
-        setError(body?.error ?? `Error ${response.status}`);
+        setError(body?.error ?? w.httpError(response.status));
         return;
       }
       router.push(`/${locale}/workshops/${body.workshop.id}`);
     } catch {
-      setError('Network error');
+      setError(w.networkError);
     } finally {
       setBusy(false);
     }

@@ -35,6 +35,7 @@ export default async function WorkshopsPage({ params }: { params: Promise<{ loca
         <span className="flex items-center gap-3 text-sm text-slate-600">
           <span data-instructor-email>{instructor.email}</span>
           <SignOutButton locale={locale} label={w.signOut} />
+          <SignOutButton locale={locale} label={w.signOutEverywhere} everywhere confirmText={w.signOutEverywhereConfirm} />
         </span>
       }
     >

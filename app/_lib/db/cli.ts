@@ -2,18 +2,20 @@
 //   node --import tsx app/_lib/db/cli.ts migrate
 //   node --import tsx app/_lib/db/cli.ts create-instructor --email you@example.org
 //   node --import tsx app/_lib/db/cli.ts set-instructor-password --email you@example.org
-// The password comes from NSLAB_INSTRUCTOR_PASSWORD, else from stdin (first line; prompted without
+//   node --import tsx app/_lib/db/cli.ts revoke-instructor-sessions --email you@example.org
+// A password change also signs the instructor out everywhere. The password comes from NSLAB_INSTRUCTOR_PASSWORD, else from stdin (first line; prompted without
 // echo on a terminal, asked twice). Exit status: 0 done, 1 failed, 2 usage error.
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { migrateToLatest, openDatabase, type Database } from './database';
-import { createInstructor, emailSchema, passwordSchema, setInstructorPassword } from './repository';
+import { createInstructor, emailSchema, passwordSchema, revokeInstructorSessionsByEmail, setInstructorPassword } from './repository';
 
 const usage = `usage: node --import tsx app/_lib/db/cli.ts <command>
 commands:
   migrate                                  apply pending migrations
   create-instructor --email <address>      create an instructor account
-  set-instructor-password --email <address> replace an instructor's password
+  set-instructor-password --email <address> replace an instructor's password (signs them out everywhere)
+  revoke-instructor-sessions --email <address> sign an instructor out of every browser now
 the password is read from NSLAB_INSTRUCTOR_PASSWORD, else from stdin
 the database is DATABASE_URL (postgres://...) when set, else the SQLite file NSLAB_SQLITE_PATH (default var/nslab.sqlite)`;
 
@@ -82,7 +84,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (!command || rest.length > 0) throw new UsageError(command ? `unexpected argument ${rest[0]}` : 'missing command');
-  if (command !== 'migrate' && command !== 'create-instructor' && command !== 'set-instructor-password') {
+  if (!['migrate', 'create-instructor', 'set-instructor-password', 'revoke-instructor-sessions'].includes(command)) {
     throw new UsageError(`unknown command ${command}`);
   }
   let email = '';
@@ -90,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
   if (command !== 'migrate') {
     if (values.email === undefined) throw new UsageError(`${command} needs --email <address>`);
     email = emailSchema.parse(values.email);
-    password = passwordSchema.parse(await readPassword());
+    if (command !== 'revoke-instructor-sessions') password = passwordSchema.parse(await readPassword());
   }
 
   let database: Database | null = null;
@@ -114,12 +116,21 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`created instructor ${result.instructor.email} (id ${result.instructor.id}) in ${database.description}\n`);
       return 0;
     }
+    if (command === 'revoke-instructor-sessions') {
+      const revoked = await revokeInstructorSessionsByEmail(database.db, email);
+      if (revoked === null) {
+        process.stderr.write(`no instructor with email ${email}\n`);
+        return 1;
+      }
+      process.stdout.write(`revoked ${revoked} session(s) of ${email}: every browser of theirs is signed out\n`);
+      return 0;
+    }
     const changed = await setInstructorPassword(database.db, email, password);
     if (!changed) {
       process.stderr.write(`no instructor with email ${email}\n`);
       return 1;
     }
-    process.stdout.write(`password changed for ${email}\n`);
+    process.stdout.write(`password changed for ${email}; every browser of theirs is signed out\n`);
     return 0;
   } finally {
     await database?.close();

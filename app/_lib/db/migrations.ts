@@ -109,9 +109,30 @@ const initial: Migration = {
   },
 };
 
+/**
+ * Server-side instructor sessions, so that signing out (here or everywhere), a password change or
+ * the CLI revokes a cookie before its 12 h expiry. Only the SHA-256 of the session secret is stored.
+ */
+const instructorSessions: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('instructor_sessions')
+      .addColumn('id_hash', 'text', (c) => c.primaryKey())
+      .addColumn('instructor_id', 'text', (c) => c.notNull().references('instructors.id').onDelete('cascade'))
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('instructor_sessions_instructor').on('instructor_sessions').column('instructor_id').execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.dropTable('instructor_sessions').ifExists().execute();
+  },
+};
+
 /** Every migration, by name; names sort in the order they must run. */
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_instructor_sessions': instructorSessions,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -24,6 +24,7 @@ import {
 import {
   completionRecords,
   createInstructor,
+  createInstructorSession,
   createLearner,
   createResumeSecret,
   createWorkshop,
@@ -33,18 +34,24 @@ import {
   generateWorkshopCode,
   getLearner,
   getWorkshopByCode,
+  instructorForSession,
   isWorkshopInstructor,
   joinWorkshop,
   normalizeWorkshopCode,
   postWorkshopMessage,
   progressFor,
   recordStepResult,
+  revokeAllInstructorSessions,
+  revokeInstructorSession,
+  revokeInstructorSessionsByEmail,
   setDisplayName,
+  setInstructorPassword,
   toCsv,
   toJson,
   verifyInstructor,
   verifyResumeSecret,
   workshopCodeAlphabet,
+  workshopLockFor,
   workshopMessages,
   workshopProgress,
   workshopRoster,
@@ -301,6 +308,93 @@ for (const dialect of dialects) {
       assert.equal(other.status, 'joined');
     });
 
+    test('an ended workshop locks its lessons for its members only, and keeps their progress', async () => {
+      const now = Date.now();
+      const lesson = 'exercise-net-namespace';
+      const workshop = await newWorkshop(5, now);
+      const member = uid();
+      const selfPaced = uid();
+      assert.equal((await joinWorkshop(database.db, { code: workshop.code, learnerId: member, displayName: 'Mei' }, now)).status, 'joined');
+      await recordStepResult(database.db, { learnerId: member, labId: lesson, stepId: 'isolate-sleep', evidence: { pid: 42 }, passedAt: now });
+      await recordStepResult(database.db, { learnerId: selfPaced, labId: lesson, stepId: 'isolate-sleep', evidence: { pid: 43 }, passedAt: now });
+
+      // Running (and extended while running): nothing is locked.
+      assert.equal(await workshopLockFor(database.db, member, lesson, now), null);
+      assert.equal((await extendWorkshop(database.db, workshop.id, now + 4 * HOUR, now)).status, 'extended');
+      assert.equal(await workshopLockFor(database.db, member, lesson, now + 3 * HOUR), null);
+
+      // Ended by the instructor: locked for the member, for this workshop's lessons only.
+      await endWorkshop(database.db, workshop.id, now + HOUR);
+      assert.equal((await workshopLockFor(database.db, member, lesson, now + HOUR))?.id, workshop.id);
+      assert.equal(await workshopLockFor(database.db, member, 'some-other-lesson', now + HOUR), null);
+      assert.equal(await workshopLockFor(database.db, selfPaced, lesson, now + HOUR), null);
+      assert.equal(await workshopLockFor(database.db, 'not a learner id!', lesson, now + HOUR), null);
+      // Extending it now is refused, so it stays locked; the earned progress is still there.
+      assert.equal((await extendWorkshop(database.db, workshop.id, now + 6 * HOUR, now + HOUR)).status, 'ended');
+      assert.equal((await workshopLockFor(database.db, member, lesson, now + HOUR))?.id, workshop.id);
+      assert.deepEqual((await progressFor(database.db, member, lesson)).map((r) => r.stepId), ['isolate-sleep']);
+
+      // Past its end time without anyone ending it: locked as well.
+      const lapsed = await newWorkshop(5, now);
+      const other = uid();
+      await joinWorkshop(database.db, { code: lapsed.code, learnerId: other, displayName: 'Ola' }, now);
+      assert.equal(await workshopLockFor(database.db, other, lesson, now + HOUR - 1), null);
+      assert.equal((await workshopLockFor(database.db, other, lesson, now + HOUR))?.id, lapsed.id);
+
+      // A member of an ended and of a running workshop with the same lesson: the running one keeps it open.
+      const next = await newWorkshop(5, now, 3 * HOUR);
+      await joinWorkshop(database.db, { code: next.code, learnerId: other, displayName: 'Ola' }, now);
+      assert.equal(await workshopLockFor(database.db, other, lesson, now + HOUR), null);
+    });
+
+    test('instructor sessions: live until revoked (one, everywhere, password change) or expired', async () => {
+      const now = Date.now();
+      const email = uniqueEmail();
+      const created = await createInstructor(database.db, email, 'first long password');
+      assert.ok(created.ok);
+      const me = created.instructor;
+      const laptop = await createInstructorSession(database.db, me.id, 12 * HOUR, now);
+      const phone = await createInstructorSession(database.db, me.id, 12 * HOUR, now);
+      assert.match(laptop.secret, /^[A-Za-z0-9_-]{43}$/);
+      assert.equal(laptop.expiresAt, now + 12 * HOUR);
+      assert.equal((await instructorForSession(database.db, laptop.secret, now))?.id, me.id);
+      assert.equal((await instructorForSession(database.db, phone.secret, now))?.email, me.email);
+      // Expired: no longer valid, and pruned at the next sign-in.
+      assert.equal(await instructorForSession(database.db, laptop.secret, now + 12 * HOUR), null);
+      // Unknown, malformed: null.
+      assert.equal(await instructorForSession(database.db, 'A'.repeat(43), now), null);
+      assert.equal(await instructorForSession(database.db, 'short', now), null);
+
+      // Sign-out revokes that browser only.
+      assert.equal(await revokeInstructorSession(database.db, laptop.secret), true);
+      assert.equal(await revokeInstructorSession(database.db, laptop.secret), false);
+      assert.equal(await instructorForSession(database.db, laptop.secret, now), null);
+      assert.equal((await instructorForSession(database.db, phone.secret, now))?.id, me.id);
+
+      // Sign out everywhere.
+      const tablet = await createInstructorSession(database.db, me.id, 12 * HOUR, now);
+      assert.equal(await revokeAllInstructorSessions(database.db, me.id), 2);
+      assert.equal(await instructorForSession(database.db, phone.secret, now), null);
+      assert.equal(await instructorForSession(database.db, tablet.secret, now), null);
+
+      // A password change revokes every session; so does the CLI's revocation by email.
+      const before = await createInstructorSession(database.db, me.id, 12 * HOUR, now);
+      assert.equal(await setInstructorPassword(database.db, email, 'second long password'), true);
+      assert.equal(await instructorForSession(database.db, before.secret, now), null);
+      assert.equal((await verifyInstructor(database.db, email, 'second long password'))?.id, me.id);
+      const again = await createInstructorSession(database.db, me.id, 12 * HOUR, now);
+      assert.equal(await revokeInstructorSessionsByEmail(database.db, email), 1);
+      assert.equal(await instructorForSession(database.db, again.secret, now), null);
+      assert.equal(await revokeInstructorSessionsByEmail(database.db, uniqueEmail()), null);
+      assert.equal(await setInstructorPassword(database.db, uniqueEmail(), 'third long password'), false);
+
+      // Other instructors' sessions are untouched by all of this.
+      const mine = await createInstructorSession(database.db, instructor.id, 12 * HOUR, now);
+      await revokeAllInstructorSessions(database.db, me.id);
+      assert.equal((await instructorForSession(database.db, mine.secret, now))?.id, instructor.id);
+      await assert.rejects(createInstructorSession(database.db, me.id, 0, now), z.ZodError);
+    });
+
     test('workshops: codes normalize, end and extend, not found', async () => {
       const now = Date.now();
       const workshop = await newWorkshop(5, now);
@@ -321,16 +415,27 @@ for (const dialect of dialects) {
       const again = await joinWorkshop(database.db, { code: workshop.code, learnerId: joined.member.learnerId, displayName: 'Lin' }, now);
       assert.equal(again.status, 'joined');
 
-      const extended = await extendWorkshop(database.db, workshop.id, now + 3 * HOUR, now);
-      assert.equal(extended?.endedAt, null);
-      assert.equal(extended?.endsAt, now + 3 * HOUR);
-      assert.equal((await joinWorkshop(database.db, { code: workshop.code, learnerId: uid(), displayName: 'Back' }, now)).status, 'joined');
-      // Past its end time, it is ended without anyone ending it.
+      // An ended workshop stays ended: extending it is refused and changes nothing.
+      const refused = await extendWorkshop(database.db, workshop.id, now + 3 * HOUR, now);
+      assert.equal(refused.status, 'ended');
+      assert.equal(refused.status === 'ended' && refused.workshop.endedAt, now);
+      assert.equal(refused.status === 'ended' && refused.workshop.endsAt, workshop.endsAt);
+      assert.equal((await joinWorkshop(database.db, { code: workshop.code, learnerId: uid(), displayName: 'Back' }, now)).status, 'ended');
+
+      // A running one moves its end; past its end time it is ended without anyone ending it, and
+      // then it cannot be extended either.
+      const running = await newWorkshop(5, now);
+      const extended = await extendWorkshop(database.db, running.id, now + 3 * HOUR, now);
+      assert.equal(extended.status, 'extended');
+      assert.equal(extended.status === 'extended' && extended.workshop.endsAt, now + 3 * HOUR);
+      assert.equal((await joinWorkshop(database.db, { code: running.code, learnerId: uid(), displayName: 'Back' }, now)).status, 'joined');
       assert.equal(
-        (await joinWorkshop(database.db, { code: workshop.code, learnerId: uid(), displayName: 'Later' }, now + 3 * HOUR)).status,
+        (await joinWorkshop(database.db, { code: running.code, learnerId: uid(), displayName: 'Later' }, now + 3 * HOUR)).status,
         'ended',
       );
-      await assert.rejects(extendWorkshop(database.db, workshop.id, now - 1, now), z.ZodError);
+      assert.equal((await extendWorkshop(database.db, running.id, now + 5 * HOUR, now + 3 * HOUR)).status, 'ended');
+      assert.deepEqual(await extendWorkshop(database.db, 'no-such-workshop', now + HOUR, now), { status: 'not_found' });
+      await assert.rejects(extendWorkshop(database.db, running.id, now - 1, now), z.ZodError);
       assert.deepEqual(await joinWorkshop(database.db, { code: 'AAA-AAA', learnerId: uid(), displayName: 'Nobody' }), {
         status: 'not_found',
       });

@@ -302,16 +302,84 @@ export async function createInstructor(
   return { ok: true, instructor: { id, email: cleanEmail, createdAt: now } };
 }
 
-/** Replaces an instructor's password; false when no such email. */
+/** Replaces an instructor's password and signs them out everywhere; false when no such email. */
 export async function setInstructorPassword(db: Db, email: string, password: string): Promise<boolean> {
   const cleanEmail = emailSchema.parse(email);
   const passwordHash = await hashPassword(password);
-  const result = await db
-    .updateTable('instructors')
-    .set({ password_hash: passwordHash })
-    .where('email', '=', cleanEmail)
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .updateTable('instructors')
+      .set({ password_hash: passwordHash })
+      .where('email', '=', cleanEmail)
+      .returning('id')
+      .executeTakeFirst();
+    if (!row) return false;
+    await trx.deleteFrom('instructor_sessions').where('instructor_id', '=', row.id).execute();
+    return true;
+  });
+}
+
+// ---------- instructor sessions ----------
+
+/** A session secret: 256 random bits, base64url (43 characters). */
+export const instructorSessionSecretSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
+
+/**
+ * Starts a server-side instructor session (one per signed-in browser) and returns its secret, which
+ * goes into the signed cookie; only its SHA-256 is stored. Expired sessions of the instructor are
+ * pruned on the way.
+ */
+export async function createInstructorSession(
+  db: Db,
+  instructorId: string,
+  ttlMs: number,
+  now = Date.now(),
+): Promise<{ secret: string; expiresAt: number }> {
+  const ttl = z.number().int().positive().max(31 * 24 * 3_600_000).parse(ttlMs);
+  const secret = randomBytes(32).toString('base64url');
+  const expiresAt = now + ttl;
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('instructor_sessions').where('instructor_id', '=', instructorId).where('expires_at', '<=', now).execute();
+    await trx
+      .insertInto('instructor_sessions')
+      .values({ id_hash: sha256Hex(secret), instructor_id: instructorId, created_at: now, expires_at: expiresAt })
+      .execute();
+  });
+  return { secret, expiresAt };
+}
+
+/** The instructor of a live session (not revoked, not expired), or null. */
+export async function instructorForSession(db: Db, secret: string, now = Date.now()): Promise<Instructor | null> {
+  if (!instructorSessionSecretSchema.safeParse(secret).success) return null;
+  const row = await db
+    .selectFrom('instructor_sessions')
+    .innerJoin('instructors', 'instructors.id', 'instructor_sessions.instructor_id')
+    .select(['instructors.id', 'instructors.email', 'instructors.created_at'])
+    .where('instructor_sessions.id_hash', '=', sha256Hex(secret))
+    .where('instructor_sessions.expires_at', '>', now)
     .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+  return row ? { id: row.id, email: row.email, createdAt: row.created_at } : null;
+}
+
+/** Revokes one session (sign-out); false when it was not live. */
+export async function revokeInstructorSession(db: Db, secret: string): Promise<boolean> {
+  if (!instructorSessionSecretSchema.safeParse(secret).success) return false;
+  const result = await db.deleteFrom('instructor_sessions').where('id_hash', '=', sha256Hex(secret)).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+/** Revokes every session of the instructor (sign out everywhere); returns how many there were. */
+export async function revokeAllInstructorSessions(db: Db, instructorId: string): Promise<number> {
+  const result = await db.deleteFrom('instructor_sessions').where('instructor_id', '=', instructorId).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** The CLI's revocation: every session of the instructor with this email; null when no such email. */
+export async function revokeInstructorSessionsByEmail(db: Db, email: string): Promise<number | null> {
+  const cleanEmail = emailSchema.parse(email);
+  const row = await db.selectFrom('instructors').select('id').where('email', '=', cleanEmail).executeTakeFirst();
+  if (!row) return null;
+  return revokeAllInstructorSessions(db, row.id);
 }
 
 /** The instructor when email and password match, else null (same work either way: no user probing). */
@@ -636,18 +704,53 @@ export async function endWorkshop(db: Db, workshopId: string, now = Date.now()):
   return getWorkshop(db, workshopId);
 }
 
-/** Moves the end time (must be in the future and after the start); reopens an ended workshop. */
-export async function extendWorkshop(db: Db, workshopId: string, endsAt: number, now = Date.now()): Promise<Workshop | null> {
+export type ExtendWorkshopResult =
+  | { status: 'extended'; workshop: Workshop }
+  | { status: 'ended'; workshop: Workshop }
+  | { status: 'not_found' };
+
+/**
+ * Moves the end time of a workshop that has not ended (must be in the future and after the start).
+ * An ended workshop (ended early, or past its end time) stays ended: its members' lessons are locked
+ * and its sandboxes were torn down, so reopening it would surprise everyone; 'ended' is returned
+ * and nothing changes (create a new workshop instead). The check and the write are one conditional
+ * UPDATE, so an extend racing an end cannot reopen it.
+ */
+export async function extendWorkshop(db: Db, workshopId: string, endsAt: number, now = Date.now()): Promise<ExtendWorkshopResult> {
   const end = timestampMsSchema
     .refine((value) => value > now, { error: 'the new end time must be in the future' })
     .parse(endsAt);
   const workshop = await getWorkshop(db, workshopId);
-  if (!workshop) return null;
+  if (!workshop) return { status: 'not_found' };
   if (end <= workshop.startsAt) {
     throw new z.ZodError([{ code: 'custom', message: 'the new end time must be after the start', path: ['endsAt'], input: end }]);
   }
-  await db.updateTable('workshops').set({ ends_at: end, ended_at: null }).where('id', '=', workshopId).execute();
-  return getWorkshop(db, workshopId);
+  const result = await db
+    .updateTable('workshops')
+    .set({ ends_at: end })
+    .where('id', '=', workshopId)
+    .where('ended_at', 'is', null)
+    .where('ends_at', '>', now)
+    .executeTakeFirst();
+  const fresh = (await getWorkshop(db, workshopId)) ?? workshop;
+  return Number(result.numUpdatedRows) > 0 ? { status: 'extended', workshop: fresh } : { status: 'ended', workshop: fresh };
+}
+
+/**
+ * Whether a lesson is locked for a learner because their workshop ended: the learner is a member of
+ * at least one workshop that includes this lesson, and every such workshop has ended (ended early or
+ * past its end time). Returns the workshop that ended last, or null when the lesson is open (a
+ * self-paced learner, a lesson outside their workshops, or a workshop still upcoming or running).
+ * Their stored progress is untouched either way.
+ */
+export async function workshopLockFor(db: Db, learnerId: string, lessonSlug: string, now = Date.now()): Promise<Workshop | null> {
+  const id = learnerIdSchema.safeParse(learnerId);
+  const slug = lessonSlugSchema.safeParse(lessonSlug);
+  if (!id.success || !slug.success) return null;
+  const mine = (await workshopsForLearner(db, id.data)).filter((w) => w.lessons.includes(slug.data));
+  if (mine.length === 0 || mine.some((w) => !workshopHasEnded(w, now))) return null;
+  const endOf = (w: Workshop) => Math.min(w.endedAt ?? w.endsAt, w.endsAt);
+  return mine.reduce((latest, w) => (endOf(w) > endOf(latest) ? w : latest));
 }
 
 // ---------- workshop messages ----------

@@ -39,6 +39,15 @@ export interface InstructorsTable {
   created_at: number;
 }
 
+/** One signed-in instructor browser; deleting the row revokes its cookie (sign-out, password change). */
+export interface InstructorSessionsTable {
+  /** SHA-256 (hex) of the session secret carried in the signed cookie; the secret is never stored. */
+  id_hash: string;
+  instructor_id: string;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface WorkshopsTable {
   id: string;
   /** Short join code, e.g. K7P-2QX (see workshopCodeAlphabet). */
@@ -84,6 +93,7 @@ export interface Schema {
   learners: LearnersTable;
   step_results: StepResultsTable;
   instructors: InstructorsTable;
+  instructor_sessions: InstructorSessionsTable;
   workshops: WorkshopsTable;
   workshop_instructors: WorkshopInstructorsTable;
   workshop_members: WorkshopMembersTable;

@@ -4,7 +4,7 @@ import { getLab } from '../../../labs';
 import { completionRecords, getLearner, workshopsForLearner } from '../../_lib/db/repository';
 import { appSecret } from '../../_lib/learner-cookie.server';
 import { claimOf, completionPath, signCompletion } from '../../_lib/workshops-completion.server';
-import { database, jsonOk, learnerIdFromRequest, summaryOf } from '../../_lib/workshops.server';
+import { database, databaseUnavailable, jsonOk, learnerIdFromRequest, requestLocale, summaryOf } from '../../_lib/workshops.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -12,12 +12,13 @@ export const dynamic = 'force-dynamic';
 export async function GET(request: NextRequest) {
   const learnerId = learnerIdFromRequest(request);
   if (!learnerId) return jsonOk({ learner: null, workshops: [], completions: [] });
-  const db = await database();
-  const [learner, workshops, records] = await Promise.all([
-    getLearner(db, learnerId),
-    workshopsForLearner(db, learnerId),
-    completionRecords(db, { learnerId }),
-  ]);
+  let learner, workshops, records;
+  try {
+    const db = await database();
+    [learner, workshops, records] = await Promise.all([getLearner(db, learnerId), workshopsForLearner(db, learnerId), completionRecords(db, { learnerId })]);
+  } catch (error) {
+    return databaseUnavailable(requestLocale(request), error);
+  }
   const secret = appSecret();
   return jsonOk({
     learner: learner ? { displayName: learner.displayName } : null,

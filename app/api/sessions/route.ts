@@ -1,70 +1,45 @@
-// POST /api/sessions { labId } -> { sessionId, token, tokenExpiresAtMs, terminals, steps }
+// POST /api/sessions { labId, locale? } -> { sessionId, token, tokenExpiresAtMs, terminals, steps }
 // Identifies the learner by the signed `nslab_learner` cookie (created when absent) and asks the
 // sandbox agent for the learner's session with a fresh short-lived WebSocket token.
+// A member of a workshop that has ended whose lessons include this lab gets 410 workshop_ended and
+// no sandbox (their stored progress is untouched). Every error is { code, error } in the request's
+// language (app/_lib/api-errors.ts).
 import { NextResponse, type NextRequest } from 'next/server';
 import { getLab } from '../../../labs';
 import { createAgentSession } from '../../_lib/agent-client.server';
-import {
-  LEARNER_COOKIE,
-  LEARNER_COOKIE_MAX_AGE_S,
-  appSecret,
-  newLearnerId,
-  signLearnerId,
-  verifyLearnerCookie,
-} from '../../_lib/learner-cookie.server';
-import { storedProgress } from '../../_lib/progress.server';
-import { labSessionRequestSchema, type ApiError, type LabSessionResponse } from '../../_lib/session-api';
+import type { ApiErrorBody } from '../../_lib/api-errors';
+import { appSecret, newLearnerId, verifyLearnerCookie, LEARNER_COOKIE } from '../../_lib/learner-cookie.server';
+import { lessonLock, storedProgress } from '../../_lib/progress.server';
+import { labSessionRequestSchema, type LabSessionResponse } from '../../_lib/session-api';
+import { apiError, readJsonBody, setLearnerCookie, zodMessage } from '../../_lib/workshops.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
 const noStore = { 'cache-control': 'no-store' };
 
-function fail(status: number, error: string, headers: Record<string, string> = {}): NextResponse<ApiError> {
-  return NextResponse.json({ error }, { status, headers: { ...noStore, ...headers } });
-}
-
-/** Same-origin check: browsers send Origin on POST; a foreign one is refused (CSRF). */
-function foreignOrigin(request: NextRequest): boolean {
-  const origin = request.headers.get('origin');
-  if (!origin) return false;
-  const host = request.headers.get('x-forwarded-host') ?? request.headers.get('host');
-  try {
-    return new URL(origin).host !== host;
-  } catch {
-    return true;
-  }
-}
-
-export async function POST(request: NextRequest): Promise<NextResponse<LabSessionResponse | ApiError>> {
-  if (foreignOrigin(request)) return fail(403, 'Cross-origin requests are not allowed');
-  if (!(request.headers.get('content-type') ?? '').includes('application/json')) {
-    return fail(415, 'Send the request body as application/json');
-  }
-  let raw: unknown;
-  try {
-    raw = await request.json();
-  } catch {
-    return fail(400, 'The request body is not valid JSON');
-  }
-  const parsed = labSessionRequestSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-    return fail(400, `Invalid request: ${where}${issue?.message ?? 'invalid body'}`);
-  }
+export async function POST(request: NextRequest): Promise<NextResponse<LabSessionResponse | ApiErrorBody>> {
+  const read = await readJsonBody(request);
+  if (!read.ok) return read.response as NextResponse<ApiErrorBody>;
+  const { locale } = read;
+  const parsed = labSessionRequestSchema.safeParse(read.body);
+  if (!parsed.success) return apiError(locale, 400, 'invalid_request', { params: { detail: zodMessage(parsed.error) } });
   const { labId } = parsed.data;
-  if (!getLab(labId)) return fail(404, `Unknown lab "${labId}"`);
+  if (!getLab(labId)) return apiError(locale, 404, 'lab_not_found', { params: { lesson: labId } });
 
   let secret: string;
   try {
     secret = appSecret();
   } catch (error) {
     console.error(JSON.stringify({ level: 'error', msg: 'app misconfigured', error: String(error) }));
-    return fail(500, 'The app is misconfigured (see the server log)');
+    return apiError(locale, 500, 'misconfigured');
   }
   const existing = verifyLearnerCookie(request.cookies.get(LEARNER_COOKIE)?.value, secret);
   const learnerId = existing ?? newLearnerId();
+
+  // The learner's workshop ended: its lessons are closed to its members (410, no sandbox).
+  const lock = existing ? await lessonLock(learnerId, labId) : null;
+  if (lock) return apiError(locale, 410, 'workshop_ended', { extra: { workshopId: lock.id, workshopTitle: lock.title } });
 
   // What the database holds starts passed in the sandbox session (null: database down, the agent's
   // own memory of this learner's progress still applies).
@@ -75,31 +50,21 @@ export async function POST(request: NextRequest): Promise<NextResponse<LabSessio
     result = await createAgentSession({ learnerId, labId, ...(progress && progress.length > 0 ? { progress } : {}) });
   } catch (error) {
     console.error(JSON.stringify({ level: 'error', msg: 'agent client misconfigured', error: String(error) }));
-    return fail(500, 'The app is misconfigured (see the server log)');
+    return apiError(locale, 500, 'misconfigured');
   }
 
-  let response: NextResponse<LabSessionResponse | ApiError>;
+  let response: NextResponse<LabSessionResponse | ApiErrorBody>;
   if (result.ok) {
     response = NextResponse.json(result.session, { headers: noStore });
   } else if (result.kind === 'busy') {
-    response = fail(503, result.message, { 'retry-after': String(result.retryAfterS) });
+    response = apiError(locale, 503, 'agent_busy', { headers: { 'retry-after': String(result.retryAfterS) } });
   } else if (result.kind === 'unreachable') {
-    response = fail(503, result.message, { 'retry-after': '3' });
+    response = apiError(locale, 503, 'agent_unreachable', { headers: { 'retry-after': '3' } });
   } else {
     console.error(JSON.stringify({ level: 'warn', msg: 'agent refused session', status: result.status, error: result.message }));
-    response = fail(502, result.message);
+    response = apiError(locale, 502, 'agent_refused', { params: { detail: result.message } });
   }
 
-  if (!existing) {
-    const secure =
-      request.nextUrl.protocol === 'https:' || request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim() === 'https';
-    response.cookies.set(LEARNER_COOKIE, signLearnerId(learnerId, secret), {
-      httpOnly: true,
-      sameSite: 'lax',
-      path: '/',
-      maxAge: LEARNER_COOKIE_MAX_AGE_S,
-      secure,
-    });
-  }
+  if (!existing) setLearnerCookie(response, request, learnerId);
   return response;
 }

@@ -1,10 +1,11 @@
 // GET /api/workshops -> { workshops } (the signed-in instructor's)
-// POST /api/workshops { title, lessons[], capacity, startsAt, endsAt } -> 201 { workshop }
+// POST /api/workshops { title, lessons[], capacity, startsAt, endsAt, locale? } -> 201 { workshop }
+// No live instructor session: 401 sign_in_required.
 import type { NextRequest } from 'next/server';
 import { z } from 'zod';
 import { getLab } from '../../../labs';
 import { createWorkshop, createWorkshopInputSchema, workshopsForInstructor } from '../../_lib/db/repository';
-import { database, instructorFromRequest, jsonError, jsonOk, readJsonBody, summaryOf, zodMessage } from '../../_lib/workshops.server';
+import { apiError, database, databaseUnavailable, jsonOk, readJsonBody, requestLocale, requireInstructor, summaryOf, zodMessage } from '../../_lib/workshops.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -18,23 +19,33 @@ const bodySchema = z.object({
 });
 
 export async function GET(request: NextRequest) {
-  const instructor = await instructorFromRequest(request);
-  if (!instructor) return jsonError(401, 'Sign in as an instructor first');
-  const workshops = await workshopsForInstructor(await database(), instructor.id);
-  return jsonOk({ workshops: workshops.map(summaryOf) });
+  const locale = requestLocale(request);
+  const signedIn = await requireInstructor(request, locale);
+  if (!signedIn.ok) return signedIn.response;
+  try {
+    const workshops = await workshopsForInstructor(await database(), signedIn.instructor.id);
+    return jsonOk({ workshops: workshops.map(summaryOf) });
+  } catch (error) {
+    return databaseUnavailable(locale, error);
+  }
 }
 
 export async function POST(request: NextRequest) {
   const read = await readJsonBody(request);
   if (!read.ok) return read.response;
-  const instructor = await instructorFromRequest(request);
-  if (!instructor) return jsonError(401, 'Sign in as an instructor first');
+  const { locale } = read;
+  const signedIn = await requireInstructor(request, locale);
+  if (!signedIn.ok) return signedIn.response;
   const body = bodySchema.safeParse(read.body);
-  if (!body.success) return jsonError(400, `Invalid request: ${zodMessage(body.error)}`);
+  if (!body.success) return apiError(locale, 400, 'invalid_request', { params: { detail: zodMessage(body.error) } });
   const unknown = body.data.lessons.find((slug) => !getLab(slug));
-  if (unknown !== undefined) return jsonError(400, `Invalid request: lessons: unknown lesson "${unknown}"`);
-  const input = createWorkshopInputSchema.safeParse({ ...body.data, createdBy: instructor.id });
-  if (!input.success) return jsonError(400, `Invalid request: ${zodMessage(input.error)}`);
-  const workshop = await createWorkshop(await database(), input.data);
-  return jsonOk({ workshop: summaryOf(workshop) }, 201);
+  if (unknown !== undefined) return apiError(locale, 400, 'unknown_lesson', { params: { lesson: unknown } });
+  const input = createWorkshopInputSchema.safeParse({ ...body.data, createdBy: signedIn.instructor.id });
+  if (!input.success) return apiError(locale, 400, 'invalid_request', { params: { detail: zodMessage(input.error) } });
+  try {
+    const workshop = await createWorkshop(await database(), input.data);
+    return jsonOk({ workshop: summaryOf(workshop) }, 201);
+  } catch (error) {
+    return databaseUnavailable(locale, error);
+  }
 }

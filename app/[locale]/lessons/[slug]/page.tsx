@@ -6,9 +6,12 @@ import { LessonWorkspace } from '../../../_components/lesson-workspace';
 import { DevContentReload } from '../../../_components/dev-content-reload';
 import { ReadingLesson } from '../../../_components/reading-lesson';
 import { WorkshopBanner } from '../../../_components/workshop-banner';
+import { WorkshopEndedLesson } from '../../../_components/workshop-ended-lesson';
 import { toLabView } from '../../../_lib/lab-view';
 import { getLesson, listLessons, LessonNotFoundError, type Lesson } from '../../../_lib/lessons.server';
+import { lessonLock, storedProgress } from '../../../_lib/progress.server';
 import { otherLocale } from '../../../_lib/ui-strings';
+import { currentLearnerId } from '../../../_lib/workshops.server';
 
 type Params = Promise<{ locale: string; slug: string }>;
 
@@ -49,6 +52,22 @@ export default async function LessonPage({ params }: { params: Params }) {
         </article>
         {process.env.NODE_ENV === 'development' && <DevContentReload />}
       </main>
+    );
+  }
+  // A member of a workshop that has ended gets a closed lesson (and no sandbox), with their progress.
+  // (Reading the learner cookie renders lab lessons per request.)
+  const learnerId = await currentLearnerId();
+  const lock = learnerId ? await lessonLock(learnerId, lab.id) : null;
+  if (learnerId && lock) {
+    const stored = (await storedProgress(learnerId, lab.id)) ?? [];
+    return (
+      <WorkshopEndedLesson
+        locale={locale}
+        lessonTitle={lesson.frontmatter.title}
+        workshop={{ id: lock.id, title: lock.title, endedAtMs: Math.min(lock.endedAt ?? lock.endsAt, lock.endsAt) }}
+        steps={lab.steps.map((step) => ({ id: step.id, title: step.title }))}
+        passed={Object.fromEntries(stored.map((r) => [r.stepId, r.atMs]))}
+      />
     );
   }
   return (

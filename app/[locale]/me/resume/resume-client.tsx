@@ -15,13 +15,13 @@ export function ResumeClient({ locale }: { locale: Locale }) {
   async function resume() {
     if (!secret) return;
     try {
-      const response = await fetch('/api/me/resume', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ secret }) });
+      const response = await fetch('/api/me/resume', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ secret, locale }) });
       const body = (await response.json().catch(() => null)) as { displayName?: string | null; error?: string } | null;
-      if (!response.ok) return setState({ done: false, error: body?.error ?? `Error ${response.status}` });
+      if (!response.ok) return setState({ done: false, error: body?.error ?? w.httpError(response.status) });
       history.replaceState(null, '', location.pathname);
       setState({ done: true, name: body?.displayName ?? null });
     } catch {
-      setState({ done: false, error: 'Network error' });
+      setState({ done: false, error: w.networkError });
     }
   }
   if (state.done) {

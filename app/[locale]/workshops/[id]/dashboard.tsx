@@ -11,12 +11,15 @@ import { TerminalViewer } from './terminal-viewer';
 
 const stuckChoicesMs = [30_000, 60_000, 2 * 60_000, 5 * 60_000, 10 * 60_000];
 
-async function postJson(url: string, body: unknown): Promise<{ ok: boolean; body: Record<string, unknown> | null; status: number }> {
+/** POSTs JSON with the page's locale; `error` is the API's message in that language (or a local one). */
+async function postJson(url: string, body: Record<string, unknown>, locale: Locale): Promise<{ ok: boolean; error: string }> {
+  const w = workshopStrings(locale);
   try {
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { ok: response.ok, status: response.status, body: (await response.json().catch(() => null)) as Record<string, unknown> | null };
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, locale }) });
+    const parsed = (await response.json().catch(() => null)) as { error?: unknown } | null;
+    return { ok: response.ok, error: typeof parsed?.error === 'string' ? parsed.error : w.httpError(response.status) };
   } catch {
-    return { ok: false, status: 0, body: { error: 'Network error' } };
+    return { ok: false, error: w.networkError };
   }
 }
 
@@ -31,7 +34,7 @@ export function Dashboard({ locale, initial, stuckAfterMs: initialStuck }: { loc
   const workshopId = initial.workshop.id;
 
   useEffect(() => {
-    const source = new EventSource(`/api/workshops/${workshopId}/events`);
+    const source = new EventSource(`/api/workshops/${workshopId}/events?locale=${locale}`);
     source.addEventListener('grid', (event) => {
       setGrid(JSON.parse((event as MessageEvent<string>).data) as GridState);
       setLive(true);
@@ -60,20 +63,20 @@ export function Dashboard({ locale, initial, stuckAfterMs: initialStuck }: { loc
     event.preventDefault();
     const form = event.currentTarget;
     const text = String(new FormData(form).get('text') ?? '');
-    const result = await postJson(`/api/workshops/${workshopId}/messages`, { text });
+    const result = await postJson(`/api/workshops/${workshopId}/messages`, { text }, locale);
     if (result.ok) form.reset();
-    setNotice(result.ok ? w.sent : String(result.body?.error ?? `Error ${result.status}`));
+    setNotice(result.ok ? w.sent : result.error);
   }
 
   async function extend(minutes: number) {
-    const result = await postJson(`/api/workshops/${workshopId}/extend`, { minutes });
-    if (!result.ok) setNotice(String(result.body?.error ?? `Error ${result.status}`));
+    const result = await postJson(`/api/workshops/${workshopId}/extend`, { minutes }, locale);
+    if (!result.ok) setNotice(result.error);
   }
 
   async function endWorkshop() {
     if (!window.confirm(w.endConfirm)) return;
-    const result = await postJson(`/api/workshops/${workshopId}/end`, {});
-    setNotice(result.ok ? w.ended : String(result.body?.error ?? `Error ${result.status}`));
+    const result = await postJson(`/api/workshops/${workshopId}/end`, {}, locale);
+    setNotice(result.ok ? w.ended : result.error);
   }
 
   return (
@@ -95,7 +98,15 @@ export function Dashboard({ locale, initial, stuckAfterMs: initialStuck }: { loc
         <span className="ml-auto flex flex-wrap items-center gap-2">
           <span className="text-slate-600">{w.extend}</span>
           {[15, 30].map((m) => (
-            <button key={m} type="button" className={secondaryButtonClass} onClick={() => void extend(m)} data-extend={m}>
+            <button
+              key={m}
+              type="button"
+              className={secondaryButtonClass}
+              onClick={() => void extend(m)}
+              disabled={ended}
+              title={ended ? w.extendEnded : undefined}
+              data-extend={m}
+            >
               {w.extendBy(m)}
             </button>
           ))}

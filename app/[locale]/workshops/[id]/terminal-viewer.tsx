@@ -43,13 +43,13 @@ export function TerminalViewer({
       const response = await fetch(`/api/workshops/${workshopId}/viewer`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ learnerId, labId }),
+        body: JSON.stringify({ learnerId, labId, locale }),
       }).catch(() => null);
       const body = (await response?.json().catch(() => null)) as { token?: string; terminals?: number; error?: string } | null;
       if (cancelled) return;
       if (!response?.ok || !body?.token || !body.terminals) {
         setPhase('error');
-        setMessage(body?.error ?? 'Network error');
+        setMessage(body?.error ?? (response ? w.httpError(response.status) : w.networkError));
         return;
       }
       const host = hostRef.current;

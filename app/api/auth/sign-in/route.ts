@@ -1,11 +1,12 @@
-// POST /api/auth/sign-in { email, password } -> { instructor: { id, email } } + the instructor cookie.
-// Passwords are verified by the data layer (argon2id); wrong email and wrong password get the same
-// answer; attempts are limited per client address and email (429 + Retry-After).
+// POST /api/auth/sign-in { email, password, locale? } -> { instructor: { id, email } } + the instructor cookie
+// (a new server-side session; see app/_lib/auth.server.ts). Passwords are verified by the data layer
+// (argon2id); wrong email and wrong password get the same answer; attempts are limited per client
+// address and email (429 + Retry-After). Errors: { code, error } in the request's language.
 import type { NextRequest } from 'next/server';
 import { z } from 'zod';
 import { verifyInstructor } from '../../../_lib/db/repository';
 import { AttemptLimiter } from '../../../_lib/auth.server';
-import { database, jsonError, jsonOk, readJsonBody, setInstructorCookie } from '../../../_lib/workshops.server';
+import { apiError, database, databaseUnavailable, jsonOk, readJsonBody, startInstructorSession } from '../../../_lib/workshops.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -18,22 +19,21 @@ const limiter = ((globalThis as LimiterHolder).__nslabSignInLimiter ??= new Atte
 export async function POST(request: NextRequest) {
   const read = await readJsonBody(request);
   if (!read.ok) return read.response;
+  const { locale } = read;
   const parsed = bodySchema.safeParse(read.body);
-  if (!parsed.success) return jsonError(400, 'Send { email, password }');
+  if (!parsed.success) return apiError(locale, 400, 'sign_in_invalid');
   const client = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim() ?? 'local';
   const key = `${client}\u0000${parsed.data.email.trim().toLowerCase()}`;
   if (!limiter.allow(key)) {
-    return jsonError(429, 'Too many sign-in attempts; wait a few minutes', { 'retry-after': String(limiter.retryAfterS(key)) });
+    return apiError(locale, 429, 'sign_in_rate_limited', { headers: { 'retry-after': String(limiter.retryAfterS(key)) } });
   }
-  let instructor;
   try {
-    instructor = await verifyInstructor(await database(), parsed.data.email, parsed.data.password);
+    const instructor = await verifyInstructor(await database(), parsed.data.email, parsed.data.password);
+    if (!instructor) return apiError(locale, 401, 'sign_in_failed');
+    const response = jsonOk({ instructor: { id: instructor.id, email: instructor.email } });
+    await startInstructorSession(response, request, instructor.id);
+    return response;
   } catch (error) {
-    console.error(JSON.stringify({ level: 'warn', msg: 'sign-in failed: database', error: String(error) }));
-    return jsonError(503, 'The database is unavailable; try again in a moment', { 'retry-after': '2' });
+    return databaseUnavailable(locale, error);
   }
-  if (!instructor) return jsonError(401, 'Wrong email or password');
-  const response = jsonOk({ instructor: { id: instructor.id, email: instructor.email } });
-  setInstructorCookie(response, request, instructor.id);
-  return response;
 }

@@ -2,7 +2,7 @@
 // running workshops the cookie learner has joined (for the lesson banner).
 import type { NextRequest } from 'next/server';
 import { workshopHasEnded, workshopMessages, workshopsForLearner } from '../../../_lib/db/repository';
-import { database, jsonOk, learnerIdFromRequest } from '../../../_lib/workshops.server';
+import { database, databaseUnavailable, jsonOk, learnerIdFromRequest, requestLocale } from '../../../_lib/workshops.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -10,10 +10,11 @@ export const dynamic = 'force-dynamic';
 export async function GET(request: NextRequest) {
   const learnerId = learnerIdFromRequest(request);
   if (!learnerId) return jsonOk({ messages: [] });
-  const db = await database();
   const after = Number(request.nextUrl.searchParams.get('after') ?? '');
-  const workshops = (await workshopsForLearner(db, learnerId)).filter((w) => !workshopHasEnded(w));
-  const lists = await Promise.all(
+  try {
+    const db = await database();
+    const workshops = (await workshopsForLearner(db, learnerId)).filter((w) => !workshopHasEnded(w));
+    const lists = await Promise.all(
     workshops.map(async (w) =>
       (await workshopMessages(db, w.id, Number.isFinite(after) && after > 0 ? { afterMs: after, limit: 20 } : { limit: 20 })).map((m) => ({
         id: m.id,
@@ -23,5 +24,8 @@ export async function GET(request: NextRequest) {
       })),
     ),
   );
-  return jsonOk({ messages: lists.flat().sort((a, b) => a.createdAt - b.createdAt) });
+    return jsonOk({ messages: lists.flat().sort((a, b) => a.createdAt - b.createdAt) });
+  } catch (error) {
+    return databaseUnavailable(requestLocale(request), error);
+  }
 }

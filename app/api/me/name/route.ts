@@ -1,9 +1,9 @@
-// POST /api/me/name { name } -> { displayName }: the cookie learner's display name (cookie created when absent).
+// POST /api/me/name { name, locale? } -> { displayName }: the cookie learner's display name (cookie created when absent).
 import type { NextRequest } from 'next/server';
 import { z } from 'zod';
 import { displayNameSchema, setDisplayName } from '../../../_lib/db/repository';
 import { newLearnerId } from '../../../_lib/learner-cookie.server';
-import { database, jsonError, jsonOk, learnerIdFromRequest, readJsonBody, setLearnerCookie, zodMessage } from '../../../_lib/workshops.server';
+import { apiError, database, databaseUnavailable, jsonOk, learnerIdFromRequest, readJsonBody, setLearnerCookie } from '../../../_lib/workshops.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -12,10 +12,15 @@ export async function POST(request: NextRequest) {
   const read = await readJsonBody(request);
   if (!read.ok) return read.response;
   const body = z.object({ name: displayNameSchema }).safeParse(read.body);
-  if (!body.success) return jsonError(400, zodMessage(body.error));
+  if (!body.success) return apiError(read.locale, 400, 'name_invalid');
   const existing = learnerIdFromRequest(request);
   const learnerId = existing ?? newLearnerId();
-  const displayName = await setDisplayName(await database(), learnerId, body.data.name);
+  let displayName: string;
+  try {
+    displayName = await setDisplayName(await database(), learnerId, body.data.name);
+  } catch (error) {
+    return databaseUnavailable(read.locale, error);
+  }
   const response = jsonOk({ displayName });
   if (!existing) setLearnerCookie(response, request, learnerId);
   return response;

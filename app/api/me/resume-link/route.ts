@@ -5,7 +5,7 @@ import type { NextRequest } from 'next/server';
 import { z } from 'zod';
 import { localeSchema } from '../../../../labs/core/model';
 import { createResumeSecret } from '../../../_lib/db/repository';
-import { database, jsonError, jsonOk, learnerIdFromRequest, readJsonBody } from '../../../_lib/workshops.server';
+import { apiError, database, databaseUnavailable, jsonOk, learnerIdFromRequest, readJsonBody } from '../../../_lib/workshops.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -15,7 +15,12 @@ export async function POST(request: NextRequest) {
   if (!read.ok) return read.response;
   const locale = z.object({ locale: localeSchema.default('en') }).catch({ locale: 'en' as const }).parse(read.body).locale;
   const learnerId = learnerIdFromRequest(request);
-  if (!learnerId) return jsonError(404, 'This browser has no progress yet: open a lesson first');
-  const secret = await createResumeSecret(await database(), learnerId);
+  if (!learnerId) return apiError(read.locale, 404, 'no_progress_yet');
+  let secret: string;
+  try {
+    secret = await createResumeSecret(await database(), learnerId);
+  } catch (error) {
+    return databaseUnavailable(read.locale, error);
+  }
   return jsonOk({ path: `/${locale}/me/resume#${secret}` });
 }

@@ -1,10 +1,10 @@
-// POST /api/me/resume { secret } -> { displayName }: this browser becomes the learner the resume
+// POST /api/me/resume { secret, locale? } -> { displayName }: this browser becomes the learner the resume
 // secret belongs to (its learner cookie is replaced). Unknown or revoked secrets: 404.
 import type { NextRequest } from 'next/server';
 import { z } from 'zod';
 import { AttemptLimiter } from '../../../_lib/auth.server';
 import { verifyResumeSecret } from '../../../_lib/db/repository';
-import { database, jsonError, jsonOk, readJsonBody, setLearnerCookie } from '../../../_lib/workshops.server';
+import { apiError, database, databaseUnavailable, jsonOk, readJsonBody, setLearnerCookie } from '../../../_lib/workshops.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -16,11 +16,18 @@ export async function POST(request: NextRequest) {
   const read = await readJsonBody(request);
   if (!read.ok) return read.response;
   const body = z.object({ secret: z.string().max(100) }).safeParse(read.body);
-  if (!body.success) return jsonError(400, 'Send { secret }');
+  if (!body.success) return apiError(read.locale, 400, 'resume_invalid');
   const client = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim() ?? 'local';
-  if (!limiter.allow(client)) return jsonError(429, 'Too many attempts; wait a few minutes', { 'retry-after': String(limiter.retryAfterS(client)) });
-  const learner = await verifyResumeSecret(await database(), body.data.secret);
-  if (!learner) return jsonError(404, 'This resume link is not valid (a newer one may have replaced it)');
+  if (!limiter.allow(client)) {
+    return apiError(read.locale, 429, 'resume_rate_limited', { headers: { 'retry-after': String(limiter.retryAfterS(client)) } });
+  }
+  let learner;
+  try {
+    learner = await verifyResumeSecret(await database(), body.data.secret);
+  } catch (error) {
+    return databaseUnavailable(read.locale, error);
+  }
+  if (!learner) return apiError(read.locale, 404, 'resume_invalid');
   const response = jsonOk({ displayName: learner.displayName });
   setLearnerCookie(response, request, learner.id);
   return response;

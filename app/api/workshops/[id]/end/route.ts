@@ -3,7 +3,7 @@
 import type { NextRequest } from 'next/server';
 import { endSessions } from '../../../../_lib/agent-client.server';
 import { endWorkshop, workshopRoster } from '../../../../_lib/db/repository';
-import { database, jsonError, jsonOk, pokeWorkshop, readJsonBody, requireWorkshopInstructor, summaryOf } from '../../../../_lib/workshops.server';
+import { apiError, database, jsonOk, pokeWorkshop, readJsonBody, requireWorkshopInstructor, summaryOf } from '../../../../_lib/workshops.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -12,16 +12,17 @@ export async function POST(request: NextRequest, { params }: { params: Promise<{
   const { id } = await params;
   const read = await readJsonBody(request);
   if (!read.ok) return read.response;
-  const access = await requireWorkshopInstructor(request, id);
+  const { locale } = read;
+  const access = await requireWorkshopInstructor(request, id, locale);
   if (!access.ok) return access.response;
   const db = await database();
   const workshop = await endWorkshop(db, id);
-  if (!workshop) return jsonError(404, 'No such workshop');
+  if (!workshop) return apiError(locale, 404, 'workshop_not_found');
   const learnerIds = (await workshopRoster(db, id)).map((m) => m.learnerId);
   let endedSessions = 0;
   if (learnerIds.length > 0) {
     const ended = await endSessions({ learnerIds, reason: 'the workshop ended' });
-    if (!ended.ok) return jsonError(502, `The workshop is ended, but its sandboxes could not be stopped: ${ended.message}`);
+    if (!ended.ok) return apiError(locale, 502, 'end_sessions_failed', { params: { detail: ended.message } });
     endedSessions = ended.value.ended;
   }
   pokeWorkshop(id);

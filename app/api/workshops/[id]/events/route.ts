@@ -2,7 +2,7 @@
 // `event: grid` with the whole GridState whenever it changes (the server polls the agent every
 // 500 ms per open workshop), a comment every 15 s to keep proxies from closing the stream.
 import type { NextRequest } from 'next/server';
-import { requireWorkshopInstructor, subscribeWorkshop } from '../../../../_lib/workshops.server';
+import { requestLocale, requireWorkshopInstructor, subscribeWorkshop } from '../../../../_lib/workshops.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -11,7 +11,7 @@ const KEEPALIVE_MS = 15_000;
 
 export async function GET(request: NextRequest, { params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  const access = await requireWorkshopInstructor(request, id);
+  const access = await requireWorkshopInstructor(request, id, requestLocale(request));
   if (!access.ok) return access.response;
   const encoder = new TextEncoder();
   let cleanup = () => {};

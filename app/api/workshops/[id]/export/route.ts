@@ -2,22 +2,21 @@
 // learner and lab, with the kernel evidence of each passed step). JSON records also carry their
 // signed verification link. Instructors only.
 import type { NextRequest } from 'next/server';
-import { localeSchema } from '../../../../../labs/core/model';
 import { completionRecords, toCsv, toJson } from '../../../../_lib/db/repository';
 import { appSecret } from '../../../../_lib/learner-cookie.server';
 import { claimOf, completionPath, signCompletion } from '../../../../_lib/workshops-completion.server';
-import { database, jsonError, requireWorkshopInstructor } from '../../../../_lib/workshops.server';
+import { apiError, database, requestLocale, requireWorkshopInstructor } from '../../../../_lib/workshops.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
 export async function GET(request: NextRequest, { params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  const access = await requireWorkshopInstructor(request, id);
+  const locale = requestLocale(request);
+  const access = await requireWorkshopInstructor(request, id, locale);
   if (!access.ok) return access.response;
   const format = request.nextUrl.searchParams.get('format') ?? 'csv';
-  if (format !== 'csv' && format !== 'json') return jsonError(400, 'format must be csv or json');
-  const locale = localeSchema.catch('en').parse(request.nextUrl.searchParams.get('locale'));
+  if (format !== 'csv' && format !== 'json') return apiError(locale, 400, 'export_bad_format');
   const records = await completionRecords(await database(), { workshopId: id, labIds: access.workshop.lessons });
   const name = `workshop-${access.workshop.code}-completion.${format}`;
   const headers = { 'cache-control': 'no-store', 'content-disposition': `attachment; filename="${name}"` };

@@ -6,13 +6,14 @@ import { z } from 'zod';
 import { sendNotice } from '../../../../_lib/agent-client.server';
 import { isWorkshopInstructor, messageTextSchema, postWorkshopMessage, workshopMessages, workshopRoster } from '../../../../_lib/db/repository';
 import {
+  apiError,
   database,
   instructorFromRequest,
-  jsonError,
   jsonOk,
   learnerIdFromRequest,
   pokeWorkshop,
   readJsonBody,
+  requestLocale,
   requireWorkshopInstructor,
   zodMessage,
 } from '../../../../_lib/workshops.server';
@@ -28,7 +29,7 @@ export async function GET(request: NextRequest, { params }: { params: Promise<{ 
   const allowed =
     (instructor && (await isWorkshopInstructor(db, id, instructor.id))) ||
     (learnerId && (await workshopRoster(db, id)).some((m) => m.learnerId === learnerId));
-  if (!allowed) return jsonError(403, 'Only the members and instructors of this workshop may read its messages');
+  if (!allowed) return apiError(requestLocale(request), 403, 'messages_forbidden');
   const after = Number(request.nextUrl.searchParams.get('after') ?? '');
   const messages = await workshopMessages(db, id, Number.isFinite(after) && after > 0 ? { afterMs: after, limit: 50 } : { limit: 50 });
   return jsonOk({ messages: messages.map((m) => ({ id: m.id, text: m.text, createdAt: m.createdAt })) });
@@ -38,10 +39,11 @@ export async function POST(request: NextRequest, { params }: { params: Promise<{
   const { id } = await params;
   const read = await readJsonBody(request);
   if (!read.ok) return read.response;
-  const access = await requireWorkshopInstructor(request, id);
+  const { locale } = read;
+  const access = await requireWorkshopInstructor(request, id, locale);
   if (!access.ok) return access.response;
   const body = z.object({ text: messageTextSchema }).safeParse(read.body);
-  if (!body.success) return jsonError(400, zodMessage(body.error));
+  if (!body.success) return apiError(locale, 400, 'invalid_request', { params: { detail: zodMessage(body.error) } });
   const db = await database();
   const message = await postWorkshopMessage(db, { workshopId: id, instructorId: access.instructor.id, text: body.data.text });
   const learnerIds = (await workshopRoster(db, id)).map((m) => m.learnerId);

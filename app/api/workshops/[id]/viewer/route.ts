@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { getLab } from '../../../../../labs';
 import { issueViewerToken, querySessions } from '../../../../_lib/agent-client.server';
 import { labIdSchema, learnerIdSchema, workshopRoster } from '../../../../_lib/db/repository';
-import { database, jsonError, jsonOk, readJsonBody, requireWorkshopInstructor, zodMessage } from '../../../../_lib/workshops.server';
+import { apiError, database, jsonOk, readJsonBody, requireWorkshopInstructor, zodMessage } from '../../../../_lib/workshops.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -17,21 +17,26 @@ export async function POST(request: NextRequest, { params }: { params: Promise<{
   const { id } = await params;
   const read = await readJsonBody(request);
   if (!read.ok) return read.response;
-  const access = await requireWorkshopInstructor(request, id);
+  const { locale } = read;
+  const access = await requireWorkshopInstructor(request, id, locale);
   if (!access.ok) return access.response;
   const body = bodySchema.safeParse(read.body);
-  if (!body.success) return jsonError(400, zodMessage(body.error));
+  if (!body.success) return apiError(locale, 400, 'invalid_request', { params: { detail: zodMessage(body.error) } });
   const { learnerId, labId } = body.data;
   const lab = getLab(labId);
-  if (!lab || !access.workshop.lessons.includes(labId)) return jsonError(404, 'This lab is not part of the workshop');
+  if (!lab || !access.workshop.lessons.includes(labId)) return apiError(locale, 404, 'lab_not_in_workshop');
   if (!(await workshopRoster(await database(), id)).some((m) => m.learnerId === learnerId)) {
-    return jsonError(404, 'This learner is not a member of the workshop');
+    return apiError(locale, 404, 'learner_not_member');
   }
   const sessions = await querySessions([learnerId], [labId]);
-  if (!sessions.ok) return jsonError(503, sessions.message, { 'retry-after': '2' });
+  if (!sessions.ok) return apiError(locale, 503, 'viewer_unavailable', { params: { detail: sessions.message }, headers: { 'retry-after': '2' } });
   const session = sessions.value.sessions.find((s) => s.state === 'running');
-  if (!session) return jsonError(404, 'This learner has no running sandbox for this lab right now');
+  if (!session) return apiError(locale, 404, 'no_running_session');
   const token = await issueViewerToken(session.sessionId);
-  if (!token.ok) return jsonError(token.status === 404 ? 404 : 503, token.message);
+  if (!token.ok) {
+    return token.status === 404
+      ? apiError(locale, 404, 'no_running_session')
+      : apiError(locale, 503, 'viewer_unavailable', { params: { detail: token.message } });
+  }
   return jsonOk({ sessionId: session.sessionId, labId, terminals: lab.terminals, token: token.value.token, tokenExpiresAtMs: token.value.tokenExpiresAtMs });
 }
