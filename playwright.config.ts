@@ -45,7 +45,7 @@ export default defineConfig({
         command: 'exec node scripts/start.mjs',
         gracefulShutdown: { signal: 'SIGTERM', timeout: 20_000 },
         url: `${baseURL}/en`,
-        env: { PORT: String(port), AGENT_PORT: String(agentPort), NEXT_TELEMETRY_DISABLED: '1' },
+        env: { PORT: String(port), AGENT_PORT: String(agentPort), NEXT_TELEMETRY_DISABLED: '1', NSLAB_WORKSHOP_SWEEP_MS: '1000' },
         reuseExistingServer: !process.env.CI,
         timeout: 300_000,
         stdout: 'pipe',

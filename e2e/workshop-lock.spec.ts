@@ -151,3 +151,31 @@ test('zh: a wrong code gets the zh error; an ended workshop closes its lessons f
   expect(selfPaced.status()).toBe(200);
   for (const context of [instructor, learner, late]) await context.close();
 });
+
+test('a workshop that reaches its end time ends by itself: the open terminal is told, the sandbox goes, the lesson locks', async ({ browser }) => {
+  const instructor = await browser.newContext();
+  await signIn(instructor.request);
+  const endsAt = Date.now() + 15_000;
+  const created = await instructor.request.post('/api/workshops', {
+    data: { title: 'Short class', lessons: [labId], capacity: 3, startsAt: Date.now() - 60_000, endsAt },
+  });
+  expect(created.status()).toBe(201);
+  const { workshop } = (await created.json()) as { workshop: { id: string; code: string } };
+  const learner = await browser.newContext();
+  expect((await learner.request.post('/api/workshops/join', { data: { code: workshop.code, name: 'Kim', locale: 'en' } })).status()).toBe(200);
+  const page = await learner.newPage();
+  await page.goto(`/en/lessons/${labId}`);
+  await expect(page.locator('[data-terminal="1"] .xterm-rows')).toContainText('#', { timeout: 30_000 });
+  // Nobody presses "End": the app's sweep (NSLAB_WORKSHOP_SWEEP_MS=1000 in this config) ends it.
+  await expect(page.locator('[data-session-banner="ended"]')).toBeVisible({ timeout: Math.max(5_000, endsAt - Date.now() + 15_000) });
+  const banner = page.locator('[data-session-banner="ended"]');
+  await expect(banner).toHaveAttribute('data-ended-reason', 'workshop');
+  await expect(banner).toContainText('Your workshop has ended');
+  // No "start a new sandbox" here: the way on is the learner's progress.
+  await banner.getByRole('button', { name: 'See my progress' }).click();
+  await expect(page).toHaveURL(/\/en\/me$/);
+  await page.goto(`/en/lessons/${labId}`);
+  await expect(page.locator(`[data-workshop-ended="${workshop.id}"]`)).toBeVisible();
+  await expect(page.locator('[data-terminal]')).toHaveCount(0);
+  expect((await learner.request.post('/api/sessions', { data: { labId } })).status()).toBe(410);
+});

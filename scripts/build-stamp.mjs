@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const inputs = ['app', 'labs', 'content', 'sandbox-agent/protocol', 'next.config.mjs', 'postcss.config.mjs', 'tsconfig.json', 'package-lock.json'];
+const inputs = ['app', 'labs', 'content', 'sandbox-agent/protocol', 'instrumentation.ts', 'next.config.mjs', 'postcss.config.mjs', 'tsconfig.json', 'package-lock.json'];
 
 function walk(root, rel, out) {
   const full = path.join(root, rel);

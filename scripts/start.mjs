@@ -36,6 +36,7 @@ function intEnv(name, fallback, min, max) {
 }
 
 const port = intEnv('PORT', 3000, 1, 65535);
+intEnv('NSLAB_WORKSHOP_SWEEP_MS', 15_000, 500, 600_000); // checked here so a bad value stops the launch, named
 const agentPort = intEnv('AGENT_PORT', 7071, 1, 65535);
 if (agentPort === port) fail(`AGENT_PORT (${agentPort}) must differ from PORT`);
 const host = process.env.HOST?.trim() || '0.0.0.0';

@@ -118,7 +118,7 @@ export function LessonWorkspace({ locale, lab, code, lessonTitle, switchHref, sw
               className="flex min-h-0 flex-col gap-3 bg-slate-900 p-3 outline-none lg:h-full"
               data-layout={layout.value}
             >
-              <SessionBanner session={session} snapshot={snapshot} strings={strings} />
+              <SessionBanner session={session} snapshot={snapshot} strings={strings} locale={locale} />
               {lab.terminals > 1 && (
                 <div role="group" aria-label={strings.layoutLabel} className="flex justify-end gap-1 text-xs">
                   {(['stacked', 'side-by-side'] as const).map((value) => (
@@ -254,13 +254,17 @@ function useCountdown(untilMs: number | null): number | null {
   return untilMs === null ? null : Math.max(0, Math.ceil((untilMs - now) / 1000));
 }
 
-function SessionBanner({ session, snapshot, strings }: { session: LabSession; snapshot: SessionSnapshot; strings: UiStrings }) {
+function SessionBanner({ session, snapshot, strings, locale }: { session: LabSession; snapshot: SessionSnapshot; strings: UiStrings; locale: Locale }) {
   const seconds = useCountdown(snapshot.retryAtMs);
   const { status, detail } = snapshot;
   let text: string | null = null;
   let action: { label: string; run: () => void } | null = null;
   if (snapshot.resetting) {
     text = strings.resetting;
+  } else if (status === 'ended' && snapshot.endedReason === 'workshop') {
+    // No new sandbox: the workshop's lessons are closed for its members (the session API says 410).
+    text = strings.workshopEndedBanner;
+    action = { label: strings.seeMyProgress, run: () => window.location.assign(`/${locale}/me`) };
   } else if (status === 'ended') {
     text = snapshot.endedReason === 'idle' ? strings.idleEndedBanner : strings.endedBanner;
     action = { label: strings.startAgain, run: () => session.connectNow() };
@@ -277,6 +281,7 @@ function SessionBanner({ session, snapshot, strings }: { session: LabSession; sn
       role="alert"
       className="flex flex-wrap items-center gap-3 rounded-lg bg-amber-100 px-4 py-3 text-sm text-amber-950 ring-1 ring-amber-300"
       data-session-banner={status}
+      data-ended-reason={status === 'ended' ? (snapshot.endedReason ?? 'other') : undefined}
     >
       <WarningIcon className="size-4 shrink-0" />
       <span className="flex-1">{text}</span>

@@ -258,6 +258,24 @@ test('idle warning: shown with its deadline, cleared by a keystroke, "I\'m still
   }
 });
 
+test('a session ended because its workshop ended says so (no restart offered by the page)', async () => {
+  const agent = await startAgent();
+  fakeBrowser(agent.port);
+  const session = new LabSession({ labId: 'exercise-net-namespace', terminals: 2, outputDroppedText: '', fetchImpl: sessionFetch(agent) });
+  session.start();
+  try {
+    await until(() => session.getSnapshot().status === 'connected', 'connected');
+    agent.sockets.at(-1)!.close(closeCodes.sessionEnded, 'workshop-ended');
+    await until(() => session.getSnapshot().status === 'ended', 'ended');
+    assert.equal(session.getSnapshot().endedReason, 'workshop');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(session.getSnapshot().status, 'ended', 'it does not reconnect by itself');
+  } finally {
+    session.stop();
+    await agent.close();
+  }
+});
+
 test('a closed lesson (410 workshop_ended) shows the app\'s message in the page language and does not retry', async () => {
   const requests: unknown[] = [];
   const fetchImpl: typeof fetch = async (_input, init) => {

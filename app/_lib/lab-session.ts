@@ -69,8 +69,11 @@ export interface SessionSnapshot {
   mapAtMs: number | null;
   /** A reset was asked for and the fresh sandbox is not connected yet. */
   resetting: boolean;
-  /** Why the session ended (status 'ended'): 'idle' when the agent ended it for lack of input. */
-  endedReason: 'idle' | null;
+  /**
+   * Why the session ended (status 'ended'): 'idle' when the agent ended it for lack of input,
+   * 'workshop' when the learner's workshop ended (no new sandbox: the lesson is closed).
+   */
+  endedReason: 'idle' | 'workshop' | null;
 }
 
 /** What a terminal pane gives the session: somewhere to write bytes. */
@@ -365,7 +368,7 @@ export class LabSession {
           return;
         }
         this.clearIdleWarning();
-        this.update({ status: 'ended', detail: reason || null, retryAtMs: null, endedReason: reason === 'session-idle' ? 'idle' : null });
+        this.update({ status: 'ended', detail: reason || null, retryAtMs: null, endedReason: reason === 'session-idle' ? 'idle' : reason === 'workshop-ended' ? 'workshop' : null });
         return;
       case closeCodes.replaced:
         this.update({ status: 'replaced', detail: reason || null, retryAtMs: null });

@@ -386,6 +386,11 @@ export const endSessionsRequestSchema = z.object({
   learnerIds: learnerIdsSchema.min(1),
   /** Shown to the learner in the closing `error` message: "This session ended (<reason>)." */
   reason: z.string().min(1).max(200),
+  /**
+   * The WebSocket close reason the learner's browser gets with 4000 (default 'session-ended');
+   * 'workshop-ended' tells it not to offer a new sandbox (the lesson is closed for them).
+   */
+  closeReason: z.enum(['session-ended', 'workshop-ended']).optional(),
 });
 export type EndSessionsRequest = z.infer<typeof endSessionsRequestSchema>;
 export const endSessionsReplySchema = z.object({ ended: z.number().int() });

@@ -161,7 +161,7 @@ export function createAgentServer(config: AgentConfig, sessions: SessionManager)
     }
     if (url.pathname === '/v1/sessions/end') {
       const request = await readJson(endSessionsRequestSchema);
-      sendJson(res, 200, { ended: await sessions.endForLearners(request.learnerIds, request.reason) });
+      sendJson(res, 200, { ended: await sessions.endForLearners(request.learnerIds, request.reason, request.closeReason) });
       return;
     }
     if (url.pathname === '/v1/notices') {

@@ -506,13 +506,13 @@ export class Session {
   }
 
   /** Ends the session: closes the client, kills shells, destroys the sandbox. Idempotent. */
-  async end(reason: string): Promise<void> {
+  async end(reason: string, closeReason?: 'session-ended' | 'workshop-ended'): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
     for (const timer of [this.idleTimer, this.pollTimer, this.commandTimer, this.mapTimer, this.inputIdleTimer, this.stallTimer]) if (timer) clearTimeout(timer);
     this.client?.fail(
       reason === 'shutdown' ? closeCodes.goingAway : closeCodes.sessionEnded,
-      reason === 'shutdown' ? 'going-away' : reason === 'idle' ? 'session-idle' : 'session-ended',
+      reason === 'shutdown' ? 'going-away' : reason === 'idle' ? 'session-idle' : (closeReason ?? 'session-ended'),
       reason === 'shutdown' ? 'The lab service is restarting; reconnecting…' : `This session ended (${reason}).`,
     );
     this.client = null;
@@ -643,9 +643,9 @@ export class SessionManager {
   }
 
   /** Ends every session of these learners; returns how many ended. */
-  async endForLearners(learnerIds: readonly string[], reason: string): Promise<number> {
+  async endForLearners(learnerIds: readonly string[], reason: string, closeReason?: 'session-ended' | 'workshop-ended'): Promise<number> {
     const ending = this.forLearners(learnerIds);
-    await Promise.allSettled(ending.map((s) => s.end(reason)));
+    await Promise.allSettled(ending.map((s) => s.end(reason, closeReason)));
     return ending.length;
   }
 

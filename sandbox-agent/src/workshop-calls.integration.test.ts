@@ -95,9 +95,10 @@ describe('workshop calls', { timeout: 90_000 }, () => {
     await client.until(() => client.message('notice', (m) => m.message === 'Break in 5 minutes'), 'notice');
 
     // Ending the learner's sessions closes both sockets with 4000.
-    const ended = await h.api('POST', '/v1/sessions/end', { learnerIds: ['wl-viewer'], reason: 'the workshop ended' });
+    const ended = await h.api('POST', '/v1/sessions/end', { learnerIds: ['wl-viewer'], reason: 'the workshop ended', closeReason: 'workshop-ended' });
     assert.deepEqual(JSON.parse(ended.text), { ended: 1 });
     assert.equal(await client.closed, closeCodes.sessionEnded);
+    assert.equal(client.closeReason, 'workshop-ended');
     assert.equal(await viewer.closed, closeCodes.sessionEnded);
     assert.match(client.message('error')?.message ?? '', /the workshop ended/);
     assert.deepEqual((await query(['wl-viewer'])).sessions, []);

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import BetterSqlite3 from 'better-sqlite3';
+import { sweepExpiredWorkshops } from '../workshop-sweep';
 import { z } from 'zod';
 import {
   closeSharedDatabase,
@@ -22,7 +23,9 @@ import {
   type Database,
 } from './database';
 import {
+  claimExpiredWorkshops,
   completionRecords,
+  getWorkshop,
   createInstructor,
   createInstructorSession,
   createLearner,
@@ -393,6 +396,60 @@ for (const dialect of dialects) {
       await revokeAllInstructorSessions(database.db, me.id);
       assert.equal((await instructorForSession(database.db, mine.secret, now))?.id, instructor.id);
       await assert.rejects(createInstructorSession(database.db, me.id, 0, now), z.ZodError);
+    });
+
+    test('workshops past their end time are claimed exactly once by the sweeper; others are not', async () => {
+      const now = Date.now();
+      const due = await newWorkshop(5, now, 2 * HOUR); // ends at now + 1 h
+      const later = await newWorkshop(5, now, 30 * HOUR); // ends at now + 29 h
+      const sweepAt = now + HOUR + 1;
+      // Two app processes sweeping at the same moment: one claims it.
+      const [a, b] = await Promise.all([claimExpiredWorkshops(database.db, sweepAt), claimExpiredWorkshops(database.db, sweepAt)]);
+      const claims = [...a, ...b].filter((w) => w.id === due.id);
+      assert.equal(claims.length, 1);
+      assert.equal(claims[0]?.endedAt, sweepAt);
+      assert.ok(![...a, ...b].some((w) => w.id === later.id));
+      assert.deepEqual((await claimExpiredWorkshops(database.db, sweepAt + 1)).filter((w) => w.id === due.id), []);
+      assert.equal((await getWorkshop(database.db, later.id))?.endedAt, null);
+    });
+
+    test("the sweep ends a workshop at its end time: members' sandboxes ended once, retried while the agent is down", async () => {
+      const now = Date.now();
+      const workshop = await newWorkshop(5, now, 2 * HOUR);
+      const members: string[] = [];
+      for (const name of ['Ana', 'Bo']) {
+        const joined = await joinWorkshop(database.db, { code: workshop.code, learnerId: uid(), displayName: name }, now);
+        assert.ok(joined.status === 'joined');
+        members.push(joined.member.learnerId);
+      }
+      const calls: string[][] = [];
+      let agentUp = false;
+      const end = async (request: { learnerIds: string[]; reason: string }) => {
+        calls.push(request.learnerIds);
+        return agentUp ? { ok: true as const, value: { ended: request.learnerIds.length } } : { ok: false as const, status: 503, message: 'agent down' };
+      };
+      const pending = new Set<string>();
+      const onEnded: string[] = [];
+      // Before its end time nothing happens.
+      await sweepExpiredWorkshops(database.db, pending, end, now, (id) => onEnded.push(id));
+      assert.ok(!calls.some((c) => c.includes(members[0]!)));
+      // At its end time it is claimed; the agent is down, so it stays pending.
+      const at = now + HOUR;
+      const first = await sweepExpiredWorkshops(database.db, pending, end, at, (id) => onEnded.push(id));
+      assert.ok(first.pending.includes(workshop.id));
+      assert.equal((await getWorkshop(database.db, workshop.id))?.endedAt, at);
+      assert.equal(onEnded.includes(workshop.id), false);
+      // The agent is back: the members' sandboxes are ended, once.
+      agentUp = true;
+      const second = await sweepExpiredWorkshops(database.db, pending, end, at + 15_000, (id) => onEnded.push(id));
+      assert.deepEqual(second.ended.find((e) => e.workshopId === workshop.id), { workshopId: workshop.id, endedSessions: 2 });
+      assert.deepEqual(second.pending.filter((id) => id === workshop.id), []);
+      await sweepExpiredWorkshops(database.db, pending, end, at + 30_000, (id) => onEnded.push(id));
+      assert.equal(onEnded.filter((id) => id === workshop.id).length, 1);
+      assert.equal(calls.filter((c) => c.includes(members[0]!)).length, 2, 'one failed call, one that worked, no more');
+      assert.deepEqual([...calls.find((c) => c.includes(members[0]!))!].sort(), [...members].sort());
+      // Its members' lesson is now locked.
+      assert.ok(await workshopLockFor(database.db, members[0]!, 'exercise-net-namespace', at + 30_000));
     });
 
     test('workshops: codes normalize, end and extend, not found', async () => {

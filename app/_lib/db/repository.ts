@@ -704,6 +704,23 @@ export async function endWorkshop(db: Db, workshopId: string, now = Date.now()):
   return getWorkshop(db, workshopId);
 }
 
+/**
+ * Workshops whose end time has passed but that nobody ended: marks each ended (ended_at = now) with
+ * one conditional UPDATE, so of several app processes sweeping at once exactly one claims it.
+ * Returns the workshops this call claimed (their sandboxes are still to be torn down).
+ */
+export async function claimExpiredWorkshops(db: Db, now = Date.now()): Promise<Workshop[]> {
+  const due = await db.selectFrom('workshops').select('id').where('ended_at', 'is', null).where('ends_at', '<=', now).execute();
+  const claimed: Workshop[] = [];
+  for (const { id } of due) {
+    const res = await db.updateTable('workshops').set({ ended_at: now }).where('id', '=', id).where('ended_at', 'is', null).executeTakeFirst();
+    if (Number(res.numUpdatedRows) !== 1) continue;
+    const workshop = await getWorkshop(db, id);
+    if (workshop) claimed.push(workshop);
+  }
+  return claimed;
+}
+
 export type ExtendWorkshopResult =
   | { status: 'extended'; workshop: Workshop }
   | { status: 'ended'; workshop: Workshop }

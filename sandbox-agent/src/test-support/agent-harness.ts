@@ -86,6 +86,7 @@ export class TestClient {
   readonly offsets: number[] = [0, 0, 0];
   private readonly acked: number[] = [0, 0, 0];
   closeCode: number | null = null;
+  closeReason: string | null = null;
   private waiters: (() => void)[] = [];
   readonly opened: Promise<void>;
   readonly closed: Promise<number>;
@@ -101,8 +102,9 @@ export class TestClient {
       ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
     });
     this.closed = new Promise((resolve) =>
-      ws.once('close', (code) => {
+      ws.once('close', (code, reason) => {
         this.closeCode = code;
+        this.closeReason = reason.toString('utf8');
         this.notify();
         resolve(code);
       }),

@@ -21,7 +21,7 @@ export async function POST(request: NextRequest, { params }: { params: Promise<{
   const learnerIds = (await workshopRoster(db, id)).map((m) => m.learnerId);
   let endedSessions = 0;
   if (learnerIds.length > 0) {
-    const ended = await endSessions({ learnerIds, reason: 'the workshop ended' });
+    const ended = await endSessions({ learnerIds, reason: 'the workshop ended', closeReason: 'workshop-ended' });
     if (!ended.ok) return apiError(locale, 502, 'end_sessions_failed', { params: { detail: ended.message } });
     endedSessions = ended.value.ended;
   }

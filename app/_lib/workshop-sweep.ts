@@ -1,0 +1,55 @@
+// Workshops that reach their end time without an instructor pressing "End" are ended the same way:
+// marked ended (their lessons lock for members, see workshopLockFor) and every member's sandbox is
+// torn down (progress kept). The periodic driver is workshop-sweeper.server.ts; this part takes
+// its database and agent call as arguments so that tests run it against a real database.
+import type { AgentCallResult } from './agent-client.server';
+import type { Db } from './db/database';
+import { claimExpiredWorkshops, workshopRoster } from './db/repository';
+
+/** How often (ms) to look for workshops past their end: NSLAB_WORKSHOP_SWEEP_MS, 500-600000, default 15 s. */
+export function workshopSweepMs(env: Record<string, string | undefined> = process.env): number {
+  const raw = env.NSLAB_WORKSHOP_SWEEP_MS;
+  if (raw === undefined || raw === '') return 15_000;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 500 || value > 600_000) {
+    throw new Error(`NSLAB_WORKSHOP_SWEEP_MS must be an integer from 500 to 600000 (milliseconds), got "${raw}"`);
+  }
+  return value;
+}
+
+export type EndMemberSessions = (request: { learnerIds: string[]; reason: string; closeReason?: 'workshop-ended' }) => Promise<AgentCallResult<{ ended: number }>>;
+
+export interface SweepReport {
+  ended: { workshopId: string; endedSessions: number }[];
+  /** Claimed workshops whose sandboxes could not be torn down yet (agent unreachable): retried next sweep. */
+  pending: string[];
+}
+
+/**
+ * One sweep: claims the workshops past their end (exactly one of several concurrent sweepers gets
+ * each) and ends their members' sandboxes; `pending` carries claimed workshops across sweeps until
+ * the agent has ended their sandboxes.
+ */
+export async function sweepExpiredWorkshops(
+  db: Db,
+  pending: Set<string>,
+  end: EndMemberSessions,
+  now = Date.now(),
+  onEnded: (workshopId: string, endedSessions: number) => void = () => {},
+): Promise<SweepReport> {
+  for (const workshop of await claimExpiredWorkshops(db, now)) pending.add(workshop.id);
+  const ended: SweepReport['ended'] = [];
+  for (const workshopId of [...pending]) {
+    const learnerIds = (await workshopRoster(db, workshopId)).map((m) => m.learnerId);
+    let endedSessions = 0;
+    if (learnerIds.length > 0) {
+      const result = await end({ learnerIds, reason: 'the workshop ended', closeReason: 'workshop-ended' });
+      if (!result.ok) continue;
+      endedSessions = result.value.ended;
+    }
+    pending.delete(workshopId);
+    ended.push({ workshopId, endedSessions });
+    onEnded(workshopId, endedSessions);
+  }
+  return { ended, pending: [...pending] };
+}
