@@ -20,6 +20,7 @@ export async function GET(request: NextRequest) {
     return databaseUnavailable(requestLocale(request), error);
   }
   const secret = appSecret();
+  const locale = requestLocale(request); // ?locale= or Accept-Language: the verify link's language
   return jsonOk({
     learner: learner ? { displayName: learner.displayName } : null,
     workshops: workshops.map(summaryOf),
@@ -27,7 +28,7 @@ export async function GET(request: NextRequest) {
       labId: r.labId,
       steps: r.steps.map((s) => ({ stepId: s.stepId, passedAt: s.passedAt, evidence: s.evidence })),
       total: getLab(r.labId)?.steps.length ?? r.steps.length,
-      verifyPath: completionPath(signCompletion(claimOf(r), secret), 'en'),
+      verifyPath: completionPath(signCompletion(claimOf(r), secret), locale),
     })),
   });
 }
