@@ -99,10 +99,11 @@ if (!only || only === 'integration') {
   const code = await nodeTests('integration', all.filter((f) => f.endsWith('.integration.test.ts')), ['--test-concurrency=1']);
   if (code !== 0) exitCode = 1;
 }
-// The security battery's SLO cases (resource abuse, WebSocket floods, agent crash: canary echo and
-// event-loop lag under attack) run on demand (`npm run test:security`), not in `npm test`, until they
-// pass reliably on a 2-core CI machine; see docs/security-results.md. The escape, isolation and
-// grading-integrity cases (security/*.integration.test.ts) run in the integration stage above.
+// The security battery's SLO cases (resource abuse, WebSocket floods, session-start storms and churn:
+// canary echo and event-loop lag under attack) run on demand (`npm run test:security`), not in
+// `npm test`, until they pass reliably on a 2-core CI machine; see docs/security-results.md. The
+// escape, isolation, grading-integrity and crash/database-outage cases (security/*.integration.test.ts)
+// run in the integration stage above.
 if (only === 'security-slo') {
   process.stdout.write('\n== security battery: SLO cases ==\n');
   const code = await nodeTests('security-slo', all.filter((f) => f.endsWith('.slo.test.ts')), ['--test-concurrency=1']);

@@ -105,12 +105,12 @@ as_pg "$PG_BIN/initdb" -D "$DATA_DIR" -U postgres -A trust -E UTF8 --locale=C.UT
 }
 
 PORT=""
+PG_OPTIONS=""
 for attempt in 1 2 3; do
   PORT=$(free_port)
   # fsync off and no full-page writes: a throwaway test server, durability is not the point here.
-  if as_pg "$PG_BIN/pg_ctl" -D "$DATA_DIR" -l "$LOG_FILE" -w -t 20 -s \
-    -o "-c listen_addresses=127.0.0.1 -p $PORT -k $SOCK_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50" \
-    start; then
+  PG_OPTIONS="-c listen_addresses=127.0.0.1 -p $PORT -k $SOCK_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50"
+  if as_pg "$PG_BIN/pg_ctl" -D "$DATA_DIR" -l "$LOG_FILE" -w -t 20 -s -o "$PG_OPTIONS" start; then
     STARTED=1
     break
   fi
@@ -128,6 +128,9 @@ t1=$(date +%s%N)
 echo "with-postgres: PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT (os user $PG_OS_USER) ready in $(((t1 - t0) / 1000000)) ms" >&2
 
 export NSLAB_TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$PORT/$DB_NAME"
+# For tests that stop and start this server (security battery G02): run pg_ctl as NSLAB_TEST_PG_OS_USER
+#   pg_ctl -D "$NSLAB_TEST_PG_DATA" -l "$NSLAB_TEST_PG_LOG" -o "$NSLAB_TEST_PG_OPTIONS" -w start
+export NSLAB_TEST_PG_BIN="$PG_BIN" NSLAB_TEST_PG_DATA="$DATA_DIR" NSLAB_TEST_PG_LOG="$LOG_FILE" NSLAB_TEST_PG_OPTIONS="$PG_OPTIONS" NSLAB_TEST_PG_OS_USER="$PG_OS_USER"
 # Explicit stdin: a background command would otherwise get /dev/null.
 "$@" <&0 &
 CHILD=$!

@@ -7,13 +7,13 @@ import * as fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { startHarness, type Harness } from '../sandbox-agent/src/test-support/agent-harness';
 import { runCase } from './battery';
-import { Learner, rand, sleep } from './support';
+import { batteryCgroupName, Learner, sleep } from './support';
 
 const FILE = 'security/grading.integration.test.ts';
 let h: Harness;
 let cgroupName: string;
 before(async () => {
-  cgroupName = `nslab-sec-grade-${rand()}`;
+  cgroupName = batteryCgroupName('grade');
   process.env.AGENT_CGROUP_NAME = cgroupName;
   h = await startHarness({ AGENT_GRADE_POLL_MS: '300' });
 });

@@ -1,17 +1,15 @@
-// Security battery G (reliability): a real agent process killed with SIGKILL and restarted, many
-// concurrent session starts against one agent, and create/attach/destroy churn with resource counts.
+// Security battery G (reliability) under load: many concurrent session starts against one agent,
+// and create/attach/destroy churn with resource counts. G01 (agent crash) and G02 (database write
+// failures) are bounded and run in `npm test`: see reliability.integration.test.ts.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import { after, describe, test } from 'node:test';
 import { startHarness, TestClient, type Harness } from '../sandbox-agent/src/test-support/agent-harness';
-import { repoRoot, runCase, Skip } from './battery';
-import { hostCounts, rand, sleep } from './support';
+import { runCase } from './battery';
+import { batteryCgroupName, hostCounts, sleep } from './support';
 
 const FILE = 'security/reliability.slo.test.ts';
-const cgroupName = `nslab-sec-rel-${rand()}`;
+const cgroupName = batteryCgroupName('rel');
 process.env.AGENT_CGROUP_NAME = cgroupName;
 
 after(() => {
@@ -24,34 +22,6 @@ after(() => {
   }
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function startAgentProcess(env: Record<string, string>): { child: ChildProcess; ready: Promise<void>; out: () => string } {
-  let out = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'sandbox-agent/src/main.ts'], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`agent did not start: ${out}`)), 20_000);
-    const check = () => {
-      if (out.includes('agent listening')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', check);
-    child.once('exit', (code) => reject(new Error(`agent exited ${code}: ${out}`)));
-  });
-  return { child, ready, out: () => out };
-}
-
 /** uid slots claimed by this file's agents (the slot dir is shared by every agent on the host). */
 const ownSlots = (): number =>
   fs.readdirSync('/run/nslab/slots').filter((s) => {
@@ -62,82 +32,7 @@ const ownSlots = (): number =>
     }
   }).length;
 
-const procsIn = (): number => {
-  let n = 0;
-  try {
-    for (const id of fs.readdirSync(`/sys/fs/cgroup/unified/${cgroupName}`)) {
-      try {
-        n += fs.readFileSync(`/sys/fs/cgroup/unified/${cgroupName}/${id}/cgroup.procs`, 'utf8').split('\n').filter(Boolean).length;
-      } catch {
-        /* not a dir */
-      }
-    }
-  } catch {
-    /* none */
-  }
-  return n;
-};
-
 describe('G. reliability', { timeout: 300_000 }, () => {
-  test('G01 agent crash mid-session', async (t) => {
-    await runCase(t, 'G01', FILE, async () => {
-      const secret = randomBytes(24).toString('base64url') + 'x'.repeat(8);
-      const port = await freePort();
-      const env = { AGENT_SECRET: secret, AGENT_ALLOWED_ORIGINS: 'http://localhost:3999', AGENT_PORT: String(port), AGENT_CGROUP_NAME: cgroupName };
-      const base = `http://127.0.0.1:${port}`;
-      const api = (method: string, path: string, body?: unknown) =>
-        fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
-      const first = startAgentProcess(env);
-      await first.ready;
-      const clients: TestClient[] = [];
-      for (let i = 0; i < 5; i++) {
-        const res = await api('POST', '/v1/sessions', { learnerId: `g01-${i}`, labId: 'exercise-net-namespace' });
-        const info = (await res.json()) as { token: string };
-        const c = TestClient.connect(`ws://127.0.0.1:${port}/agent/ws`);
-        await c.opened;
-        c.auth(info.token);
-        await c.until(() => c.raw[0]!.includes('\x1b]133;A\x07'), 'prompt');
-        c.type(0, 'while :; do echo typing; sleep 0.2; done\r');
-        clients.push(c);
-      }
-      await sleep(500);
-      const before = procsIn();
-      assert.ok(before >= 10, `only ${before} sandbox processes`);
-      process.kill(first.child.pid!, 'SIGKILL');
-      const codes = await Promise.all(clients.map((c) => Promise.race([c.closed, sleep(5_000).then(() => -1)])));
-      assert.ok(codes.every((c) => c === 1006), `clients saw ${codes.join(',')}`);
-      const orphaned = procsIn();
-      const second = startAgentProcess(env);
-      await second.ready;
-      const afterRestart = procsIn();
-      assert.equal(afterRestart, 0, `${afterRestart} sandbox processes survived the restart`);
-      assert.match(second.out(), /reaped sandboxes left by a previous run/);
-      const leftDirs = fs.readdirSync(`/sys/fs/cgroup/unified/${cgroupName}`, { withFileTypes: true }).filter((e) => e.isDirectory()).length;
-      assert.equal(leftDirs, 0, 'cgroups left after the reap');
-      const again = await api('POST', '/v1/sessions', { learnerId: 'g01-0', labId: 'exercise-net-namespace' });
-      assert.equal(again.status, 201);
-      const c = TestClient.connect(`ws://127.0.0.1:${port}/agent/ws`);
-      await c.opened;
-      c.auth(((await again.json()) as { token: string }).token);
-      await c.until(() => c.raw[0]!.includes('\x1b]133;A\x07'), 'prompt after restart');
-      c.type(0, 'ls /proc/self/fd | tr "\\n" " "\r');
-      await c.until(() => /0 1 2 255 (\d+ )?\r?\n/.test(c.output[0]!) || /0 1 2 3 /.test(c.output[0]!), 'fd list');
-      c.close();
-      second.child.kill('SIGTERM');
-      await new Promise((r) => second.child.once('exit', r));
-      assert.equal(procsIn(), 0);
-      throw new Skip(
-        `what holds today PASSES: kill -9 of the agent (5 learners typing): clients closed 1006; ${orphaned} sandbox processes left (sandboxes are not reattached: no per-sandbox shim), all reaped at the next start (0 processes, 0 cgroups); a new session starts and its shell has only fds 0-2 (+255) (A10 after restart). SKIPPED sub-check: step completions survive restarts exactly once - progress persistence in the database is issue 4 (not wired to the agent yet; progress is in agent memory)`,
-      );
-    });
-  });
-
-  test('G02 DB write failures', async (t) => {
-    await runCase(t, 'G02', FILE, async () => {
-      throw new Skip('the agent does not write to the database yet (issue 4 wires progress persistence and its outbox); nothing to fail');
-    });
-  });
-
   test('G03 many concurrent session starts', async (t) => {
     await runCase(t, 'G03', FILE, async () => {
       const h: Harness = await startHarness();

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { runCase } from './battery';
-import { assertCanary, Canary, Learner, rand, sleep } from './support';
+import { assertCanary, batteryCgroupName, Canary, Learner, rand, sleep } from './support';
 import { startHarness, type Harness } from '../sandbox-agent/src/test-support/agent-harness';
 import { defaultSandboxLimits } from '../sandbox-agent/src/sandbox/driver';
 
@@ -16,7 +16,7 @@ let canary: Canary;
 let cgroupName: string;
 
 before(async () => {
-  cgroupName = `nslab-sec-res-${rand()}`;
+  cgroupName = batteryCgroupName('res');
   process.env.AGENT_CGROUP_NAME = cgroupName;
   process.env.NSLAB_PLANTED_SECRET = PLANTED; // B03: must never show up in a sandbox
   h = await startHarness({ AGENT_GRADE_POLL_MS: '1000' });

@@ -15,9 +15,20 @@ export const hostNetns = fs.readlinkSync('/proc/self/ns/net');
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export const rand = () => randomBytes(4).toString('hex');
 
+/**
+ * A parent cgroup name of the battery's own: under the AGENT_CGROUP_NAME the runner was given (so
+ * two people running tests on one host can tell theirs apart), with a random suffix (so the battery
+ * never reaps or counts anyone else's sandboxes, an agent's included). At most 40 characters.
+ */
+export function batteryCgroupName(tag: string): string {
+  const suffix = `-sec-${tag}-${rand()}`;
+  const base = (process.env.AGENT_CGROUP_NAME ?? 'nslab').toLowerCase().replace(/[^a-z0-9-]/g, '') || 'nslab';
+  return `${base.slice(0, 40 - suffix.length)}${suffix}`;
+}
+
 /** A driver with its own parent cgroup, so the battery never touches anyone else's sandboxes. */
 export function batteryDriver(tag: string): UnshareDriver {
-  return new UnshareDriver({ cgroupName: `nslab-sec-${tag}-${rand()}` });
+  return new UnshareDriver({ cgroupName: batteryCgroupName(tag) });
 }
 
 /** The probe every attack runs behind: the shell must be in its own netns with a non-identity uid map. */

@@ -9,7 +9,7 @@ import { closeCodes } from '../sandbox-agent/protocol/index';
 import { TokenIssuer } from '../sandbox-agent/src/tokens';
 import { startHarness, TEST_ORIGIN, TestClient, type Harness } from '../sandbox-agent/src/test-support/agent-harness';
 import { runCase } from './battery';
-import { assertCanary, Canary, Learner, rand, sleep } from './support';
+import { assertCanary, batteryCgroupName, Canary, Learner, rand, sleep } from './support';
 
 const FILE = 'security/websocket.slo.test.ts';
 let h: Harness;
@@ -19,7 +19,7 @@ const logged: string[] = [];
 const realWrite = process.stdout.write.bind(process.stdout);
 
 before(async () => {
-  cgroupName = `nslab-sec-ws-${rand()}`;
+  cgroupName = batteryCgroupName('ws');
   process.env.AGENT_CGROUP_NAME = cgroupName;
   // Every log line the agent writes is kept, to check that tokens never appear in it.
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {

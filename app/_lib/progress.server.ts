@@ -5,7 +5,7 @@ import type { StepResult } from '../../labs/core/model';
 
 export type PassedResult = StepResult & { status: 'passed' };
 import type { ProgressItem, ProgressReply } from '../../sandbox-agent/protocol';
-import { sharedDatabase, withDbRetry, type Db } from './db/database';
+import { reopenSharedDatabaseAfter, sharedDatabase, withDbRetry, type Db } from './db/database';
 import { progressFor, recordStepResult, workshopLockFor, type Workshop } from './db/repository';
 
 /**
@@ -43,22 +43,38 @@ export async function storedProgress(learnerId: string, labId: string): Promise<
   }
 }
 
-/** Stores delivered results (idempotent); throws when the database is unavailable (the agent retries). */
+/** At most ~2 s per delivery (4 tries, 100-400 ms apart, each SQLite try waits <= 250 ms for a lock). */
+const storeRetry = { attempts: 4, baseDelayMs: 100, maxDelayMs: 400 };
+
+/**
+ * Stores delivered results (idempotent); throws when the database is unavailable (the agent retries).
+ * A write refused for good by this handle (read-only file or session) drops the shared handle, so
+ * the retry reopens the database and succeeds once it takes writes again.
+ */
 export async function storeProgress(items: ProgressItem[], database?: Db): Promise<ProgressReply> {
   const db = database ?? (await sharedDatabase()).db;
   const results: ProgressReply['results'] = [];
-  for (const item of items) {
-    const { inserted } = await withDbRetry(() =>
-      recordStepResult(db, {
-        learnerId: item.learnerId,
-        labId: item.labId,
-        stepId: item.result.stepId,
-        message: item.result.message,
-        evidence: item.result.evidence,
-        passedAt: item.result.atMs,
-      }),
-    );
-    results.push({ key: item.key, stored: inserted ? 'inserted' : 'duplicate' });
+  try {
+    for (const item of items) {
+      const { inserted } = await withDbRetry(
+        () =>
+          recordStepResult(db, {
+            learnerId: item.learnerId,
+            labId: item.labId,
+            stepId: item.result.stepId,
+            message: item.result.message,
+            evidence: item.result.evidence,
+            passedAt: item.result.atMs,
+          }),
+        // Short: the agent keeps the result in its outbox and retries; answer 503 well within its
+        // delivery timeout (httpDeliver, 5 s) instead of holding the request.
+        storeRetry,
+      );
+      results.push({ key: item.key, stored: inserted ? 'inserted' : 'duplicate' });
+    }
+  } catch (error) {
+    if (!database) await reopenSharedDatabaseAfter(error);
+    throw error;
   }
   return { results };
 }

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
 import pg from 'pg';
 import { z } from 'zod';
 import { migrationProvider } from './migrations';
@@ -22,8 +22,14 @@ export interface Database {
 }
 
 export const defaultSqlitePath = 'var/nslab.sqlite';
-/** How long a SQLite writer waits for another process's write lock before SQLITE_BUSY. */
-export const sqliteBusyTimeoutMs = 5_000;
+/**
+ * How long a SQLite writer waits for another process's write lock before SQLITE_BUSY. Short on
+ * purpose: better-sqlite3 waits synchronously, so the whole app (pages, API, the proxied terminals)
+ * stands still while it waits. Write transactions here take milliseconds (WAL: readers never block
+ * a writer), so a lock held longer is an anomaly (a stuck admin session, a backup tool): fail fast and
+ * retry asynchronously with withDbRetry. Measured by security battery G02 (held write lock).
+ */
+export const sqliteBusyTimeoutMs = 250;
 
 export const databaseUrlSchema = z
   .string()
@@ -113,6 +119,27 @@ function openPostgres(url: string, poolMax: number): { db: Db; description: stri
   return { db, description: `postgresql://${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}` };
 }
 
+/**
+ * SQLite rolls a transaction back by itself on some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM,
+ * ...). Kysely's ROLLBACK then fails with "cannot rollback - no transaction is active", and that
+ * error replaced the real one (the disk is full) in what callers and logs saw: skip the ROLLBACK
+ * when SQLite has already rolled back.
+ */
+class SqliteDialectKeepingErrors extends SqliteDialect {
+  constructor(private readonly sqlite: BetterSqlite3.Database) {
+    super({ database: sqlite });
+  }
+
+  override createDriver(): Driver {
+    const sqlite = this.sqlite;
+    return new (class extends SqliteDriver {
+      override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+        if (sqlite.inTransaction) await super.rollbackTransaction(connection);
+      }
+    })({ database: sqlite });
+  }
+}
+
 function openSqlite(file: string): { db: Db; description: string } {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const sqlite = new BetterSqlite3(file, { timeout: sqliteBusyTimeoutMs });
@@ -126,7 +153,7 @@ function openSqlite(file: string): { db: Db; description: string } {
     sqlite.close();
     throw error;
   }
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Schema>({ dialect: new SqliteDialectKeepingErrors(sqlite) });
   return { db, description: file === ':memory:' ? 'sqlite::memory:' : `sqlite:${path.resolve(file)}` };
 }
 
@@ -229,6 +256,24 @@ export function sharedDatabase(): Promise<Database> {
     });
   }
   return opened;
+}
+
+/**
+ * Errors that stay until the handle is reopened, whatever happens to the database meanwhile: a SQLite
+ * file that was read-only when it was opened is used read-only for good (SQLITE_READONLY*), and a
+ * PostgreSQL session that started with default_transaction_read_only keeps it (SQLSTATE 25006,
+ * read_only_sql_transaction; pooled sessions live on).
+ */
+export function isStaleHandleError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (code.startsWith('SQLITE_READONLY') || code === '25006')) return true;
+  return error.cause !== undefined && error.cause !== error && isStaleHandleError(error.cause);
+}
+
+/** After a write failed with a stale-handle error, drops the shared handle so the next call reopens it. */
+export async function reopenSharedDatabaseAfter(error: unknown): Promise<void> {
+  if (isStaleHandleError(error)) await closeSharedDatabase().catch(() => {});
 }
 
 /** Closes the shared database (graceful shutdown); a later sharedDatabase() opens a new one. */
