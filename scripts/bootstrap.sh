@@ -13,10 +13,12 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-# Debian packages: tools learners use inside sandboxes (the sandbox sees the host's /usr read-only)
-# and the tools the agent itself runs (unshare, nsenter, ip).
-pkgs=(util-linux iproute2 procps iputils-ping psmisc vim-tiny less bash-completion ca-certificates)
-[ "$want_test" = 1 ] && pkgs+=(chromium fonts-noto-cjk python3 strace)
+# Debian packages: tools learners use inside sandboxes (the sandbox sees the host's /usr read-only),
+# the tools the agent itself runs (unshare, nsenter, ip), and a C/C++ toolchain: node-pty is built
+# from source by npm ci (node-gyp: python3, make, g++), and the agent builds its namespace reader
+# (sandbox-agent/native/nsread.c) with cc.
+pkgs=(util-linux iproute2 procps iputils-ping psmisc vim-tiny less bash-completion ca-certificates python3 make g++ gcc libc6-dev)
+[ "$want_test" = 1 ] && pkgs+=(chromium fonts-noto-cjk strace)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -57,13 +57,26 @@ export async function verifyLab(h: Harness, lab: LabDef, log: (line: string) => 
         verdicts.push({ labId: lab.id, stepId: step.id, ok: false, detail: `check passed BEFORE its step: ${before.message.en}` });
         continue;
       }
+      // A value computed from the state (a PID, a listing's text) may need a moment on a loaded
+      // machine before the command it reads has ended: retry it for up to 10 s, as a learner waits.
+      const fromState = async <T>(fn: (obs: Awaited<ReturnType<Session['observe']>>) => T): Promise<T> => {
+        const deadline = Date.now() + 10_000;
+        for (;;) {
+          try {
+            return fn(await session.observe());
+          } catch (error) {
+            if (Date.now() > deadline) throw error;
+            await sleep(250);
+          }
+        }
+      };
       for (const action of solution.actions) {
         if (action.type === 'wait') await sleep(action.ms);
         else if (action.type === 'type') {
-          const text = typeof action.text === 'function' ? action.text(await session.observe()) : action.text;
+          const text = typeof action.text === 'function' ? await fromState(action.text) : action.text;
           client.type(action.terminal, text);
         } else {
-          const value = typeof action.value === 'function' ? action.value(await session.observe()) : action.value;
+          const value = typeof action.value === 'function' ? await fromState(action.value) : action.value;
           client.send({ type: 'answer', stepId: action.stepId, value });
         }
       }

@@ -2,6 +2,7 @@
 // left behind, serves the control API and terminal WebSockets, and tears everything down on exit.
 import path from 'node:path';
 import { ConfigError, loadConfig } from './config';
+import { nsReader, stopNsReader } from './grader/ns-reader';
 import { httpDeliver, ResultOutbox } from './outbox';
 import { log, setLogLevel } from './log';
 import { bindGauges, Gauge } from './metrics';
@@ -23,6 +24,8 @@ async function main(): Promise<void> {
   setLogLevel(config.AGENT_LOG_LEVEL);
   const driver = new UnshareDriver();
   await driver.preflight();
+  // Build (first start) and check the grader's namespace reader now, not on the first snapshot.
+  log('info', nsReader() ? 'grader: nsread ready' : 'grader: nsread unavailable, one nsenter exec per namespace');
   const reaped = await driver.reapLeftovers(new Set());
   if (reaped.length > 0) log('info', 'reaped sandboxes left by a previous run', { count: reaped.length, ids: reaped });
   const outbox = config.AGENT_PROGRESS_URL
@@ -51,6 +54,7 @@ async function main(): Promise<void> {
     const hardStop = setTimeout(() => process.exit(1), 10_000);
     hardStop.unref();
     await sessions.shutdown();
+    stopNsReader();
     await agent.close();
     outbox?.close();
     process.exit(0);

@@ -184,6 +184,42 @@ describe('buildSnapshot with a real sandbox', { timeout: 90_000 }, () => {
     await shell.run('kill -9 $(jobs -p); wait; ip netns del nsx');
   });
 
+  test('nsread (the persistent reader) reports exactly what /proc reads, nsenter + ip -j and hostname report', async () => {
+    const build = await shell.run(
+      [
+        'ip link add br9 type bridge',
+        'ip link add v9a type veth peer name v9b',
+        'ip link add v9c type veth peer name v9d',
+        'ip link set v9a master br9',
+        'ip addr add 10.9.0.1/24 dev br9',
+        'ip -6 addr add fd09::1/64 dev br9',
+        'ip link set br9 up && ip link set v9a up',
+        'ip netns add n9 && ip link set v9b netns n9 && ip -n n9 addr add 10.9.0.2/24 dev v9b && ip -n n9 link set v9b up',
+        '{ unshare -nu sh -c "hostname inner9; ip link set lo up; exec sleep 75" & sleep 0.3; }',
+      ].join(' && '),
+    );
+    assert.equal(build.exitCode, 0, build.output);
+    const viaReader = await take();
+    process.env.NSLAB_NSREAD = 'off';
+    let viaExec: Snapshot;
+    try {
+      viaExec = await take();
+    } finally {
+      delete process.env.NSLAB_NSREAD;
+    }
+    const view = (snap: Snapshot) => ({
+      netns: [...snap.netns].sort((a, b) => a.inode - b.inode).map((n) => ({ inode: n.inode, complete: n.complete, names: n.names, interfaces: n.interfaces })),
+      uts: [...snap.uts].sort((a, b) => a.inode - b.inode),
+      // state (R/S) of the shell may differ between two reads a moment apart; everything else may not
+      processes: [...snap.processes].sort((a, b) => a.hostPid - b.hostPid).map(({ state: _state, ...rest }) => rest),
+    });
+    assert.deepEqual(view(viaReader), view(viaExec));
+    assert.ok(viaReader.netns.length >= 3, `netns: ${viaReader.netns.length}`);
+    assert.ok(viaReader.uts.some((u) => u.hostname === 'inner9'));
+    assert.deepEqual(viaReader.warnings, []);
+    await shell.run('kill -9 $(jobs -p); wait; ip netns del n9; ip link del br9; ip link del v9a; ip link del v9c; true');
+  });
+
   test('probes: ping across a bridge both ways; targets outside the sandbox are never pinged', async () => {
     const build = await shell.run(
       [

@@ -8,6 +8,7 @@ import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { Sandbox } from '../sandbox/driver';
+import { nsReader } from './ns-reader';
 import {
   namespaceTypes,
   type IdMapEntry,
@@ -70,6 +71,10 @@ function readStatus(pid: number): Map<string, string> | null {
   } catch {
     return null;
   }
+  return parseStatus(text);
+}
+
+function parseStatus(text: string): Map<string, string> {
   const fields = new Map<string, string>();
   for (const line of text.split('\n')) {
     const i = line.indexOf(':');
@@ -104,7 +109,11 @@ function readCmdline(pid: number): string[] {
   } catch {
     return [];
   }
-  const parts = buf.toString('utf8').split('\0');
+  return splitCmdline(buf);
+}
+
+function splitCmdline(buf: Buffer): string[] {
+  const parts = buf.subarray(0, snapshotLimits.maxCmdlineBytes).toString('utf8').split('\0');
   if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
   return parts.slice(0, snapshotLimits.maxCmdlineArgs);
 }
@@ -112,27 +121,61 @@ function readCmdline(pid: number): string[] {
 function readProcess(pid: number): RawProcess | null {
   const st = readStatus(pid);
   if (!st) return null;
+  let comm: string;
+  try {
+    comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8');
+  } catch {
+    return null;
+  }
+  return rawProcess(pid, st, comm, readNs(pid), readCmdline(pid));
+}
+
+/** A process from its /proc parts (read here synchronously, or by nsread in one batch). */
+function rawProcess(pid: number, st: Map<string, string>, commText: string, ns: NamespaceInodes, cmdline: string[]): RawProcess | null {
   const nsPidsAll = (st.get('NSpid') ?? '').split(/\s+/).filter(Boolean).map(Number);
   const hostPpid = Number(st.get('PPid'));
   const hostUid = Number((st.get('Uid') ?? '').split(/\s+/)[0]);
   const state = (st.get('State') ?? '?').slice(0, 1);
-  let comm = '';
-  try {
-    comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').replace(/\n$/, '');
-  } catch {
-    return null;
-  }
-  const ns = readNs(pid);
-  const cmdline = readCmdline(pid);
+  const comm = commText.replace(/\n$/, '');
   if (nsPidsAll.length === 0 || !Number.isFinite(hostPpid) || !Number.isFinite(hostUid)) return null;
   const capEff = st.get('CapEff');
   return { hostPid: pid, hostPpid, nsPidsAll, hostUid, state, comm, cmdline, ns, capEff: capEff && /^[0-9a-f]{1,16}$/.test(capEff) ? capEff : undefined };
+}
+
+/**
+ * Reads these host PIDs: in one request to nsread when it runs (no synchronous /proc reads on the
+ * agent's event loop), else one by one here. Missing from the map: the process is gone.
+ */
+async function readProcesses(pids: number[], timeoutMs: number): Promise<Map<number, RawProcess>> {
+  const out = new Map<number, RawProcess>();
+  const reader = nsReader();
+  if (reader) {
+    const res = await reader.procs(pids, timeoutMs);
+    if (res.ok) {
+      for (const pid of pids) {
+        const parts = res.procs.get(pid);
+        if (!parts) continue;
+        const ns: NamespaceInodes = {};
+        for (const type of namespaceTypes) if (parts.ns[type] !== undefined) ns[type] = parts.ns[type];
+        const raw = rawProcess(pid, parseStatus(parts.status), parts.comm.toString('utf8'), ns, splitCmdline(parts.cmdline));
+        if (raw) out.set(pid, raw);
+      }
+      return out;
+    }
+  }
+  for (const pid of pids) {
+    const raw = readProcess(pid);
+    if (raw) out.set(pid, raw);
+  }
+  return out;
 }
 
 interface RunResult {
   ok: boolean;
   stdout: string;
   error?: string;
+  /** nsread: how many links the namespace has when it sent only the first ones. */
+  total?: number;
 }
 
 function run(file: string, args: string[], timeoutMs: number): Promise<RunResult> {
@@ -220,7 +263,7 @@ interface ParsedIface {
   otherNetns: boolean;
 }
 
-function parseIpJson(stdout: string, warnings: string[], nsInode: number): ParsedIface[] {
+function parseIpJson(stdout: string, warnings: string[], nsInode: number, total?: number): ParsedIface[] {
   let data: unknown;
   try {
     data = JSON.parse(stdout);
@@ -229,9 +272,10 @@ function parseIpJson(stdout: string, warnings: string[], nsInode: number): Parse
     return [];
   }
   if (!Array.isArray(data)) return [];
-  if (data.length > snapshotLimits.maxInterfacesPerNetns) {
+  const count = Math.max(data.length, total ?? 0);
+  if (count > snapshotLimits.maxInterfacesPerNetns) {
     warnings.push(
-      `net:[${nsInode}] has ${data.length} interfaces; only the first ${snapshotLimits.maxInterfacesPerNetns} are reported`,
+      `net:[${nsInode}] has ${count} interfaces; only the first ${snapshotLimits.maxInterfacesPerNetns} are reported`,
     );
   }
   const out: ParsedIface[] = [];
@@ -543,10 +587,6 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
   const deadline = t0 + timeoutMs;
   const warnings: string[] = [];
 
-  const init = readProcess(sandbox.initHostPid);
-  if (!init) throw new Error(`sandbox ${sandbox.id}: its init (host pid ${sandbox.initHostPid}) is gone`);
-  const depth = init.nsPidsAll.length; // NSpid length of the sandbox's top-level PID namespace
-
   let hostPids = [...new Set(sandbox.listHostPids())].sort((a, b) => a - b);
   if (hostPids.length > snapshotLimits.maxProcesses) {
     warnings.push(
@@ -554,9 +594,14 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
     );
     hostPids = hostPids.slice(0, snapshotLimits.maxProcesses);
   }
+  const read = await readProcesses(hostPids.includes(sandbox.initHostPid) ? hostPids : [sandbox.initHostPid, ...hostPids], timeoutMs);
+  const init = read.get(sandbox.initHostPid);
+  if (!init) throw new Error(`sandbox ${sandbox.id}: its init (host pid ${sandbox.initHostPid}) is gone`);
+  const depth = init.nsPidsAll.length; // NSpid length of the sandbox's top-level PID namespace
+
   const raws: RawProcess[] = [];
   for (const pid of hostPids) {
-    const r = pid === init.hostPid ? init : readProcess(pid);
+    const r = read.get(pid);
     // Skip vanished processes and those outside the sandbox's PID namespace (the nsenter parent of
     // a shell, the outer unshare): their NSpid is shorter than the init's.
     if (!r || r.nsPidsAll.length < depth) continue;
@@ -653,11 +698,17 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
     for (const key of cache.keys()) if (!live.has(key)) cache.delete(key);
   }
   const fresh = await pool(toRun, snapshotLimits.concurrency, async (job) => {
+    const reader = nsReader();
     if (job.kind === 'named' && job.handle) {
       // Held by no process: entered through its bind mount, proven by inode (openNetnsFd).
       const fd = openNetnsFd(job.handle);
       if (fd === null) return { job, res: { ok: false, stdout: '', error: 'reader process ended' } as RunResult };
       try {
+        if (reader) {
+          // nsread reopens our proven fd through /proc and checks the inode again itself.
+          const res = await reader.read('net', `/proc/${process.pid}/fd/${fd}`, job.inode, remaining());
+          if (res.ok || res.error !== 'nsread unavailable') return { job, res };
+        }
         return { job, res: (await runInNetnsFd(fd, IP, ['-j', '-d', 'addr', 'show'], remaining())) as RunResult };
       } finally {
         fs.closeSync(fd);
@@ -673,7 +724,13 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
       }
     };
     if (!check()) return { job, res: { ok: false, stdout: '', error: 'reader process ended' } as RunResult };
-    const res =
+    let res: RunResult | null = null;
+    if (reader) {
+      // One line to the persistent reader (it proves the inode itself) instead of an exec.
+      const read = await reader.read(kind, `/proc/${job.pid}/ns/${kind}`, job.inode, remaining());
+      if (read.ok || read.error !== 'nsread unavailable') res = read;
+    }
+    res ??=
       job.kind === 'net'
         ? await run(NSENTER, [`--net=/proc/${job.pid}/ns/net`, '--', IP, '-j', '-d', 'addr', 'show'], remaining())
         : await run(NSENTER, [`--uts=/proc/${job.pid}/ns/uts`, '--', HOSTNAME], remaining());
@@ -692,7 +749,7 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
   for (const { job, res } of results) {
     if (job.kind === 'net' || job.kind === 'named') {
       if (!res.ok && res.error !== 'reader process ended') warnings.push(`net:[${job.inode}]: ${res.error}`);
-      const ifaces = res.ok ? parseIpJson(res.stdout, warnings, job.inode) : [];
+      const ifaces = res.ok ? parseIpJson(res.stdout, warnings, job.inode, res.total) : [];
       parsed.set(job.inode, ifaces);
       const names = [...new Set(namedNetns.filter((n) => n.inode === job.inode).map((n) => n.name))];
       netns.push({

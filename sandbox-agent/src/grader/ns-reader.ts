@@ -1,0 +1,249 @@
+// The grader's persistent reader of network and UTS namespaces (sandbox-agent/native/nsread.c):
+// one long-lived child process that answers "links and addresses of net:[X]" and "hostname of
+// uts:[Y]" over a pipe, instead of one `nsenter … ip -j addr` / `nsenter … hostname` exec per
+// namespace and grading round (a fork of the agent per exec: tens of ms per snapshot, and event-loop
+// stalls while learners type). Built from source with the host's C compiler the first time the
+// agent needs it; when that is impossible (no compiler) or NSLAB_NSREAD=off, the grader keeps using
+// the exec path, which gives the same results.
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { log } from '../log';
+
+const nativeDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../native');
+const source = path.join(nativeDir, 'nsread.c');
+export const nsreadBinary = path.join(nativeDir, 'build', 'nsread');
+
+/** `total`: how many links the namespace has (nsread sends at most 256 of them). */
+export type ReadResult = { ok: true; stdout: string; total?: number } | { ok: false; stdout: ''; error: string };
+
+/** Compiles nsread when its binary is missing or older than its source; false when it cannot. */
+export function ensureNsreadBuilt(): boolean {
+  try {
+    const src = fs.statSync(source);
+    try {
+      if (fs.statSync(nsreadBinary).mtimeMs >= src.mtimeMs) return true;
+    } catch {
+      /* not built yet */
+    }
+    fs.mkdirSync(path.dirname(nsreadBinary), { recursive: true });
+    const tmp = `${nsreadBinary}.${process.pid}.tmp`;
+    execFileSync('cc', ['-O2', '-Wall', '-o', tmp, source], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+    fs.renameSync(tmp, nsreadBinary); // atomic: agents starting side by side never run a half-written file
+    return true;
+  } catch (error) {
+    log('warn', 'nsread could not be built; the grader uses one nsenter exec per namespace instead', { error });
+    return false;
+  }
+}
+
+/** One process as nsread read it: status lines, comm and cmdline bytes, namespace inodes; null: gone. */
+export interface ProcParts {
+  pid: number;
+  status: string;
+  comm: Buffer;
+  cmdline: Buffer;
+  ns: Record<string, number>;
+}
+export type ProcsResult = { ok: true; procs: Map<number, ProcParts | null> } | { ok: false; error: string };
+
+interface Pending {
+  resolve: (r: ReadResult) => void;
+  timer: NodeJS.Timeout;
+  procs?: (r: ProcsResult) => void;
+}
+
+class NsReader {
+  private child: ChildProcessWithoutNullStreams | null = null;
+  private ready: Promise<boolean> | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private buffered = '';
+  private readonly crashes: number[] = [];
+  /** Starts and requests in flight: while any, the reader's stdout keeps the event loop alive. */
+  private inFlight = 0;
+  disabled = false;
+
+  private hold(): void {
+    if (this.inFlight++ === 0) (this.child?.stdout as unknown as { ref?: () => void } | undefined)?.ref?.();
+  }
+
+  private release(): void {
+    if (--this.inFlight === 0) (this.child?.stdout as unknown as { unref?: () => void } | undefined)?.unref?.();
+  }
+
+  private start(): Promise<boolean> {
+    if (this.ready) return this.ready;
+    this.ready = new Promise<boolean>((done) => {
+      this.inFlight++;
+      const resolve = (ok: boolean) => {
+        if (ok) this.release();
+        else this.inFlight--;
+        done(ok);
+      };
+      const child = spawn(nsreadBinary, [], { env: {} as NodeJS.ProcessEnv, cwd: '/', stdio: ['pipe', 'pipe', 'pipe'] });
+      this.child = child;
+      // An idle reader never keeps the agent (or a test) alive; a start or read in flight does.
+      child.unref();
+      for (const stream of [child.stdin, child.stderr]) (stream as unknown as { unref?: () => void }).unref?.();
+      let started = false;
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => {
+        this.buffered += chunk;
+        let nl: number;
+        while ((nl = this.buffered.indexOf('\n')) >= 0) {
+          const line = this.buffered.slice(0, nl);
+          this.buffered = this.buffered.slice(nl + 1);
+          if (!started) {
+            started = true;
+            resolve(line.startsWith('{"ready":true}'));
+            continue;
+          }
+          this.onLine(line);
+        }
+      });
+      child.stderr.setEncoding('utf8').on('data', (d: string) => log('warn', 'nsread', { stderr: d.trim().slice(0, 500) }));
+      child.on('error', (error) => {
+        log('warn', 'nsread failed to start', { error });
+        if (!started) resolve(false);
+      });
+      child.on('exit', (code, signal) => {
+        if (!started) resolve(false);
+        this.onExit(code, signal);
+      });
+      child.stdin.on('error', () => {
+        /* the exit handler fails what is pending */
+      });
+    });
+    return this.ready;
+  }
+
+  private onLine(line: string): void {
+    let msg: { id?: unknown; ok?: unknown; links?: unknown; total?: unknown; hostname?: unknown; error?: unknown; procs?: unknown };
+    try {
+      msg = JSON.parse(line) as typeof msg;
+    } catch {
+      log('warn', 'nsread: unparsable reply', { line: line.slice(0, 200) });
+      return;
+    }
+    if (typeof msg.id !== 'number') return;
+    const waiting = this.pending.get(msg.id);
+    if (!waiting) return;
+    this.pending.delete(msg.id);
+    clearTimeout(waiting.timer);
+    if (waiting.procs) {
+      waiting.procs(msg.ok === true && Array.isArray(msg.procs) ? { ok: true, procs: procParts(msg.procs) } : { ok: false, error: typeof msg.error === 'string' ? msg.error : 'nsread: bad reply' });
+      return;
+    }
+    if (msg.ok === true && Array.isArray(msg.links)) {
+      waiting.resolve({ ok: true, stdout: JSON.stringify(msg.links), ...(typeof msg.total === 'number' ? { total: msg.total } : {}) });
+    }
+    else if (msg.ok === true && typeof msg.hostname === 'string') waiting.resolve({ ok: true, stdout: msg.hostname });
+    else waiting.resolve({ ok: false, stdout: '', error: typeof msg.error === 'string' ? msg.error : 'nsread: bad reply' });
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    this.child = null;
+    this.ready = null;
+    this.buffered = '';
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      if (p.procs) p.procs({ ok: false, error: `nsread exited (${signal ?? code})` });
+      p.resolve({ ok: false, stdout: '', error: `nsread exited (${signal ?? code})` });
+      this.pending.delete(id);
+    }
+    const now = Date.now();
+    this.crashes.push(now);
+    while (this.crashes.length > 0 && now - this.crashes[0]! > 60_000) this.crashes.shift();
+    if (this.crashes.length > 3) {
+      this.disabled = true;
+      log('warn', 'nsread keeps exiting; the grader falls back to nsenter execs', { code, signal });
+    }
+  }
+
+  /** Reads one namespace; `path` must name an nsfs file whose inode is `inode` (nsread proves it). */
+  async read(kind: 'net' | 'uts', nsPath: string, inode: number, timeoutMs: number): Promise<ReadResult> {
+    if (!/^\/proc\/[0-9a-z/]+$/.test(nsPath) || !Number.isSafeInteger(inode) || inode <= 0) {
+      return { ok: false, stdout: '', error: 'nsread: bad request' };
+    }
+    if (!(await this.start()) || !this.child) return { ok: false, stdout: '', error: 'nsread unavailable' };
+    const id = this.nextId++;
+    const child = this.child;
+    this.hold();
+    return new Promise<ReadResult>((done) => {
+      const resolve = (r: ReadResult) => {
+        this.release();
+        done(r);
+      };
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve({ ok: false, stdout: '', error: 'nsread timed out' });
+        child.kill('SIGKILL'); // a stuck reader is replaced, never waited on
+      }, Math.max(1, Math.ceil(timeoutMs)));
+      this.pending.set(id, { resolve, timer });
+      child.stdin.write(`${id} ${kind} ${nsPath} ${inode}\n`);
+    });
+  }
+
+  /** Reads /proc/<pid>/{status,comm,cmdline,ns/*} of many host PIDs in one request. */
+  async procs(pids: number[], timeoutMs: number): Promise<ProcsResult> {
+    const list = pids.filter((p) => Number.isSafeInteger(p) && p > 0);
+    if (list.length === 0) return { ok: true, procs: new Map() };
+    if (!(await this.start()) || !this.child) return { ok: false, error: 'nsread unavailable' };
+    const id = this.nextId++;
+    const child = this.child;
+    this.hold();
+    return new Promise<ProcsResult>((done) => {
+      const resolve = (r: ProcsResult) => {
+        this.release();
+        done(r);
+      };
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve({ ok: false, error: 'nsread timed out' });
+        child.kill('SIGKILL');
+      }, Math.max(1, Math.ceil(timeoutMs)));
+      this.pending.set(id, { resolve: () => {}, procs: resolve, timer });
+      child.stdin.write(`${id} procs ${list.join(',')} 0\n`);
+    });
+  }
+
+  stop(): void {
+    this.disabled = true;
+    this.child?.kill('SIGKILL');
+  }
+}
+
+function procParts(raw: unknown[]): Map<number, ProcParts | null> {
+  const out = new Map<number, ProcParts | null>();
+  for (const item of raw) {
+    if (typeof item !== 'object' || item === null) continue;
+    const p = item as { pid?: unknown; status?: unknown; comm?: unknown; cmdline?: unknown; ns?: unknown };
+    if (typeof p.pid !== 'number' || typeof p.status !== 'string' || typeof p.comm !== 'string' || typeof p.cmdline !== 'string') continue;
+    const ns: Record<string, number> = {};
+    if (typeof p.ns === 'object' && p.ns !== null) {
+      for (const [k, v] of Object.entries(p.ns)) if (typeof v === 'number' && Number.isSafeInteger(v)) ns[k] = v;
+    }
+    out.set(p.pid, { pid: p.pid, status: p.status, comm: Buffer.from(p.comm, 'hex'), cmdline: Buffer.from(p.cmdline, 'hex'), ns });
+  }
+  return out;
+}
+
+let reader: NsReader | null = null;
+let available: boolean | null = null;
+
+/** The process-wide reader, or null when the exec path must be used. */
+export function nsReader(): NsReader | null {
+  if (process.env.NSLAB_NSREAD === 'off') return null;
+  available ??= ensureNsreadBuilt();
+  if (!available) return null;
+  reader ??= new NsReader();
+  return reader.disabled ? null : reader;
+}
+
+/** Stops the reader (agent shutdown, tests). */
+export function stopNsReader(): void {
+  reader?.stop();
+  reader = null;
+}
