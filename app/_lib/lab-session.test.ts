@@ -15,6 +15,8 @@ interface Agent {
   sockets: ServerSocket[];
   output: string[];
   tokensIssued: number;
+  /** The session id the next `ready` carries (a restarted agent has a new one). */
+  sessionId: string;
   close(): Promise<void>;
 }
 
@@ -28,6 +30,7 @@ async function startAgent(options: { refuseFirstToken?: boolean } = {}): Promise
     sockets: [],
     output: ['', ''],
     tokensIssued: 0,
+    sessionId: 'session-1',
     close: () =>
       new Promise<void>((resolve) => {
         for (const client of wss.clients) client.terminate();
@@ -51,7 +54,7 @@ async function startAgent(options: { refuseFirstToken?: boolean } = {}): Promise
       const ready: ServerMessage = {
         type: 'ready',
         protocol: 1,
-        sessionId: 'session-1',
+        sessionId: agent.sessionId,
         labId: 'exercise-net-namespace',
         terminals: agent.output.map((text, terminal) => ({ terminal, replayFrom: 0, offset: text.length, running: true })),
         steps: [],
@@ -270,6 +273,28 @@ test('a session ended because its workshop ended says so (no restart offered by 
     assert.equal(session.getSnapshot().endedReason, 'workshop');
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(session.getSnapshot().status, 'ended', 'it does not reconnect by itself');
+  } finally {
+    session.stop();
+    await agent.close();
+  }
+});
+
+test('a sandbox lost under the learner (agent restart: new session id) is said plainly, in the page language', async () => {
+  const agent = await startAgent();
+  fakeBrowser(agent.port);
+  const session = new LabSession({ labId: 'exercise-net-namespace', terminals: 2, outputDroppedText: '', locale: 'zh', fetchImpl: sessionFetch(agent) });
+  session.start();
+  try {
+    await until(() => session.getSnapshot().status === 'connected', 'connected');
+    assert.deepEqual(session.getSnapshot().notices, []);
+    // The agent dies (no close frame) and comes back with a fresh sandbox for this learner.
+    agent.sessionId = 'session-2';
+    agent.output = ['', ''];
+    agent.sockets.at(-1)!.terminate();
+    await until(() => session.getSnapshot().sessionId === 'session-2', 'the new session');
+    const notice = session.getSnapshot().notices.find((n) => n.code === 'sandbox-replaced');
+    assert.ok(notice, JSON.stringify(session.getSnapshot().notices));
+    assert.match(notice.message, /之前的沙箱已丢失/);
   } finally {
     session.stop();
     await agent.close();

@@ -18,6 +18,7 @@ import {
 import type { StepResult } from '../../labs/core/model';
 import { backoffMs, unseenPart, utf8Chunks } from './output-offsets';
 import { labSessionResponseSchema, type LabSessionResponse } from './session-api';
+import { uiStrings } from './ui-strings';
 
 export type ConnectionStatus = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'ended' | 'replaced' | 'unavailable';
 
@@ -407,7 +408,12 @@ export class LabSession {
         this.ready = true;
         this.attempt = 0;
         this.unauthorizedInARow = 0;
-        if (this.snapshot.sessionId !== null && this.snapshot.sessionId !== message.sessionId) this.resetTerminals();
+        if (this.snapshot.sessionId !== null && this.snapshot.sessionId !== message.sessionId) {
+          this.resetTerminals();
+          // Not a reset the learner asked for: the sandbox was lost (the agent restarted or the
+          // sandbox was reaped). Say so plainly instead of silently showing fresh shells.
+          if (!this.snapshot.resetting) this.pushNotice('warning', 'sandbox-replaced', uiStrings(this.locale ?? 'en').sandboxReplaced);
+        }
         for (const info of message.terminals) {
           const term = this.terms[info.terminal];
           if (!term) continue;
