@@ -449,8 +449,8 @@ export class UnshareDriver implements SandboxDriver {
     const uidBase = this.uidBaseStart + slot * SANDBOX_UID_COUNT;
     const sb = new UnshareSandbox(this, spec.id, slot, owner, uidBase, dirs);
     try {
-      this.makeCgroups(dirs, spec.limits);
-      await sb.start(spec, this.assets!.templateDir, this.assets!.setup, this.startTimeoutMs);
+      // The cgroups are made while the starter execs (it waits for the agent before it forks).
+      await sb.start(spec, this.assets!.templateDir, this.assets!.setup, this.startTimeoutMs, () => this.makeCgroups(dirs, spec.limits));
     } catch (e) {
       await sb.destroy();
       throw e;
@@ -618,7 +618,8 @@ class UnshareSandbox implements Sandbox {
     return this.procsFiles.map((f) => `echo $$ >${shQuote(f)}`).join(' && ');
   }
 
-  async start(spec: SandboxSpec, templateDir: string, setupScript: string, timeoutMs: number): Promise<void> {
+  /** `makeCgroups` runs right after the spawn, while the starter execs; it is moved into them before "go". */
+  async start(spec: SandboxSpec, templateDir: string, setupScript: string, timeoutMs: number, makeCgroups: () => void): Promise<void> {
     const shmBytes = Math.max(1 << 20, Math.min(Math.floor(spec.limits.diskMaxBytes / 4), 64 << 20));
     // The starter runs as the sandbox's host uid from its first exec: `unshare --user` makes the
     // user namespace; we (host root) write its full uid/gid maps and move it into the cgroups while
@@ -664,6 +665,7 @@ class UnshareSandbox implements Sandbox {
     const ready = waitForLine(starter, 'ready', timeoutMs, 'sandbox setup');
     ready.catch(() => {});
     try {
+      makeCgroups();
       for (const f of this.procsFiles) fs.writeFileSync(f, String(spid));
       await waitForUserns(spid, timeoutMs);
       const map = `0 ${this.uidBase} ${SANDBOX_UID_COUNT}\n`;
@@ -672,6 +674,8 @@ class UnshareSandbox implements Sandbox {
       starter.stdin!.end('go\n');
       await ready;
     } catch (e) {
+      // It may not have reached its cgroups (where teardown looks for processes): end it by its handle.
+      if (!this.starterExited) starter.kill('SIGKILL');
       throw new Error(`${(e as Error).message}${stderr ? `: ${stderr.trim()}` : ''}`);
     }
     // Stop reading the starter's pipes (the init does not hold them; the outer unshare does).
