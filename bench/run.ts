@@ -85,7 +85,7 @@ async function agentHistogram(port: number, name: string): Promise<{ sum: number
   return { sum: value('sum'), count: value('count') };
 }
 
-/** The agent as production runs it (scripts/start.mjs): its own process, `node --import tsx main.ts`. */
+/** The agent as production runs it (scripts/start.mjs): its own process, the bundle dist/agent/main.mjs. */
 interface AgentProcess {
   pid: number;
   port: number;
@@ -109,9 +109,13 @@ async function startAgentProcess(env: Record<string, string> = {}): Promise<Agen
   }
   const cgroupName = benchCgroupName();
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nslab-bench-agent-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'sandbox-agent/src/main.ts')], {
+  // @ts-expect-error -- a plain .mjs module of the launcher, no type declarations
+  const { ensureAgentBundle } = (await import('../scripts/agent-bundle.mjs')) as { ensureAgentBundle: (root: string) => Promise<{ file: string; env: Record<string, string> }> };
+  const bundle = await ensureAgentBundle(root);
+  const child = spawn(process.execPath, [bundle.file], {
     cwd: root,
     env: {
+      ...bundle.env,
       PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
       NODE_ENV: 'production',
       AGENT_HOST: '127.0.0.1',

@@ -11,6 +11,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureAgentBundle } from './agent-bundle.mjs';
 import { buildIsCurrent, writeBuildStamp } from './build-stamp.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -89,6 +90,10 @@ if (!dev && !buildIsCurrent(root)) {
 }
 
 // ---- the agent, supervised: restarted with backoff if it dies ----
+// Production runs the agent bundled (dist/agent/main.mjs); `--dev` runs its TypeScript with tsx.
+const agentCommand = dev
+  ? { args: ['--import', 'tsx', path.join(root, 'sandbox-agent/src/main.ts')], env: {} }
+  : await ensureAgentBundle(root).then((b) => ({ args: [b.file], env: b.env }));
 let agent = null;
 let stopping = false;
 let restarts = [];
@@ -106,7 +111,8 @@ function startAgent() {
   };
   for (const [key, value] of Object.entries(process.env)) if (key.startsWith('AGENT_') && !(key in env)) env[key] = value;
   env.AGENT_ALLOWED_ORIGINS = [...origins].join(',');
-  agent = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'sandbox-agent/src/main.ts')], {
+  Object.assign(env, agentCommand.env);
+  agent = spawn(process.execPath, agentCommand.args, {
     cwd: root,
     env,
     stdio: ['ignore', 'inherit', 'inherit'],

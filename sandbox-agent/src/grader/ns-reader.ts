@@ -8,10 +8,10 @@
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { log } from '../log';
+import { agentSrcDir } from '../paths';
 
-const nativeDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../native');
+const nativeDir = path.resolve(agentSrcDir, '../native');
 const source = path.join(nativeDir, 'nsread.c');
 export const nsreadBinary = path.join(nativeDir, 'build', 'nsread');
 

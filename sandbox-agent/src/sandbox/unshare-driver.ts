@@ -12,7 +12,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { agentSrcDir } from '../paths';
 import type { Sandbox, SandboxDriver, SandboxLimits, SandboxSpec, ShellCommand } from './driver';
 
 export const SANDBOX_UID_COUNT = 65536;
@@ -319,7 +319,7 @@ export class UnshareDriver implements SandboxDriver {
     this.uidBaseStart = opts.uidBaseStart ?? 1_000_000;
     this.maxSlots = opts.maxSlots ?? 4096;
     this.startTimeoutMs = opts.startTimeoutMs ?? 10_000;
-    this.assetsDir = opts.assetsDir ?? path.dirname(fileURLToPath(import.meta.url));
+    this.assetsDir = opts.assetsDir ?? path.join(agentSrcDir, 'sandbox');
   }
 
   get rootfsMountPoint(): string {
