@@ -5,37 +5,21 @@
 // stalls while learners type). Built from source with the host's C compiler the first time the
 // agent needs it; when that is impossible (no compiler) or NSLAB_NSREAD=off, the grader keeps using
 // the exec path, which gives the same results.
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import * as fs from 'node:fs';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as path from 'node:path';
 import { log } from '../log';
-import { agentSrcDir } from '../paths';
+import { nativeDir, buildNative } from '../native';
 
-const nativeDir = path.resolve(agentSrcDir, '../native');
-const source = path.join(nativeDir, 'nsread.c');
 export const nsreadBinary = path.join(nativeDir, 'build', 'nsread');
 
 /** `total`: how many links the namespace has (nsread sends at most 256 of them). */
 export type ReadResult = { ok: true; stdout: string; total?: number } | { ok: false; stdout: ''; error: string };
 
-/** Compiles nsread when its binary is missing or older than its source; false when it cannot. */
+/** Builds nsread when its binary is missing or older than its source; false when it cannot. */
 export function ensureNsreadBuilt(): boolean {
-  try {
-    const src = fs.statSync(source);
-    try {
-      if (fs.statSync(nsreadBinary).mtimeMs >= src.mtimeMs) return true;
-    } catch {
-      /* not built yet */
-    }
-    fs.mkdirSync(path.dirname(nsreadBinary), { recursive: true });
-    const tmp = `${nsreadBinary}.${process.pid}.tmp`;
-    execFileSync('cc', ['-O2', '-Wall', '-o', tmp, source], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
-    fs.renameSync(tmp, nsreadBinary); // atomic: agents starting side by side never run a half-written file
-    return true;
-  } catch (error) {
-    log('warn', 'nsread could not be built; the grader uses one nsenter exec per namespace instead', { error });
-    return false;
-  }
+  const built = buildNative('nsread');
+  if (!built) log('warn', 'the grader uses one nsenter exec per namespace instead of nsread');
+  return built !== null;
 }
 
 /** One process as nsread read it: status lines, comm and cmdline bytes, namespace inodes; null: gone. */

@@ -269,3 +269,38 @@ describe('teardown', { timeout: 60_000 }, () => {
     }
   });
 });
+
+describe('nslab-start and the shell fallback build the same sandbox', { timeout: 60_000 }, () => {
+  test('the same mounts, hostname, lo state, init and fds, whichever path starts it', async () => {
+    const view = async (d: UnshareDriver) => {
+      await d.preflight();
+      const sb = await d.create({ id: newId(), hostname: 'same-sb', limits: defaultSandboxLimits });
+      const shell = await TestShell.open(sb);
+      try {
+        const out = await shell.run(
+          'findmnt -rn -o TARGET,FSTYPE,OPTIONS | sed "s/,size=[^,]*//; s/,nr_inodes=[^,]*//" | sort; hostname; cat /etc/hostname /etc/hosts; ' +
+            'cat /sys/class/net/lo/operstate; ps -o pid,comm -p 1 --no-headers; ls /proc/1/fd | wc -l; ulimit -n; ls -la / | wc -l',
+        );
+        assert.equal(out.exitCode, 0, out.output);
+        return out.output.replace(/\r/g, '');
+      } finally {
+        await shell.close();
+        await sb.destroy();
+        await d.reapLeftovers(new Set());
+        d.removeCgroupParents();
+      }
+    };
+    const native = await view(new UnshareDriver({ cgroupName: `nslab-it-n-${randomBytes(3).toString('hex')}` }));
+    process.env.NSLAB_STARTER = 'off';
+    let shellPath: string;
+    try {
+      shellPath = await view(new UnshareDriver({ cgroupName: `nslab-it-s-${randomBytes(3).toString('hex')}` }));
+    } finally {
+      delete process.env.NSLAB_STARTER;
+    }
+    assert.match(native, /same-sb/);
+    assert.match(native, /\/usr\S* \S+ ro,/);
+    // The shell path's extra sysfs over the old root's /sys is detached with the old root: no difference.
+    assert.equal(native, shellPath);
+  });
+});

@@ -12,6 +12,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { buildNative } from '../native';
 import { agentSrcDir } from '../paths';
 import type { Sandbox, SandboxDriver, SandboxLimits, SandboxSpec, ShellCommand } from './driver';
 
@@ -183,6 +184,26 @@ function buildTemplate(stateDir: string, bashrc: string): string {
   return dir;
 }
 
+/**
+ * nslab-start (native/starter.c) installed where the sandbox's unprivileged host uid can run it:
+ * root-owned, 0755, in the state dir, named by its content (agents side by side share it). Null
+ * (use the shell path) when it cannot be built or NSLAB_STARTER=off.
+ */
+function installStarter(stateDir: string): string | null {
+  if (process.env.NSLAB_STARTER === 'off') return null;
+  const built = buildNative('nslab-start', 'starter');
+  if (!built) return null;
+  const bytes = fs.readFileSync(built);
+  const dest = path.join(stateDir, `nslab-start-${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}`);
+  if (!fs.existsSync(dest)) {
+    const tmp = `${dest}.tmp-${process.pid}`;
+    fs.writeFileSync(tmp, bytes, { mode: 0o755 });
+    fs.chmodSync(tmp, 0o755);
+    fs.renameSync(tmp, dest);
+  }
+  return dest;
+}
+
 function usedAlternatives(): string[] {
   const names = new Set<string>();
   for (const dir of ['/usr/bin', '/usr/sbin']) {
@@ -308,7 +329,7 @@ export class UnshareDriver implements SandboxDriver {
   private readonly startTimeoutMs: number;
   private readonly assetsDir: string;
   private v1Controllers: string[] | null = null;
-  private assets: { setup: string; templateDir: string } | null = null;
+  private assets: { setup: string; templateDir: string; starter: string | null } | null = null;
 
   constructor(opts: UnshareDriverOptions = {}) {
     // AGENT_CGROUP_NAME lets two agents share a host (and the security battery run its own agent)
@@ -399,7 +420,7 @@ export class UnshareDriver implements SandboxDriver {
     fs.mkdirSync(this.slotsDir, { recursive: true, mode: 0o700 });
     const setup = fs.readFileSync(path.join(this.assetsDir, 'rootfs-setup.sh'), 'utf8');
     const bashrc = fs.readFileSync(path.join(this.assetsDir, 'bashrc.bash'), 'utf8');
-    this.assets = { setup, templateDir: buildTemplate(this.stateDir, bashrc) };
+    this.assets = { setup, templateDir: buildTemplate(this.stateDir, bashrc), starter: installStarter(this.stateDir) };
     this.v1Controllers = controllers;
   }
 
@@ -450,7 +471,7 @@ export class UnshareDriver implements SandboxDriver {
     const sb = new UnshareSandbox(this, spec.id, slot, owner, uidBase, dirs);
     try {
       // The cgroups are made while the starter execs (it waits for the agent before it forks).
-      await sb.start(spec, this.assets!.templateDir, this.assets!.setup, this.startTimeoutMs, () => this.makeCgroups(dirs, spec.limits));
+      await sb.start(spec, this.assets!, this.startTimeoutMs, () => this.makeCgroups(dirs, spec.limits));
     } catch (e) {
       await sb.destroy();
       throw e;
@@ -619,7 +640,13 @@ class UnshareSandbox implements Sandbox {
   }
 
   /** `makeCgroups` runs right after the spawn, while the starter execs; it is moved into them before "go". */
-  async start(spec: SandboxSpec, templateDir: string, setupScript: string, timeoutMs: number, makeCgroups: () => void): Promise<void> {
+  async start(
+    spec: SandboxSpec,
+    assets: { templateDir: string; setup: string; starter: string | null },
+    timeoutMs: number,
+    makeCgroups: () => void,
+  ): Promise<void> {
+    const { templateDir, setup: setupScript } = assets;
     const shmBytes = Math.max(1 << 20, Math.min(Math.floor(spec.limits.diskMaxBytes / 4), 64 << 20));
     // The starter runs as the sandbox's host uid from its first exec: `unshare --user` makes the
     // user namespace; we (host root) write its full uid/gid maps and move it into the cgroups while
@@ -631,22 +658,15 @@ class UnshareSandbox implements Sandbox {
     const hold =
       `ulimit -n ${SANDBOX_NOFILE} && read x; exec ${TOOLS.unshare} --pid --fork --kill-child --mount --propagation private ` +
       `--uts --ipc --net --cgroup -- ${TOOLS.sh} -c "$0" nslab-setup "$@"`;
+    const params = [this.driver.rootfsMountPoint, spec.hostname, String(spec.limits.diskMaxBytes), String(spec.limits.inodesMax), String(shmBytes), templateDir];
+    // nslab-start (native/starter.c) does all of it in one program; the shell path (rootfs-setup.sh,
+    // ~9 execs) is the fallback when it could not be built, or with NSLAB_STARTER=off.
+    const [file, args] = assets.starter
+      ? [assets.starter, [...params, String(SANDBOX_NOFILE)]]
+      : [TOOLS.unshare, ['--user', '--', TOOLS.sh, '-c', hold, setupScript, ...params]];
     const starter = spawn(
-      TOOLS.unshare,
-      [
-        '--user',
-        '--',
-        TOOLS.sh,
-        '-c',
-        hold,
-        setupScript,
-        this.driver.rootfsMountPoint,
-        spec.hostname,
-        String(spec.limits.diskMaxBytes),
-        String(spec.limits.inodesMax),
-        String(shmBytes),
-        templateDir,
-      ],
+      file,
+      args,
       { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: SANDBOX_PATH } as Record<string, string> as unknown as NodeJS.ProcessEnv, cwd: '/', uid: this.uidBase, gid: this.uidBase },
     );
     this.starter = starter;
