@@ -110,9 +110,11 @@ async function startAgentProcess(env: Record<string, string> = {}): Promise<Agen
   const cgroupName = benchCgroupName();
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nslab-bench-agent-'));
   // @ts-expect-error -- a plain .mjs module of the launcher, no type declarations
-  const { ensureAgentBundle } = (await import('../scripts/agent-bundle.mjs')) as { ensureAgentBundle: (root: string) => Promise<{ file: string; env: Record<string, string> }> };
+  const { ensureAgentBundle } = (await import('../scripts/agent-bundle.mjs')) as {
+    ensureAgentBundle: (root: string) => Promise<{ file: string; nodeArgs: string[]; env: Record<string, string> }>;
+  };
   const bundle = await ensureAgentBundle(root);
-  const child = spawn(process.execPath, [bundle.file], {
+  const child = spawn(process.execPath, [...bundle.nodeArgs, bundle.file], {
     cwd: root,
     env: {
       ...bundle.env,

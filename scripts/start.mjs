@@ -93,7 +93,7 @@ if (!dev && !buildIsCurrent(root)) {
 // Production runs the agent bundled (dist/agent/main.mjs); `--dev` runs its TypeScript with tsx.
 const agentCommand = dev
   ? { args: ['--import', 'tsx', path.join(root, 'sandbox-agent/src/main.ts')], env: {} }
-  : await ensureAgentBundle(root).then((b) => ({ args: [b.file], env: b.env }));
+  : await ensureAgentBundle(root).then((b) => ({ args: [...b.nodeArgs, b.file], env: b.env }));
 let agent = null;
 let stopping = false;
 let restarts = [];
