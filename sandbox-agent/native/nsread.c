@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
@@ -394,17 +395,17 @@ static ssize_t read_small(const char *file, char *buf, size_t max) {
   return (ssize_t)n;
 }
 
-static void put_hex(const char *buf, ssize_t n) {
+static void put_hex(FILE *out, const char *buf, ssize_t n) {
   static const char digits[] = "0123456789abcdef";
-  fputc('"', stdout);
+  fputc('"', out);
   for (ssize_t i = 0; i < n; i++) {
-    fputc(digits[((unsigned char)buf[i]) >> 4], stdout);
-    fputc(digits[((unsigned char)buf[i]) & 15], stdout);
+    fputc(digits[((unsigned char)buf[i]) >> 4], out);
+    fputc(digits[((unsigned char)buf[i]) & 15], out);
   }
-  fputc('"', stdout);
+  fputc('"', out);
 }
 
-static int put_proc(long pid) {
+static int put_proc(FILE *out, long pid) {
   char file[64], status[8192], comm[64], cmdline[MAX_CMDLINE];
   snprintf(file, sizeof file, "/proc/%ld/status", pid);
   ssize_t ns = read_small(file, status, sizeof status - 1);
@@ -425,7 +426,7 @@ static int put_proc(long pid) {
   snprintf(file, sizeof file, "/proc/%ld/cmdline", pid);
   ssize_t nl = read_small(file, cmdline, sizeof cmdline);
   if (nl < 0) nl = 0;
-  printf("{\"pid\":%ld,\"status\":\"", pid);
+  fprintf(out, "{\"pid\":%ld,\"status\":\"", pid);
   // Only the lines the grader reads, as plain text (digits, spaces, tabs, hex, letters).
   static const char *keep[] = {"NSpid:", "PPid:", "Uid:", "State:", "CapEff:"};
   for (char *line = status; line && *line;) {
@@ -436,19 +437,19 @@ static int put_proc(long pid) {
       if (len >= kl && strncmp(line, keep[k], kl) == 0) {
         for (size_t i = 0; i < len; i++) {
           unsigned char c = (unsigned char)line[i];
-          if (c == '\t') fputs("\\t", stdout);
-          else if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') fputc(c, stdout);
+          if (c == '\t') fputs("\\t", out);
+          else if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') fputc(c, out);
         }
-        fputs("\\n", stdout);
+        fputs("\\n", out);
       }
     }
     line = end ? end + 1 : NULL;
   }
-  fputs("\",\"comm\":", stdout);
-  put_hex(comm, nc);
-  fputs(",\"cmdline\":", stdout);
-  put_hex(cmdline, nl);
-  fputs(",\"ns\":{", stdout);
+  fputs("\",\"comm\":", out);
+  put_hex(out, comm, nc);
+  fputs(",\"cmdline\":", out);
+  put_hex(out, cmdline, nl);
+  fputs(",\"ns\":{", out);
   int first = 1;
   for (size_t t = 0; t < sizeof ns_types / sizeof ns_types[0]; t++) {
     char link[128];
@@ -460,23 +461,70 @@ static int put_proc(long pid) {
     if (!open_b) continue;
     unsigned long long inode = strtoull(open_b + 1, NULL, 10);
     if (!inode) continue;
-    printf("%s\"%s\":%llu", first ? "" : ",", ns_types[t], inode);
+    fprintf(out, "%s\"%s\":%llu", first ? "" : ",", ns_types[t], inode);
     first = 0;
   }
-  fputs("}}", stdout);
+  fputs("}}", out);
   return 1;
 }
 
+#define MAX_PROCS 2048
+
+struct proc_job {
+  long pids[MAX_PROCS];
+  char *text[MAX_PROCS];
+  size_t len[MAX_PROCS];
+  int n;
+  int next; /* taken with __atomic_fetch_add */
+};
+
+static void *proc_worker(void *arg) {
+  struct proc_job *job = arg;
+  for (;;) {
+    int i = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
+    if (i >= job->n) return NULL;
+    FILE *out = open_memstream(&job->text[i], &job->len[i]);
+    if (!out) continue;
+    if (!put_proc(out, job->pids[i])) {
+      rewind(out);
+      fputs("null", out);
+    }
+    fclose(out);
+    // A process that vanished mid-read may have left a partial object before "null": keep only
+    // what follows the last rewind (open_memstream keeps the length at the current position).
+  }
+}
+
+static struct proc_job job;
+
+/** Reads the processes on up to 4 threads (the reads are ~16 syscalls each; the cores are idle). */
 static void read_procs(long id, char *list) {
-  printf("{\"id\":%ld,\"ok\":true,\"procs\":[", id);
-  int first = 1;
-  for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+  job.n = 0;
+  job.next = 0;
+  for (char *tok = strtok(list, ","); tok && job.n < MAX_PROCS; tok = strtok(NULL, ",")) {
     char *end;
     long pid = strtol(tok, &end, 10);
     if (*end || pid <= 0) continue;
-    if (!first) fputc(',', stdout);
-    first = 0;
-    if (!put_proc(pid)) fputs("null", stdout);
+    job.pids[job.n] = pid;
+    job.text[job.n] = NULL;
+    job.len[job.n] = 0;
+    job.n++;
+  }
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  int threads = job.n < 32 ? 1 : (int)(cpus < 1 ? 1 : cpus > 4 ? 4 : cpus);
+  pthread_t tids[4];
+  int started = 0;
+  for (int t = 1; t < threads; t++) {
+    if (pthread_create(&tids[started], NULL, proc_worker, &job) == 0) started++;
+  }
+  proc_worker(&job);
+  for (int t = 0; t < started; t++) pthread_join(tids[t], NULL);
+  printf("{\"id\":%ld,\"ok\":true,\"procs\":[", id);
+  for (int i = 0; i < job.n; i++) {
+    if (i) fputc(',', stdout);
+    if (job.text[i]) fwrite(job.text[i], 1, job.len[i], stdout);
+    else fputs("null", stdout);
+    free(job.text[i]);
   }
   fputs("]}\n", stdout);
 }
