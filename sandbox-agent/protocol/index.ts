@@ -213,11 +213,22 @@ export const OUTPUT_HEADER_BYTES = 10;
 export const INPUT_HEADER_BYTES = 2;
 
 export function encodeOutputFrame(terminal: number, offset: number, data: Uint8Array): Uint8Array {
-  const frame = new Uint8Array(OUTPUT_HEADER_BYTES + data.length);
+  return encodeOutputFrameFromChunks(terminal, offset, [data]);
+}
+
+/** One output frame whose payload is these chunks back to back (one copy, however many chunks). */
+export function encodeOutputFrameFromChunks(terminal: number, offset: number, chunks: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const chunk of chunks) length += chunk.length;
+  const frame = new Uint8Array(OUTPUT_HEADER_BYTES + length);
   frame[0] = FRAME_OUTPUT;
   frame[1] = terminal;
-  new DataView(frame.buffer).setFloat64(2, offset, false);
-  frame.set(data, OUTPUT_HEADER_BYTES);
+  new DataView(frame.buffer, frame.byteOffset, frame.byteLength).setFloat64(2, offset, false);
+  let at = OUTPUT_HEADER_BYTES;
+  for (const chunk of chunks) {
+    frame.set(chunk, at);
+    at += chunk.length;
+  }
   return frame;
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeFrame, encodeInputFrame, encodeOutputFrame, limits, parseClientMessage } from './index';
+import { decodeFrame, encodeInputFrame, encodeOutputFrame, encodeOutputFrameFromChunks, limits, parseClientMessage } from './index';
 
 test('valid client messages parse', () => {
   for (const message of [
@@ -66,4 +66,12 @@ test('binary frames round-trip and malformed ones are refused', () => {
   for (const bad of [new Uint8Array([]), new Uint8Array([2]), new Uint8Array([2, 0]), new Uint8Array([9, 0, 1]), new Uint8Array([2, 9, 1]), new Uint8Array([1, 0, 1, 2])]) {
     assert.ok('error' in decodeFrame(bad), `[${[...bad]}]`);
   }
+});
+
+test('an output frame from several chunks is the same frame as from their concatenation', () => {
+  const chunks = [new Uint8Array([1, 2, 3]), new Uint8Array([]), new Uint8Array([4]), new Uint8Array([5, 6])];
+  const joined = encodeOutputFrameFromChunks(2, 2 ** 40 + 7, chunks);
+  assert.deepEqual([...joined], [...encodeOutputFrame(2, 2 ** 40 + 7, new Uint8Array([1, 2, 3, 4, 5, 6]))]);
+  const decoded = decodeFrame(joined);
+  assert.ok(!('error' in decoded) && decoded.kind === 'output' && decoded.offset === 2 ** 40 + 7 && decoded.data.length === 6);
 });

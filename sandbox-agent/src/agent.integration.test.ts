@@ -220,6 +220,36 @@ describe('terminal WebSocket', { timeout: 120_000 }, () => {
     await h.api('DELETE', `/v1/sessions/${body.sessionId}`);
   });
 
+  test('poll rounds wait while the learner types and run once keys are quiet; a command end still grades at once', async () => {
+    // The harness polls every 300 ms. A poll round holds the event loop for milliseconds (host-side
+    // /proc reads, helper spawns): it must not land on keystrokes.
+    const { client, sessionId } = await attached('poll-typing');
+    const session = h.sessions.get(sessionId)!;
+    const rounds: { trigger: string; atMs: number }[] = [];
+    const original = session.requestGrade.bind(session);
+    session.requestGrade = (trigger, answeredStepId) => {
+      rounds.push({ trigger, atMs: performance.now() });
+      original(trigger, answeredStepId);
+    };
+    await new Promise((r) => setTimeout(r, 500));
+    const typingFrom = performance.now();
+    while (performance.now() - typingFrom < 1_500) {
+      client.type(0, 'x');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const typingTo = performance.now();
+    client.type(0, '\x15'); // Ctrl-U: nothing runs
+    await new Promise((r) => setTimeout(r, 800));
+    const during = rounds.filter((r) => r.trigger === 'auto' && r.atMs > typingFrom + 30 && r.atMs < typingTo);
+    assert.deepEqual(during, [], 'no poll round started while keys were typed every 20 ms');
+    assert.ok(rounds.some((r) => r.trigger === 'auto' && r.atMs > typingTo), 'a poll round ran once typing stopped');
+    const before = rounds.length;
+    const ran = performance.now();
+    await run(client, 0, 'true');
+    await client.until(() => rounds.slice(before).some((r) => r.trigger === 'auto' && r.atMs - ran < 1_000), 'grading on the command end');
+    client.close();
+  });
+
   test('deleting a session closes its socket with 4000 and tears the sandbox down', async () => {
     const { client, sessionId } = await attached('learner-delete');
     const sandbox = h.sessions.get(sessionId)!.sandbox;

@@ -27,6 +27,16 @@ const triggerRank: Record<GradeTrigger, number> = { auto: 0, answer: 1, explicit
 
 const MAX_TRANSCRIPT = 200;
 
+/**
+ * Poll rounds (the periodic 'auto' grading) wait while the learner is typing or output is
+ * streaming: a round reads /proc and may spawn helpers, which holds the event loop for
+ * milliseconds, and that would land on keystroke echoes and on bulk output. A due round starts once
+ * keys and output have been quiet for POLL_QUIET_MS, or once it is POLL_MAX_DEFER_MS late,
+ * whichever comes first. Grading on a command's end, `check` and answers never wait.
+ */
+export const POLL_QUIET_MS = 100;
+export const POLL_MAX_DEFER_MS = 5_000;
+
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -74,6 +84,9 @@ export class Session {
   private idleWarned = false;
   /** Slow consumer: re-checks how long output has been held back for the attached client. */
   private stallTimer: NodeJS.Timeout | null = null;
+  /** performance.now() of the last keystroke and of the last output (poll rounds wait for quiet). */
+  private lastKeyAtMs = -Infinity;
+  private lastOutputAtMs = -Infinity;
 
   constructor(
     readonly id: string,
@@ -90,13 +103,13 @@ export class Session {
       { length: lab.terminals },
       (_, index) =>
         new Terminal(index, (size) => sandbox.shellCommand(size), {
-          onOutput: (terminal, offset, data) => {
+          onOutput: (terminal, _offset, _data, frame) => {
             const typedAt = this.keystrokeAt[terminal];
             if (typedAt !== undefined) {
               metrics.echo.observe((performance.now() - typedAt) / 1000);
               this.keystrokeAt[terminal] = undefined;
             }
-            const frame = encodeOutputFrame(terminal, offset, data);
+            this.lastOutputAtMs = performance.now();
             this.client?.sendBinary(frame);
             for (const viewer of this.viewers) viewer.sendBinary(frame);
           },
@@ -251,7 +264,8 @@ export class Session {
   }
 
   input(terminal: number, data: string | Buffer): void {
-    this.keystrokeAt[terminal] ??= performance.now();
+    this.lastKeyAtMs = performance.now();
+    this.keystrokeAt[terminal] ??= this.lastKeyAtMs;
     this.terminals[terminal]?.write(data);
     this.noteActivity();
   }
@@ -490,13 +504,24 @@ export class Session {
 
   private schedulePoll(): void {
     if (this.pollTimer) clearTimeout(this.pollTimer);
-    this.pollTimer = setTimeout(() => {
-      this.pollTimer = null;
-      if (!this.client || this.state !== 'running') return;
-      if (this.stepResults.some((r) => r.status !== 'passed')) this.requestGrade('auto');
-      this.schedulePoll();
-      // A sandbox that is expensive to read (hundreds of namespaces) is polled less often.
-    }, Math.max(this.config.AGENT_GRADE_POLL_MS, 3 * (this.lastGradeMs ?? 0)));
+    // A sandbox that is expensive to read (hundreds of namespaces) is polled less often.
+    const intervalMs = Math.max(this.config.AGENT_GRADE_POLL_MS, 3 * (this.lastGradeMs ?? 0));
+    this.pollTimer = setTimeout(() => this.pollWhenQuiet(performance.now()), intervalMs);
+  }
+
+  /** A poll round is due (since `dueAtMs`): runs it once keys and output are quiet (see POLL_QUIET_MS). */
+  private pollWhenQuiet(dueAtMs: number): void {
+    this.pollTimer = null;
+    if (!this.client || this.state !== 'running') return;
+    const now = performance.now();
+    const quietForMs = now - Math.max(this.lastKeyAtMs, this.lastOutputAtMs);
+    if (quietForMs < POLL_QUIET_MS && now - dueAtMs < POLL_MAX_DEFER_MS) {
+      const waitMs = Math.min(POLL_QUIET_MS - quietForMs, POLL_MAX_DEFER_MS - (now - dueAtMs));
+      this.pollTimer = setTimeout(() => this.pollWhenQuiet(dueAtMs), Math.max(1, Math.ceil(waitMs)));
+      return;
+    }
+    if (this.stepResults.some((r) => r.status !== 'passed')) this.requestGrade('auto');
+    this.schedulePoll();
   }
 
   private armIdleTimer(): void {

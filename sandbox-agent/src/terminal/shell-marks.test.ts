@@ -54,3 +54,27 @@ test('output capture is bounded', () => {
 test('stripAnsi removes CSI, OSC and carriage returns', () => {
   assert.equal(stripAnsi(`a${ESC}[31mb${ESC}[0m\r\n${ESC}]0;title${BEL}c`), 'ab\nc');
 });
+
+test('long plain text around marks, cut at random places, gives the same records as one chunk', () => {
+  // The parser jumps over plain text to the next ESC: bytes right before and after an escape, and
+  // escapes at chunk edges, must still land in the captured output exactly.
+  const text = (n: number) => Array.from({ length: n }, (_, i) => `line ${i}\r\n`).join('');
+  const stream =
+    mark('133;A') + '# ' + text(50) + mark('133;C') + text(200) + `${ESC}[31mred${ESC}[0m` + text(1800) + `${ESC}[31mred${ESC}[0m` + text(3) + `${ESC}${ESC}[1mx` +
+    mark('133;D;0') + mark('633;E;seq 1 2000') + mark('133;A') + '# ' + mark('133;C') + 'tail\r\n' + mark('133;D;2') + mark('633;E;false');
+  const whole = parse([stream]);
+  assert.equal(whole.length, 2);
+  assert.equal(whole[0]?.output, stripAnsi((text(200) + `${ESC}[31mred${ESC}[0m` + text(1800)).slice(0, 16 * 1024)));
+  assert.equal(whole[1]?.output, 'tail\n');
+  let seed = 7;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let round = 0; round < 50; round++) {
+    const chunks: string[] = [];
+    for (let at = 0; at < stream.length; ) {
+      const size = 1 + Math.floor(random() * (round % 2 ? 40 : 5000));
+      chunks.push(stream.slice(at, at + size));
+      at += size;
+    }
+    assert.deepEqual(parse(chunks), whole, `round ${round}`);
+  }
+});

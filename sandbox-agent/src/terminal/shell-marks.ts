@@ -53,12 +53,19 @@ export class ShellMarkParser {
     for (let i = 0; i < chunk.length; i++) {
       const byte = chunk[i]!;
       switch (this.state) {
-        case 'text':
-          if (byte === ESC) {
-            this.capture(chunk.subarray(textStart, i));
-            this.state = 'esc';
+        case 'text': {
+          // Plain text is most of the stream and marks are rare: jump to the next ESC (native
+          // search) instead of looking at every byte.
+          const esc = byte === ESC ? i : chunk.indexOf(ESC, i + 1);
+          if (esc === -1) {
+            i = chunk.length;
+            break;
           }
+          i = esc;
+          this.capture(chunk.subarray(textStart, i));
+          this.state = 'esc';
           break;
+        }
         case 'esc':
           if (byte === 0x5d /* ] */) {
             this.state = 'osc';

@@ -1,14 +1,30 @@
 // One terminal: a root shell inside a sandbox on a PTY owned by node-pty, its replay buffer,
 // its shell-integration parser and its flow control (the PTY is paused while the attached client
 // has too much un-acknowledged output).
+//
+// Output is coalesced: the PTY chunks read in one event-loop turn (a PTY read gives at most a few
+// KiB) become one output frame, built once (one copy) and handed to the replay buffer, the mark
+// parser and the client alike. A keystroke's echo waits for nothing but the end of the turn it was
+// read in (setImmediate). While output streams (the last frame was big and recent), the next frame
+// waits up to STREAM_HOLD_MS for more, so bulk output goes out in frames of up to
+// OUTPUT_FRAME_BYTES: one WebSocket frame and one syscall per 32 KiB instead of per PTY read.
 import * as pty from 'node-pty';
 import type { ShellCommand } from '../sandbox/driver';
-import { limits } from '../../protocol/index';
+import { encodeOutputFrameFromChunks, limits, OUTPUT_HEADER_BYTES } from '../../protocol/index';
 import { ReplayBuffer } from './replay-buffer';
 import { ShellMarkParser, type ParsedCommand } from './shell-marks';
 
+/** Pending output is framed at once when it reaches this size (frames stay well below 128 KiB). */
+export const OUTPUT_FRAME_BYTES = 32 * 1024;
+/** While output streams, how long a frame may wait for more output. */
+export const STREAM_HOLD_MS = 2;
+/** "Streaming": the last frame had at least this many bytes and went out under STREAM_RECENT_MS ago. */
+const STREAM_FRAME_BYTES = 2 * 1024;
+const STREAM_RECENT_MS = 10;
+
 export interface TerminalEvents {
-  onOutput(terminal: number, offset: number, data: Buffer): void;
+  /** New output at `offset`; `frame` is its encoded output frame (protocol), ready to send. */
+  onOutput(terminal: number, offset: number, data: Buffer, frame: Uint8Array): void;
   onCommand(terminal: number, command: ParsedCommand): void;
   onExit(terminal: number, exitCode: number | null, signal: number | null): void;
   /** Flow control paused (true) or resumed (false) the PTY because of the attached client. */
@@ -27,6 +43,16 @@ export class Terminal {
   private cols = 100;
   private rows = 30;
   private exitTimer: NodeJS.Timeout | null = null;
+  /** Output read this turn, not yet framed (see flushOutput). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private flushScheduled = false;
+  private lastFrameBytes = 0;
+  private lastFrameAtMs = -Infinity;
+  private readonly flushOutputSoon = (): void => {
+    this.flushScheduled = false;
+    this.flushOutput();
+  };
   running = false;
 
   constructor(
@@ -52,6 +78,7 @@ export class Terminal {
       this.rows = size.rows;
     }
     const cmd = this.shell({ cols: this.cols, rows: this.rows, terminal: this.index });
+    this.flushOutput(); // the previous shell's last bytes belong to its parser
     this.parser = new ShellMarkParser((c) => this.events.onCommand(this.index, c));
     const proc = pty.spawn(cmd.file, cmd.args, {
       name: 'xterm-256color',
@@ -69,11 +96,16 @@ export class Terminal {
     proc.onData((chunk: string | Buffer) => {
       lastDataAt = Date.now();
       const data = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-      const offset = this.replay.end;
-      this.replay.append(data);
-      this.parser.push(data);
-      this.events.onOutput(this.index, offset, data);
-      this.applyFlowControl();
+      if (data.length === 0) return;
+      this.pending.push(data);
+      this.pendingBytes += data.length;
+      if (this.pendingBytes >= OUTPUT_FRAME_BYTES) this.flushOutput();
+      else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        const streaming = this.lastFrameBytes >= STREAM_FRAME_BYTES && performance.now() - this.lastFrameAtMs < STREAM_RECENT_MS;
+        if (streaming) setTimeout(this.flushOutputSoon, STREAM_HOLD_MS);
+        else setImmediate(this.flushOutputSoon);
+      }
     });
     proc.onExit(({ exitCode, signal }) => {
       // node-pty can deliver the last output after the exit event: wait until output is quiet.
@@ -90,6 +122,23 @@ export class Terminal {
       };
       this.exitTimer = setTimeout(poll, 20);
     });
+  }
+
+  /** Frames the output read so far: replay buffer, mark parser, client, then flow control. */
+  private flushOutput(): void {
+    if (this.pendingBytes === 0) return;
+    const offset = this.replay.end;
+    const frame = encodeOutputFrameFromChunks(this.index, offset, this.pending);
+    this.lastFrameBytes = this.pendingBytes;
+    this.lastFrameAtMs = performance.now();
+    this.pending = [];
+    this.pendingBytes = 0;
+    // The payload is a view into the frame: one copy of the bytes serves all three.
+    const data = Buffer.from(frame.buffer, frame.byteOffset + OUTPUT_HEADER_BYTES, frame.byteLength - OUTPUT_HEADER_BYTES);
+    this.replay.append(data);
+    this.parser.push(data);
+    this.events.onOutput(this.index, offset, data, frame);
+    this.applyFlowControl();
   }
 
   write(data: string | Buffer): void {
