@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import * as pty from 'node-pty';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { randomBytes } from 'node:crypto';
 import { buildSnapshot } from '../sandbox-agent/src/grader/snapshot';
 import { defaultSandboxLimits } from '../sandbox-agent/src/sandbox/driver';
