@@ -134,6 +134,10 @@ async function startAgentProcess(env: Record<string, string> = {}): Promise<Agen
     stdio: ['ignore', 2, 'inherit'],
   });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  // A bench that dies (an exception in a timer) must not leave its agent running with sandboxes.
+  const orphanGuard = () => child.kill('SIGTERM');
+  process.once('exit', orphanGuard);
+  void exited.then(() => process.off('exit', orphanGuard));
   const baseUrl = `http://127.0.0.1:${port}`;
   const close = async () => {
     if (child.exitCode === null && child.signalCode === null) {
