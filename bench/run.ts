@@ -705,12 +705,17 @@ async function browserMetrics(samples: number): Promise<{ lcp: number[]; jsKiB: 
         await page.keyboard.type('unshare -n sleep 60');
         await page.keyboard.press('Enter');
         await page.locator('[data-step-id="isolate-sleep"][data-status="passed"]').waitFor({ timeout: 20_000 });
-        const pid = await page.evaluate(() => {
-          const step = document.querySelector('[data-step-id="isolate-sleep"] [data-step-message]')?.textContent ?? '';
-          return /PID (\d+)/.exec(step)?.[1] ?? '';
-        });
-        if (!pid) throw new Error('no PID in the isolate-sleep message');
+        // The PID, found as a learner finds it (the step's message does not give it away).
         await term(2).click();
+        await page.keyboard.type('pgrep -x sleep');
+        await page.keyboard.press('Enter');
+        const pidHandle = await page.waitForFunction(
+          () => /pgrep -x sleep\s+(\d+)\s/.exec((document.querySelectorAll('.xterm-rows')[1] as HTMLElement | undefined)?.innerText ?? '')?.[1],
+          null,
+          { timeout: 10_000 },
+        );
+        const pid = String(await pidHandle.jsonValue());
+        if (!/^\d+$/.test(pid)) throw new Error(`no PID from pgrep: ${pid}`);
         await page.keyboard.type(`ls -la /proc/${pid}/ns/`);
         await page.evaluate(() => {
           const el = document.querySelector('[data-step-id="inspect-ns"]') as HTMLElement;
