@@ -3,9 +3,11 @@
 //   2. unit        node:test over every *.test.ts that is not an integration test (with a
 //                  throwaway PostgreSQL server on loopback for the data-layer suite)
 //   3. integration node:test over *.integration.test.ts (real sandboxes; root; one file at a time)
-//   4. e2e         Playwright in Debian's Chromium against the product started by scripts/start.mjs
+//   4. security-slo the security battery's load cases (resource abuse, floods, start storms, churn)
+//                  with a canary learner's echo and the agent's event-loop lag measured under attack
+//   5. e2e         Playwright in Debian's Chromium against the product started by scripts/start.mjs
 // Prints one closing line "N passed, N failed[, N skipped]" summed over every stage.
-//   --only unit|integration|e2e|typecheck|security-slo   run one stage (security-slo: only on demand)
+//   --only unit|integration|security-slo|e2e|typecheck   run one stage
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -100,11 +102,12 @@ if (!only || only === 'integration') {
   if (code !== 0) exitCode = 1;
 }
 // The security battery's SLO cases (resource abuse, WebSocket floods, session-start storms and churn:
-// canary echo and event-loop lag under attack) run on demand (`npm run test:security`), not in
-// `npm test`, until they pass reliably on a 2-core CI machine; see docs/security-results.md. The
-// escape, isolation, grading-integrity and crash/database-outage cases (security/*.integration.test.ts)
-// run in the integration stage above.
-if (only === 'security-slo') {
+// canary echo p95 <= 150 ms and event-loop lag p99 <= 100 ms under attack; ~5 min). They measure
+// latency, so they run alone, after the integration stage (nothing else of the suite runs beside
+// them). On the 2-core CI machine the canary's p95 was 2.6-6.4 ms. `npm run test:security` runs
+// them on their own. The escape, isolation, grading-integrity and crash/database-outage cases
+// (security/*.integration.test.ts) run in the integration stage above.
+if (!only || only === 'security-slo') {
   process.stdout.write('\n== security battery: SLO cases ==\n');
   const code = await nodeTests('security-slo', all.filter((f) => f.endsWith('.slo.test.ts')), ['--test-concurrency=1']);
   if (code !== 0) exitCode = 1;
