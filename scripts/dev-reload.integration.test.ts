@@ -55,6 +55,7 @@ test('npm run dev: a lesson edit re-renders the text in place; the sandbox and i
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
+  let failed = true;
   try {
     await waitForLine(server, /nslab: ready on/, 60_000, log);
     const page = await browser.newPage();
@@ -88,7 +89,10 @@ test('npm run dev: a lesson edit re-renders the text in place; the sandbox and i
     // The production build was not touched.
     const after = fs.existsSync(path.join(root, '.next/BUILD_ID')) ? fs.readFileSync(path.join(root, '.next/BUILD_ID'), 'utf8') : null;
     assert.equal(after, prodBuildId);
+    failed = false;
   } finally {
+    // A failure says what the dev server printed (compile times, errors), not just "timeout".
+    if (failed) process.stderr.write(`--- npm run dev output (last 4000 chars) ---\n${log.join('').slice(-4000)}\n`);
     await browser.close();
     if (server.exitCode === null) {
       server.kill('SIGTERM');
