@@ -109,7 +109,7 @@ if (!only || only === 'integration') {
 // (security/*.integration.test.ts) run in the integration stage above.
 if (!only || only === 'security-slo') {
   process.stdout.write('\n== security battery: SLO cases ==\n');
-  const code = await nodeTests('security-slo', all.filter((f) => f.endsWith('.slo.test.ts')), ['--test-concurrency=1']);
+  const code = await nodeTests('security-slo', all.filter((f) => f.endsWith('.slo.test.ts')), ['--test-concurrency=1', '--expose-gc']);
   if (code !== 0) exitCode = 1;
 }
 if (!only || only === 'e2e') {
