@@ -5,7 +5,8 @@ import path from 'node:path';
 
 const inputs = ['app', 'labs', 'content', 'sandbox-agent/protocol', 'instrumentation.ts', 'next.config.mjs', 'postcss.config.mjs', 'tsconfig.json', 'package-lock.json'];
 
-function walk(root, rel, out) {
+/** Files under `rel` as "path:size:mtime" lines; `keepFile(rel)` and `skipDir(name)` choose what counts. */
+function walk(root, rel, out, keepFile, skipDir) {
   const full = path.join(root, rel);
   let stat;
   try {
@@ -15,18 +16,23 @@ function walk(root, rel, out) {
   }
   if (stat.isDirectory()) {
     for (const name of fs.readdirSync(full).sort()) {
-      if (name === 'node_modules' || name.startsWith('.')) continue;
-      walk(root, path.join(rel, name), out);
+      if (name === 'node_modules' || name.startsWith('.') || skipDir(name)) continue;
+      walk(root, path.join(rel, name), out, keepFile, skipDir);
     }
-  } else if (!/\.test\.tsx?$/.test(rel)) {
+  } else if (keepFile(rel)) {
     out.push(`${rel}:${stat.size}:${stat.mtimeMs}`);
   }
 }
 
-export function sourceHash(root) {
+/** A hash of the names, sizes and mtimes of the files under `inputs` (also used for the agent bundle). */
+export function hashSources(root, inputs, keepFile = (rel) => !/\.test\.tsx?$/.test(rel), skipDir = () => false) {
   const entries = [];
-  for (const input of inputs) walk(root, input, entries);
+  for (const input of inputs) walk(root, input, entries, keepFile, skipDir);
   return crypto.createHash('sha256').update(entries.join('\n')).digest('hex');
+}
+
+export function sourceHash(root) {
+  return hashSources(root, inputs);
 }
 
 const stampFile = (root) => path.join(root, '.next', 'nslab-build-stamp');
