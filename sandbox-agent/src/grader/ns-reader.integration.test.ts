@@ -47,12 +47,15 @@ test('builds, then refuses the host namespaces, wrong inodes and malformed reque
 });
 
 test('the binary answers garbage lines with errors and keeps serving', () => {
-  const run = spawnSync(nsreadBinary, [], { input: 'garbage\n7 nope /x 1\n8 net\n9 procs 1 0\n', encoding: 'utf8', timeout: 5_000 });
+  const run = spawnSync(nsreadBinary, [], { input: 'garbage\n7 nope /x 1\n8 net\n9 procs 1 0\n10 drop - 99\n11 procs 1,x,-3,1 5\n', encoding: 'utf8', timeout: 5_000 });
   const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id?: number; ok?: boolean; error?: string; ready?: boolean });
   assert.deepEqual(lines[0], { ready: true });
   assert.deepEqual(lines.slice(1, 4).map((l) => l.error), ['bad request', 'unknown kind', 'bad request']);
   assert.equal(lines[4]?.id, 9);
   assert.equal(lines[4]?.ok, true);
+  assert.deepEqual(lines[5], { id: 10, ok: true }, 'dropping a tag nobody used is fine');
+  assert.equal(lines[6]?.ok, true);
+  assert.equal((lines[6] as { procs?: unknown[] }).procs?.length, 2, 'bad PIDs in a list are skipped');
   assert.equal(run.status, 0);
 });
 

@@ -30,7 +30,8 @@ export interface ProcParts {
   cmdline: Buffer;
   ns: Record<string, number>;
 }
-export type ProcsResult = { ok: true; procs: Map<number, ProcParts | null> } | { ok: false; error: string };
+/** `nsReused`: processes whose namespace links nsread reused instead of reading (nsread.c). */
+export type ProcsResult = { ok: true; procs: Map<number, ProcParts | null>; nsReused: number } | { ok: false; error: string };
 
 interface Pending {
   resolve: (r: ReadResult) => void;
@@ -104,7 +105,7 @@ class NsReader {
   }
 
   private onLine(line: string): void {
-    let msg: { id?: unknown; ok?: unknown; links?: unknown; total?: unknown; hostname?: unknown; error?: unknown; procs?: unknown };
+    let msg: { id?: unknown; ok?: unknown; links?: unknown; total?: unknown; hostname?: unknown; error?: unknown; procs?: unknown; nsReused?: unknown };
     try {
       msg = JSON.parse(line) as typeof msg;
     } catch {
@@ -117,7 +118,7 @@ class NsReader {
     this.pending.delete(msg.id);
     clearTimeout(waiting.timer);
     if (waiting.procs) {
-      waiting.procs(msg.ok === true && Array.isArray(msg.procs) ? { ok: true, procs: procParts(msg.procs) } : { ok: false, error: typeof msg.error === 'string' ? msg.error : 'nsread: bad reply' });
+      waiting.procs(msg.ok === true && Array.isArray(msg.procs) ? { ok: true, procs: procParts(msg.procs), nsReused: typeof msg.nsReused === 'number' ? msg.nsReused : 0 } : { ok: false, error: typeof msg.error === 'string' ? msg.error : 'nsread: bad reply' });
       return;
     }
     if (msg.ok === true && Array.isArray(msg.links)) {
@@ -170,10 +171,15 @@ class NsReader {
     });
   }
 
-  /** Reads /proc/<pid>/{status,comm,cmdline,ns/*} of many host PIDs in one request. */
-  async procs(pids: number[], timeoutMs: number): Promise<ProcsResult> {
+  /**
+   * Reads /proc/<pid>/{status,comm,cmdline,ns/*} of many host PIDs in one request. With a cache
+   * `tag` (one per sandbox, > 0), nsread keeps these processes' /proc files open for the next
+   * round and reuses namespace links of processes that provably have not run since (nsread.c);
+   * `dropTag` releases all of it.
+   */
+  async procs(pids: number[], timeoutMs: number, tag = 0): Promise<ProcsResult> {
     const list = pids.filter((p) => Number.isSafeInteger(p) && p > 0);
-    if (list.length === 0) return { ok: true, procs: new Map() };
+    if (list.length === 0) return { ok: true, procs: new Map(), nsReused: 0 };
     if (!(await this.start()) || !this.child) return { ok: false, error: 'nsread unavailable' };
     const id = this.nextId++;
     const child = this.child;
@@ -189,8 +195,14 @@ class NsReader {
         child.kill('SIGKILL');
       }, Math.max(1, Math.ceil(timeoutMs)));
       this.pending.set(id, { resolve: () => {}, procs: resolve, timer });
-      child.stdin.write(`${id} procs ${list.join(',')} 0\n`);
+      child.stdin.write(`${id} procs ${list.join(',')} ${Number.isSafeInteger(tag) && tag > 0 ? tag : 0}\n`);
     });
+  }
+
+  /** Closes what nsread holds for this tag (its sandbox is gone). No reply is awaited. */
+  dropTag(tag: number): void {
+    if (!this.child || !Number.isSafeInteger(tag) || tag <= 0) return;
+    this.child.stdin.write(`${this.nextId++} drop - ${tag}\n`);
   }
 
   stop(): void {

@@ -146,11 +146,11 @@ function rawProcess(pid: number, st: Map<string, string>, commText: string, ns: 
  * Reads these host PIDs: in one request to nsread when it runs (no synchronous /proc reads on the
  * agent's event loop), else one by one here. Missing from the map: the process is gone.
  */
-async function readProcesses(pids: number[], timeoutMs: number): Promise<Map<number, RawProcess>> {
+async function readProcesses(pids: number[], timeoutMs: number, tag: number): Promise<Map<number, RawProcess>> {
   const out = new Map<number, RawProcess>();
   const reader = nsReader();
   if (reader) {
-    const res = await reader.procs(pids, timeoutMs);
+    const res = await reader.procs(pids, timeoutMs, tag);
     if (res.ok) {
       for (const pid of pids) {
         const parts = res.procs.get(pid);
@@ -580,6 +580,24 @@ export function runInNetnsFd(fd: number, file: string, args: string[], timeoutMs
   });
 }
 
+/** nsread's cache tag of each sandbox (its held /proc files, reusable namespace links). */
+const procTags = new WeakMap<Sandbox, number>();
+let nextProcTag = 1;
+
+/** nsread's tag for this sandbox; what nsread holds for it is released when its init exits. */
+function procTagOf(sandbox: Sandbox): number {
+  let tag = procTags.get(sandbox);
+  if (tag === undefined) {
+    const mine = (tag = nextProcTag++);
+    procTags.set(sandbox, mine);
+    void sandbox.exited.then(() => {
+      procTags.delete(sandbox);
+      nsReader()?.dropTag(mine);
+    });
+  }
+  return tag;
+}
+
 export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number } = {}): Promise<Snapshot> {
   const takenAtMs = Date.now();
   const t0 = performance.now();
@@ -594,7 +612,8 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
     );
     hostPids = hostPids.slice(0, snapshotLimits.maxProcesses);
   }
-  const read = await readProcesses(hostPids.includes(sandbox.initHostPid) ? hostPids : [sandbox.initHostPid, ...hostPids], timeoutMs);
+  const tag = sandbox.isAlive() ? procTagOf(sandbox) : 0;
+  const read = await readProcesses(hostPids.includes(sandbox.initHostPid) ? hostPids : [sandbox.initHostPid, ...hostPids], timeoutMs, tag);
   const init = read.get(sandbox.initHostPid);
   if (!init) throw new Error(`sandbox ${sandbox.id}: its init (host pid ${sandbox.initHostPid}) is gone`);
   const depth = init.nsPidsAll.length; // NSpid length of the sandbox's top-level PID namespace
