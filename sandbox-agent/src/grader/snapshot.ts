@@ -588,14 +588,18 @@ let nextProcTag = 1;
 function procTagOf(sandbox: Sandbox): number {
   let tag = procTags.get(sandbox);
   if (tag === undefined) {
-    const mine = (tag = nextProcTag++);
-    procTags.set(sandbox, mine);
-    void sandbox.exited.then(() => {
-      procTags.delete(sandbox);
-      nsReader()?.dropTag(mine);
-    });
+    procTags.set(sandbox, (tag = nextProcTag++));
+    void sandbox.exited.then(() => releaseSnapshotState(sandbox));
   }
   return tag;
+}
+
+/** Releases what nsread holds for this sandbox: its next snapshot reads everything afresh. */
+export function releaseSnapshotState(sandbox: Sandbox): void {
+  const tag = procTags.get(sandbox);
+  if (tag === undefined) return;
+  procTags.delete(sandbox);
+  nsReader()?.dropTag(tag);
 }
 
 export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number } = {}): Promise<Snapshot> {
