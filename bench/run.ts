@@ -810,24 +810,33 @@ async function main(): Promise<void> {
     );
   }
   if (want('bulk')) {
-    // Alternating rounds (nslab, bare ws, bare PTY), so that a load spike on a shared machine hits
-    // both sides; each side's figure is its median round.
+    // Alternating rounds (nslab and bare ws back to back, which goes first alternating; then the
+    // bare PTY), so that a load spike on a shared machine hits both sides. A single transfer here
+    // varies 12-21 MB/s from one second to the next, so the ratio is the median of the rounds'
+    // own ratios (each nslab transfer against the bare one beside it), over 7 rounds.
     const lines = 2_000_000;
-    const rounds = quick ? 1 : 3;
+    const rounds = quick ? 1 : 7;
     const full: number[] = [];
     const rss: number[] = [];
     const bareWs: number[] = [];
     const barePty: number[] = [];
+    const ratios: number[] = [];
     for (let i = 0; i < rounds; i++) {
+      let bare = i % 2 === 1 ? await bulkBare(lines, true) : null;
       const r = await bulkFullPath(lines);
+      bare ??= await bulkBare(lines, true);
       full.push(r.mbPerS);
       rss.push(r.rssGrowthMiB);
-      bareWs.push(await bulkBare(lines, true));
+      bareWs.push(bare);
+      ratios.push(r.mbPerS / bare);
       barePty.push(await bulkBare(lines, false));
-      process.stdout.write(`  (bulk round ${i + 1}: nslab ${round(r.mbPerS)} MB/s, bare ws ${round(bareWs.at(-1)!)} MB/s, bare PTY ${round(barePty.at(-1)!)} MB/s, agent RSS +${round(r.rssGrowthMiB)} MiB; load ${os.loadavg().map(round).join(' ')})\n`);
+      process.stdout.write(`  (bulk round ${i + 1}: nslab ${round(r.mbPerS)} MB/s, bare ws ${round(bare)} MB/s (ratio ${round(r.mbPerS / bare)}), bare PTY ${round(barePty.at(-1)!)} MB/s, agent RSS +${round(r.rssGrowthMiB)} MiB; load ${os.loadavg().map(round).join(' ')})\n`);
     }
     // Stable metric names (results.json keeps the other metrics of a run by name); figures go in the note.
-    add(metric(`bulk output seq 1 ${lines}, full path`, 'MB/s', full, { name: 'bare node-pty + ws', values: bareWs }, '>= 0.9x bare ws', (m) => (m.ratio ?? 0) >= 0.9, `bare PTY alone: ${round(percentile(barePty, 50))} MB/s`));
+    const bulk = metric(`bulk output seq 1 ${lines}, full path`, 'MB/s', full, { name: 'bare node-pty + ws', values: bareWs }, '>= 0.9x bare ws', () => true, `ratio: median of ${rounds} rounds' own ratios; bare PTY alone: ${round(percentile(barePty, 50))} MB/s`);
+    bulk.ratio = round(percentile(ratios, 50));
+    bulk.pass = bulk.ratio >= 0.9;
+    add(bulk);
     add(metric('agent RSS growth during bulk output', 'MiB', rss, null, '< 64 MiB (bounded)', (m) => m.p99 < 64));
   }
   if (want('snapshot')) {

@@ -177,11 +177,12 @@ describe('terminal WebSocket', { timeout: 120_000 }, () => {
 
     // The Prometheus metrics saw what just happened.
     const metricsText = await (await fetch(`${h.baseUrl}/metrics`)).text();
-    for (const name of ['nslab_session_start_seconds_count', 'nslab_echo_seconds_count', 'nslab_grade_seconds_count', 'nslab_snapshot_seconds_count']) {
+    for (const name of ['nslab_session_start_seconds_count', 'nslab_echo_seconds_count', 'nslab_grade_seconds_count', 'nslab_snapshot_seconds_count', 'nslab_snapshot_processes_total']) {
       const value = Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metricsText)?.[1] ?? 0);
       assert.ok(value > 0, `${name} = ${value}`);
     }
     assert.match(metricsText, /^nslab_steps_passed_total\{lab="exercise-net-namespace"\} [1-9]/m);
+    assert.match(metricsText, /^nslab_snapshot_ns_reused_total \d+$/m);
   });
 
   test('the live map follows each command within a second, even while a probe waits on a ping nobody answers', async () => {

@@ -84,6 +84,11 @@ export const metrics = {
   sessionsEnded: new Counter('nslab_sessions_ended_total', 'Sessions ended, by reason.'),
   startsRefused: new Counter('nslab_session_starts_refused_total', 'Session starts refused by admission control, by status.'),
   stepsPassed: new Counter('nslab_steps_passed_total', 'Steps that passed, by lab.'),
+  snapshotProcesses: new Counter('nslab_snapshot_processes_total', 'Sandbox processes read by snapshots (through nsread).'),
+  snapshotNsReused: new Counter(
+    'nslab_snapshot_ns_reused_total',
+    'Of those, processes whose namespace links nsread reused because they provably had not run since the last read.',
+  ),
   gauges: [] as Gauge[],
 };
 
@@ -97,6 +102,8 @@ export function renderMetrics(): string {
     metrics.echo,
     metrics.grade,
     metrics.snapshot,
+    metrics.snapshotProcesses,
+    metrics.snapshotNsReused,
     metrics.sessionsStarted,
     metrics.sessionsEnded,
     metrics.startsRefused,

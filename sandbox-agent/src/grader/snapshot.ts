@@ -8,6 +8,7 @@ import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { Sandbox } from '../sandbox/driver';
+import { metrics } from '../metrics';
 import { nsReader } from './ns-reader';
 import {
   namespaceTypes,
@@ -152,6 +153,8 @@ async function readProcesses(pids: number[], timeoutMs: number, tag: number): Pr
   if (reader) {
     const res = await reader.procs(pids, timeoutMs, tag);
     if (res.ok) {
+      metrics.snapshotProcesses.inc({}, res.procs.size);
+      metrics.snapshotNsReused.inc({}, res.nsReused);
       for (const pid of pids) {
         const parts = res.procs.get(pid);
         if (!parts) continue;
