@@ -37,7 +37,6 @@ interface Conn {
   send(text: string): void;
   /** Resolves when `needle` appears in terminal 0's output (also across frame boundaries). */
   waitFor(needle: string, onBytes?: (n: number) => void): Promise<void>;
-  close(): void;
 }
 
 async function connect(protocol: 'nslab' | 'bare', url: string): Promise<Conn> {
@@ -81,7 +80,6 @@ async function connect(protocol: 'nslab' | 'bare', url: string): Promise<Conn> {
         };
       });
     },
-    close: () => ws.close(),
   };
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);

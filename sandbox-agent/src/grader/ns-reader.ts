@@ -33,11 +33,25 @@ export interface ProcParts {
 /** `nsReused`: processes whose namespace links nsread reused instead of reading (nsread.c). */
 export type ProcsResult = { ok: true; procs: Map<number, ProcParts | null>; nsReused: number } | { ok: false; error: string };
 
-interface Pending {
-  resolve: (r: ReadResult) => void;
-  timer: NodeJS.Timeout;
-  procs?: (r: ProcsResult) => void;
+/** One line nsread answered (the fields the requests below read). */
+interface Reply {
+  id?: unknown;
+  ok?: unknown;
+  links?: unknown;
+  total?: unknown;
+  hostname?: unknown;
+  error?: unknown;
+  procs?: unknown;
+  nsReused?: unknown;
 }
+
+interface Pending {
+  timer: NodeJS.Timeout;
+  reply: (msg: Reply) => void;
+  fail: (error: string) => void;
+}
+
+const replyError = (msg: Reply): string => (typeof msg.error === 'string' ? msg.error : 'nsread: bad reply');
 
 class NsReader {
   private child: ChildProcessWithoutNullStreams | null = null;
@@ -105,9 +119,9 @@ class NsReader {
   }
 
   private onLine(line: string): void {
-    let msg: { id?: unknown; ok?: unknown; links?: unknown; total?: unknown; hostname?: unknown; error?: unknown; procs?: unknown; nsReused?: unknown };
+    let msg: Reply;
     try {
-      msg = JSON.parse(line) as typeof msg;
+      msg = JSON.parse(line) as Reply;
     } catch {
       log('warn', 'nsread: unparsable reply', { line: line.slice(0, 200) });
       return;
@@ -117,15 +131,7 @@ class NsReader {
     if (!waiting) return;
     this.pending.delete(msg.id);
     clearTimeout(waiting.timer);
-    if (waiting.procs) {
-      waiting.procs(msg.ok === true && Array.isArray(msg.procs) ? { ok: true, procs: procParts(msg.procs), nsReused: typeof msg.nsReused === 'number' ? msg.nsReused : 0 } : { ok: false, error: typeof msg.error === 'string' ? msg.error : 'nsread: bad reply' });
-      return;
-    }
-    if (msg.ok === true && Array.isArray(msg.links)) {
-      waiting.resolve({ ok: true, stdout: JSON.stringify(msg.links), ...(typeof msg.total === 'number' ? { total: msg.total } : {}) });
-    }
-    else if (msg.ok === true && typeof msg.hostname === 'string') waiting.resolve({ ok: true, stdout: msg.hostname });
-    else waiting.resolve({ ok: false, stdout: '', error: typeof msg.error === 'string' ? msg.error : 'nsread: bad reply' });
+    waiting.reply(msg);
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
@@ -134,9 +140,8 @@ class NsReader {
     this.buffered = '';
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
-      if (p.procs) p.procs({ ok: false, error: `nsread exited (${signal ?? code})` });
-      p.resolve({ ok: false, stdout: '', error: `nsread exited (${signal ?? code})` });
       this.pending.delete(id);
+      p.fail(`nsread exited (${signal ?? code})`);
     }
     const now = Date.now();
     this.crashes.push(now);
@@ -147,28 +152,48 @@ class NsReader {
     }
   }
 
+  /**
+   * Sends one request line and settles with `reply` on its answer, or with `failed` when nsread
+   * exits or does not answer in time (a stuck reader is killed and replaced, never waited on).
+   * The caller has started the reader.
+   */
+  private request<T>(child: ChildProcessWithoutNullStreams, line: (id: number) => string, timeoutMs: number, reply: (msg: Reply) => T, failed: (error: string) => T): Promise<T> {
+    const id = this.nextId++;
+    this.hold();
+    return new Promise<T>((done) => {
+      const settle = (result: T) => {
+        this.release();
+        done(result);
+      };
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        settle(failed('nsread timed out'));
+        child.kill('SIGKILL');
+      }, Math.max(1, Math.ceil(timeoutMs)));
+      this.pending.set(id, { timer, reply: (msg) => settle(reply(msg)), fail: (error) => settle(failed(error)) });
+      child.stdin.write(line(id));
+    });
+  }
+
   /** Reads one namespace; `path` must name an nsfs file whose inode is `inode` (nsread proves it). */
   async read(kind: 'net' | 'uts', nsPath: string, inode: number, timeoutMs: number): Promise<ReadResult> {
     if (!/^\/proc\/[0-9a-z/]+$/.test(nsPath) || !Number.isSafeInteger(inode) || inode <= 0) {
       return { ok: false, stdout: '', error: 'nsread: bad request' };
     }
     if (!(await this.start()) || !this.child) return { ok: false, stdout: '', error: 'nsread unavailable' };
-    const id = this.nextId++;
-    const child = this.child;
-    this.hold();
-    return new Promise<ReadResult>((done) => {
-      const resolve = (r: ReadResult) => {
-        this.release();
-        done(r);
-      };
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        resolve({ ok: false, stdout: '', error: 'nsread timed out' });
-        child.kill('SIGKILL'); // a stuck reader is replaced, never waited on
-      }, Math.max(1, Math.ceil(timeoutMs)));
-      this.pending.set(id, { resolve, timer });
-      child.stdin.write(`${id} ${kind} ${nsPath} ${inode}\n`);
-    });
+    return this.request<ReadResult>(
+      this.child,
+      (id) => `${id} ${kind} ${nsPath} ${inode}\n`,
+      timeoutMs,
+      (msg) => {
+        if (msg.ok === true && Array.isArray(msg.links)) {
+          return { ok: true, stdout: JSON.stringify(msg.links), ...(typeof msg.total === 'number' ? { total: msg.total } : {}) };
+        }
+        if (msg.ok === true && typeof msg.hostname === 'string') return { ok: true, stdout: msg.hostname };
+        return { ok: false, stdout: '', error: replyError(msg) };
+      },
+      (error) => ({ ok: false, stdout: '', error }),
+    );
   }
 
   /**
@@ -181,22 +206,16 @@ class NsReader {
     const list = pids.filter((p) => Number.isSafeInteger(p) && p > 0);
     if (list.length === 0) return { ok: true, procs: new Map(), nsReused: 0 };
     if (!(await this.start()) || !this.child) return { ok: false, error: 'nsread unavailable' };
-    const id = this.nextId++;
-    const child = this.child;
-    this.hold();
-    return new Promise<ProcsResult>((done) => {
-      const resolve = (r: ProcsResult) => {
-        this.release();
-        done(r);
-      };
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        resolve({ ok: false, error: 'nsread timed out' });
-        child.kill('SIGKILL');
-      }, Math.max(1, Math.ceil(timeoutMs)));
-      this.pending.set(id, { resolve: () => {}, procs: resolve, timer });
-      child.stdin.write(`${id} procs ${list.join(',')} ${Number.isSafeInteger(tag) && tag > 0 ? tag : 0}\n`);
-    });
+    return this.request<ProcsResult>(
+      this.child,
+      (id) => `${id} procs ${list.join(',')} ${Number.isSafeInteger(tag) && tag > 0 ? tag : 0}\n`,
+      timeoutMs,
+      (msg) =>
+        msg.ok === true && Array.isArray(msg.procs)
+          ? { ok: true, procs: procParts(msg.procs), nsReused: typeof msg.nsReused === 'number' ? msg.nsReused : 0 }
+          : { ok: false, error: replyError(msg) },
+      (error) => ({ ok: false, error }),
+    );
   }
 
   /** Closes what nsread holds for this tag (its sandbox is gone). No reply is awaited. */

@@ -116,12 +116,11 @@ describe('nsread repeat rounds', { timeout: 60_000 }, () => {
     assert.equal(openFds(reader), baseline + 3 * pids.length, 'status, schedstat and cmdline of each process stay open');
 
     // A process that ends: its files read nothing, and it is reported gone, not as someone else.
-    const victimHost = pids.find((pid) => {
-      const st = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-      return /NSpid:[^\n]*\s(\d+)\n/.exec(st)?.[1] === /victim=(\d+)/.exec(started.output)?.[1];
-    });
+    const victim = /victim=(\d+)/.exec(started.output)?.[1];
+    assert.ok(victim, started.output);
+    const victimHost = pids.find((pid) => /NSpid:[^\n]*\s(\d+)\n/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] === victim);
     assert.ok(victimHost);
-    await shell.run(`kill -9 ${/victim=(\d+)/.exec(started.output)![1]}; wait ${/victim=(\d+)/.exec(started.output)![1]} 2>/dev/null; true`);
+    await shell.run(`kill -9 ${victim}; wait ${victim} 2>/dev/null; true`);
     const afterKill = await round(pids, tag);
     assert.equal(afterKill.procs.get(victimHost), undefined, 'the ended process is reported gone');
     assert.equal(openFds(reader), baseline + 3 * (pids.length - 1), 'its files are closed');
