@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { runCase } from './battery';
 import { runPython } from './py';
 import { batteryDriver, Box, hostNetns, rand } from './support';
+import { kernelFloor } from '../sandbox-agent/src/sandbox/host-preflight';
 import type { UnshareDriver } from '../sandbox-agent/src/sandbox/unshare-driver';
 
 const FILE = 'security/escape.integration.test.ts';
@@ -360,16 +361,3 @@ describe('C. no egress', { timeout: 120_000 }, () => {
 });
 
 /** Kernel floor: fixes for CVE-2022-0185 (5.16.2), CVE-2022-0492 (5.17), CVE-2024-1086 (per stable line). */
-export function kernelFloor(release: string): { ok: boolean; detail: string } {
-  const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(release);
-  if (!m) return { ok: false, detail: `cannot parse kernel release ${release}` };
-  const [maj, min, patch] = [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
-  // Stable lines with the CVE-2024-1086 fix backported, and the first fixed patch level.
-  const lines: Record<string, number> = { '5.4': 269, '5.10': 209, '5.15': 149, '6.1': 76, '6.6': 15, '6.7': 3 };
-  const key = `${maj}.${min}`;
-  let ok: boolean;
-  if (maj > 6 || (maj === 6 && min >= 8)) ok = true;
-  else if (key in lines) ok = patch >= lines[key]!;
-  else ok = false;
-  return { ok, detail: `kernel ${release} ${ok ? 'meets' : 'is below'} the floor (>= 6.8, or 6.6.15 / 6.1.76 / 5.15.149 / 5.10.209 / 5.4.269)` };
-}

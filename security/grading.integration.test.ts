@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { startHarness, type Harness } from '../sandbox-agent/src/test-support/agent-harness';
 import { runCase } from './battery';
-import { batteryCgroupName, Learner, sleep } from './support';
+import { batteryCgroupName, Learner, removeCgroupParents, sleep } from './support';
 
 const FILE = 'security/grading.integration.test.ts';
 let h: Harness;
@@ -19,13 +19,7 @@ before(async () => {
 });
 after(async () => {
   await h?.close();
-  for (const c of ['pids', 'memory', 'cpu', 'cpuacct', 'freezer', 'unified']) {
-    try {
-      fs.rmdirSync(`/sys/fs/cgroup/${c}/${cgroupName}`);
-    } catch {
-      /* absent */
-    }
-  }
+  removeCgroupParents(cgroupName);
 });
 
 const status = (l: Learner, stepId: string) => {

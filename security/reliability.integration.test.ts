@@ -26,7 +26,7 @@ import { closeCodes, PROGRESS_PATH, type ProgressItem } from '../sandbox-agent/p
 import { resultKey } from '../sandbox-agent/src/outbox';
 import { startHarness, TEST_ORIGIN, TestClient, type Harness } from '../sandbox-agent/src/test-support/agent-harness';
 import { repoRoot, runCase } from './battery';
-import { batteryCgroupName, sleep } from './support';
+import { batteryCgroupName, cgroupParents, removeCgroupParents, sleep } from './support';
 
 const FILE = 'security/reliability.integration.test.ts';
 const LAB = 'exercise-net-namespace';
@@ -39,13 +39,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nslab-sec-rel-'));
 
 after(async () => {
   await closeSharedDatabase();
-  for (const c of ['pids', 'memory', 'cpu', 'cpuacct', 'freezer', 'unified']) {
-    try {
-      fs.rmdirSync(`/sys/fs/cgroup/${c}/${cgroupName}`);
-    } catch {
-      /* in use or absent */
-    }
-  }
+  removeCgroupParents(cgroupName);
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -303,10 +297,11 @@ function startAgentProcess(env: Record<string, string>): AgentProcess {
 const procsIn = (): number => {
   let n = 0;
   try {
-    for (const id of fs.readdirSync(`/sys/fs/cgroup/unified/${cgroupName}`)) {
+    const v2 = cgroupParents(cgroupName)[0]!;
+    for (const id of fs.readdirSync(v2)) {
       try {
         n += fs
-          .readFileSync(`/sys/fs/cgroup/unified/${cgroupName}/${id}/cgroup.procs`, 'utf8')
+          .readFileSync(`${v2}/${id}/cgroup.procs`, 'utf8')
           .split('\n')
           .filter(Boolean).length;
       } catch {
@@ -321,7 +316,7 @@ const procsIn = (): number => {
 
 const cgroupDirs = (): number => {
   try {
-    return fs.readdirSync(`/sys/fs/cgroup/unified/${cgroupName}`, { withFileTypes: true }).filter((e) => e.isDirectory()).length;
+    return fs.readdirSync(cgroupParents(cgroupName)[0]!, { withFileTypes: true }).filter((e) => e.isDirectory()).length;
   } catch {
     return 0;
   }

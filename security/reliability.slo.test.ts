@@ -6,20 +6,14 @@ import * as fs from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { startHarness, TestClient, type Harness } from '../sandbox-agent/src/test-support/agent-harness';
 import { runCase } from './battery';
-import { batteryCgroupName, hostCounts, sleep } from './support';
+import { batteryCgroupName, hostCounts, removeCgroupParents, sleep } from './support';
 
 const FILE = 'security/reliability.slo.test.ts';
 const cgroupName = batteryCgroupName('rel');
 process.env.AGENT_CGROUP_NAME = cgroupName;
 
 after(() => {
-  for (const c of ['pids', 'memory', 'cpu', 'cpuacct', 'freezer', 'unified']) {
-    try {
-      fs.rmdirSync(`/sys/fs/cgroup/${c}/${cgroupName}`);
-    } catch {
-      /* in use or absent */
-    }
-  }
+  removeCgroupParents(cgroupName);
 });
 
 /** uid slots claimed by this file's agents (the slot dir is shared by every agent on the host). */

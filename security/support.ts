@@ -7,6 +7,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { stripAnsi } from '../sandbox-agent/src/terminal/shell-marks';
 import { TestShell, type ShellResult } from '../sandbox-agent/src/sandbox/test-shell';
 import { UnshareDriver } from '../sandbox-agent/src/sandbox/unshare-driver';
+import { CgroupLayout } from '../sandbox-agent/src/sandbox/cgroups';
 import { defaultSandboxLimits, type Sandbox, type SandboxLimits } from '../sandbox-agent/src/sandbox/driver';
 import { TestClient, type Harness } from '../sandbox-agent/src/test-support/agent-harness';
 import { percentile } from './battery';
@@ -24,6 +25,27 @@ export function batteryCgroupName(tag: string): string {
   const suffix = `-sec-${tag}-${rand()}`;
   const base = (process.env.AGENT_CGROUP_NAME ?? 'nslab').toLowerCase().replace(/[^a-z0-9-]/g, '') || 'nslab';
   return `${base.slice(0, 40 - suffix.length)}${suffix}`;
+}
+
+/** The parent cgroup directories named `cgroupName` on this host's layout (every hierarchy, cgroup2 first). */
+export function cgroupParents(cgroupName: string): string[] {
+  return CgroupLayout.detect().parentDirs(cgroupName);
+}
+
+/** Removes the (empty) parent cgroups a test file's agent made; leaves them when still in use. */
+export function removeCgroupParents(cgroupName: string): void {
+  for (const dir of cgroupParents(cgroupName)) {
+    try {
+      fs.rmdirSync(dir);
+    } catch {
+      /* in use or absent */
+    }
+  }
+}
+
+/** One sandbox's cgroup directories that still exist. */
+export function sandboxCgroupDirs(cgroupName: string, id: string): string[] {
+  return CgroupLayout.detect().sandboxDirs(cgroupName, id).all.filter((d) => fs.existsSync(d));
 }
 
 /** A driver with its own parent cgroup, so the battery never touches anyone else's sandboxes. */
@@ -229,9 +251,9 @@ export function assertCanary(r: CanaryReport): string {
 /** Host-side counts used for "back to baseline" checks. */
 export function hostCounts(cgroupName: string): { cgroups: number; mounts: number; netns: number; fds: number } {
   let cgroups = 0;
-  for (const c of ['pids', 'memory', 'cpu', 'unified']) {
+  for (const dir of cgroupParents(cgroupName)) {
     try {
-      cgroups += fs.readdirSync(`/sys/fs/cgroup/${c}/${cgroupName}`, { withFileTypes: true }).filter((e) => e.isDirectory()).length;
+      cgroups += fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).length;
     } catch {
       /* none */
     }

@@ -12,7 +12,7 @@ import WebSocket from 'ws';
 import { closeCodes, noticeCodes, progressDeliverySchema } from '../sandbox-agent/protocol/index';
 import { startHarness, TEST_ORIGIN, TestClient, type Harness } from '../sandbox-agent/src/test-support/agent-harness';
 import { runCase } from './battery';
-import { rand, sleep } from './support';
+import { rand, removeCgroupParents, sandboxCgroupDirs, sleep } from './support';
 
 const FILE = 'security/websocket.integration.test.ts';
 const PING_MS = 500;
@@ -57,13 +57,7 @@ after(async () => {
   await idleAgent?.close();
   progressServer?.close();
   fs.rmSync(dir, { recursive: true, force: true });
-  for (const c of ['pids', 'memory', 'cpu', 'cpuacct', 'freezer', 'unified']) {
-    try {
-      fs.rmdirSync(`/sys/fs/cgroup/${c}/${cgroupName}`);
-    } catch {
-      /* in use or absent */
-    }
-  }
+  removeCgroupParents(cgroupName);
 });
 
 async function attach(h: Harness, token: string, ws?: WebSocket): Promise<TestClient> {
@@ -86,10 +80,7 @@ function openFrom(h: Harness, forwardedFor: string): Promise<{ ws: WebSocket; st
 
 /** The sandbox's cgroup directories that still exist. */
 function cgroupDirs(sessionId: string): string[] {
-  return fs
-    .readdirSync('/sys/fs/cgroup')
-    .map((c) => `/sys/fs/cgroup/${c}/${cgroupName}/${sessionId}`)
-    .filter((d) => fs.existsSync(d));
+  return sandboxCgroupDirs(cgroupName, sessionId);
 }
 
 describe('F. WebSocket and terminal (integration)', { timeout: 120_000 }, () => {

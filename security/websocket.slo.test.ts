@@ -9,7 +9,7 @@ import { closeCodes } from '../sandbox-agent/protocol/index';
 import { TokenIssuer } from '../sandbox-agent/src/tokens';
 import { startHarness, TEST_ORIGIN, TestClient, type Harness } from '../sandbox-agent/src/test-support/agent-harness';
 import { runCase } from './battery';
-import { assertCanary, batteryCgroupName, Canary, Learner, rand, sleep } from './support';
+import { assertCanary, batteryCgroupName, Canary, Learner, rand, removeCgroupParents, sleep } from './support';
 
 const FILE = 'security/websocket.slo.test.ts';
 let h: Harness;
@@ -34,13 +34,7 @@ after(async () => {
   await canary?.close();
   await h?.close();
   process.stdout.write = realWrite;
-  for (const c of ['pids', 'memory', 'cpu', 'cpuacct', 'freezer', 'unified']) {
-    try {
-      fs.rmdirSync(`/sys/fs/cgroup/${c}/${cgroupName}`);
-    } catch {
-      /* in use or absent */
-    }
-  }
+  removeCgroupParents(cgroupName);
 });
 
 async function authed(token: string): Promise<TestClient> {

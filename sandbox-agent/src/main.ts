@@ -23,7 +23,19 @@ async function main(): Promise<void> {
   }
   setLogLevel(config.AGENT_LOG_LEVEL);
   const driver = new UnshareDriver();
-  await driver.preflight();
+  try {
+    await driver.preflight();
+  } catch (error) {
+    // A host that cannot run sandboxes (cgroup layout, kernel, AppArmor, limits): one clear message
+    // naming the file or setting and its fix, and the "configuration" exit code.
+    if (error instanceof Error && error.message.startsWith('sandbox preflight:')) {
+      process.stderr.write(`nslab agent: ${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  log('info', `cgroups: ${driver.cgroupLayout.describe()}`);
+  for (const warning of driver.host?.warnings ?? []) log('warn', warning);
   // Build (first start) and check the grader's namespace reader now, not on the first snapshot.
   log('info', nsReader() ? 'grader: nsread ready' : 'grader: nsread unavailable, one nsenter exec per namespace');
   const reaped = await driver.reapLeftovers(new Set());

@@ -63,8 +63,10 @@ export interface Sandbox {
   readonly exited: Promise<void>;
   /** Kill everything, unmount, remove cgroups and directories. Idempotent. */
   destroy(): Promise<void>;
-  /** Resource counters for monitoring and fairness tests. */
-  stats(): { memoryBytes: number | null; pids: number | null; oomKills: number | null };
+  /** Resource counters for monitoring and fairness tests (read from the sandbox's cgroups). */
+  stats(): { memoryBytes: number | null; pids: number | null; oomKills: number | null; pidsLimitHits: number | null; cpuUsageUsec: number | null };
+  /** The limits the kernel holds for this sandbox, read back from its cgroup files. */
+  appliedLimits(): { pidsMax: number | null; memoryMaxBytes: number | null; swapMaxBytes: number | null; cpuMaxPercent: number | null };
 }
 
 export interface SandboxDriver {

@@ -248,7 +248,7 @@ describe('teardown', { timeout: 60_000 }, () => {
     await sb.exited;
     assert.equal(sb.isAlive(), false);
     for (const p of pids) assert.equal(running(p), false, `pid ${p} survived: ${fs.existsSync(`/proc/${p}`) ? fs.readFileSync(`/proc/${p}/status`, "utf8").split("\n").slice(0, 9).join(" | ") : ""}`);
-    for (const d of [dirs.unified, ...dirs.v1]) assert.equal(fs.existsSync(d), false, `${d} left`);
+    for (const d of dirs.all) assert.equal(fs.existsSync(d), false, `${d} left`);
     assert.equal(hostMountCount(), mountsBefore);
     // Namespaces are freed asynchronously by the kernel (RCU): allow a moment.
     for (let i = 0; i < 50 && hostLsnsCount() !== lsnsBefore; i++) await new Promise((r) => setTimeout(r, 100));

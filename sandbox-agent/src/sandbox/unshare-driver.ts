@@ -1,5 +1,5 @@
-// The production SandboxDriver: util-linux `unshare` + `nsenter`, cgroups v1 controllers for limits
-// and a cgroup2 directory for listing and killing. Why this tool, and how it compares with
+// The production SandboxDriver: util-linux `unshare` + `nsenter`, and per-sandbox cgroups for limits,
+// listing and killing on whatever layout the host has (cgroup v2, hybrid, delegated: cgroups.ts). Why this tool, and how it compares with
 // bubblewrap and runc: sandbox-agent/SANDBOX.md.
 //
 // One sandbox = (1) a short-lived "holder" process that creates the user namespace, whose uid/gid
@@ -14,18 +14,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildNative } from '../native';
 import { agentSrcDir } from '../paths';
-import type { Sandbox, SandboxDriver, SandboxLimits, SandboxSpec, ShellCommand } from './driver';
+import { CgroupLayout, readProcs } from './cgroups';
+import type { AppliedLimits, CgroupStats } from './cgroups';
+import type { Sandbox, SandboxDriver, SandboxSpec, ShellCommand } from './driver';
+import { hostPreflight, type HostPreflight } from './host-preflight';
 
 export const SANDBOX_UID_COUNT = 65536;
-/** cgroup v1 cpu.shares of the parent of all sandboxes (a nice-0 process weighs 1024). */
-const SANDBOXES_CPU_SHARES = 256;
 /** Open files per sandbox process (soft = hard). */
 export const SANDBOX_NOFILE = 1024;
-const CGROUP_ROOT = '/sys/fs/cgroup';
-const UNIFIED = 'unified';
-/** v1 controllers: required ones fail preflight when missing, optional ones are skipped. */
-const REQUIRED_V1 = ['pids', 'memory', 'cpu'] as const;
-const OPTIONAL_V1 = ['cpuacct', 'freezer'] as const;
 
 export const SANDBOX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** Host /etc entries copied (by value) into each sandbox's generated /etc when they exist. */
@@ -255,33 +251,12 @@ function makeWorldReadable(dir: string): void {
   }
 }
 
-function readInt(file: string): number | null {
-  try {
-    const n = Number.parseInt(fs.readFileSync(file, 'utf8').trim(), 10);
-    return Number.isFinite(n) ? n : null;
-  } catch {
-    return null;
-  }
-}
-
 function readPpid(pid: number): number | null {
   try {
     const m = /^PPid:\s+(\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) : null;
   } catch {
     return null;
-  }
-}
-
-function readProcs(file: string): number[] {
-  try {
-    return fs
-      .readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((l) => l !== '')
-      .map(Number);
-  } catch {
-    return [];
   }
 }
 
@@ -328,7 +303,9 @@ export class UnshareDriver implements SandboxDriver {
   private readonly maxSlots: number;
   private readonly startTimeoutMs: number;
   private readonly assetsDir: string;
-  private v1Controllers: string[] | null = null;
+  private layout: CgroupLayout | null = null;
+  /** What the start-up check found (kernel, AppArmor, user namespaces, cgroup layout). */
+  host: HostPreflight | null = null;
   private assets: { setup: string; templateDir: string; starter: string | null } | null = null;
 
   constructor(opts: UnshareDriverOptions = {}) {
@@ -356,7 +333,7 @@ export class UnshareDriver implements SandboxDriver {
   }
 
   private preflightSync(): void {
-    if (this.v1Controllers && this.assets) return;
+    if (this.layout && this.assets) return;
     if (process.getuid?.() !== 0) throw new Error('sandbox preflight: the agent must run as root');
     for (const [name, file] of Object.entries(TOOLS)) {
       try {
@@ -365,70 +342,36 @@ export class UnshareDriver implements SandboxDriver {
         throw new Error(`sandbox preflight: ${name} not found at ${file} (install util-linux/iproute2)`);
       }
     }
-    for (const ns of ['user', 'pid', 'mnt', 'net', 'uts', 'ipc', 'cgroup']) {
-      if (!fs.existsSync(`/proc/self/ns/${ns}`)) {
-        throw new Error(`sandbox preflight: the kernel has no ${ns} namespaces`);
-      }
-    }
-    const maxUserNs = readInt('/proc/sys/user/max_user_namespaces');
-    if (maxUserNs !== null && maxUserNs < 100) {
-      throw new Error(`sandbox preflight: user.max_user_namespaces is ${maxUserNs}`);
-    }
-    const controllers: string[] = [];
-    for (const c of [...REQUIRED_V1, ...OPTIONAL_V1]) {
-      const dir = path.join(CGROUP_ROOT, c);
-      const ok = fs.existsSync(path.join(dir, 'cgroup.procs'));
-      if (!ok) {
-        if ((REQUIRED_V1 as readonly string[]).includes(c)) {
-          throw new Error(
-            `sandbox preflight: cgroup v1 controller "${c}" is not mounted at ${dir} (this driver needs the hybrid layout: pids, memory, cpu under ${CGROUP_ROOT}/<controller>)`,
-          );
-        }
-        continue;
-      }
-      controllers.push(c);
-    }
-    if (!fs.existsSync(path.join(CGROUP_ROOT, UNIFIED, 'cgroup.procs'))) {
-      throw new Error(`sandbox preflight: no cgroup2 mount at ${CGROUP_ROOT}/${UNIFIED}`);
-    }
-    for (const c of [...controllers, UNIFIED]) {
-      const dir = path.join(CGROUP_ROOT, c, this.cgroupName);
-      try {
-        fs.mkdirSync(dir, { recursive: true });
-      } catch (e) {
-        throw new Error(`sandbox preflight: cannot create cgroup ${dir}: ${(e as Error).message}`);
-      }
-    }
-    // All sandboxes together weigh a quarter of one host process at nice 0: when learners burn every
-    // core, the agent (and the system) still get the CPU first, so echo and grading stay fast.
-    // Sandboxes still share among themselves by equal weight (each its own cgroup below this one).
-    if (controllers.includes('cpu')) {
-      try {
-        fs.writeFileSync(path.join(CGROUP_ROOT, 'cpu', this.cgroupName, 'cpu.shares'), String(SANDBOXES_CPU_SHARES));
-      } catch {
-        /* not fatal: fairness among sandboxes still holds */
-      }
-    }
-    if (!fs.existsSync(path.join(CGROUP_ROOT, UNIFIED, this.cgroupName, 'cgroup.kill'))) {
-      throw new Error('sandbox preflight: cgroup2 has no cgroup.kill (kernel >= 5.14 needed)');
-    }
-    const memDir = path.join(CGROUP_ROOT, 'memory', this.cgroupName);
-    if (!fs.existsSync(path.join(memDir, 'memory.limit_in_bytes'))) {
-      throw new Error(`sandbox preflight: ${memDir} has no memory.limit_in_bytes`);
-    }
+    // Kernel, namespaces, user-namespace limits and AppArmor: host-preflight.ts (each with its fix).
+    const host = hostPreflight();
+    // The cgroup layout (v2, hybrid, delegated) and the parent of all sandboxes: cgroups.ts.
+    const layout = CgroupLayout.detect();
+    layout.prepare(this.cgroupName);
     fs.mkdirSync(this.rootfsMountPoint, { recursive: true, mode: 0o755 });
     fs.mkdirSync(this.slotsDir, { recursive: true, mode: 0o700 });
     const setup = fs.readFileSync(path.join(this.assetsDir, 'rootfs-setup.sh'), 'utf8');
     const bashrc = fs.readFileSync(path.join(this.assetsDir, 'bashrc.bash'), 'utf8');
-    this.assets = { setup, templateDir: buildTemplate(this.stateDir, bashrc), starter: installStarter(this.stateDir) };
-    this.v1Controllers = controllers;
+    const starter = installStarter(this.stateDir);
+    if (host.apparmorProfile === null && host.apparmorRestrictsUserns) {
+      throw new Error(host.apparmorAdvice);
+    }
+    if (host.apparmorRestrictsUserns && !starter) {
+      throw new Error('sandbox preflight: AppArmor restricts unprivileged user namespaces here and nslab-start could not be built (the shell fallback is not covered by the nslab-sandbox profile): install a C compiler (cc)');
+    }
+    this.assets = { setup, templateDir: buildTemplate(this.stateDir, bashrc), starter };
+    this.host = host;
+    this.layout = layout;
   }
 
-  cgroupDirs(id: string): { v1: string[]; unified: string } {
-    return {
-      v1: (this.v1Controllers ?? []).map((c) => path.join(CGROUP_ROOT, c, this.cgroupName, id)),
-      unified: path.join(CGROUP_ROOT, UNIFIED, this.cgroupName, id),
-    };
+  /** The cgroup layout this driver uses (after preflight). */
+  get cgroupLayout(): CgroupLayout {
+    this.preflightSync();
+    return this.layout!;
+  }
+
+  /** One sandbox's cgroup directories (cgroup2 first; one per hierarchy). */
+  cgroupDirs(id: string): { v2: string; all: string[] } {
+    return this.cgroupLayout.sandboxDirs(this.cgroupName, id);
   }
 
   /** Claim a uid slot atomically (mkdir), across processes. */
@@ -465,13 +408,13 @@ export class UnshareDriver implements SandboxDriver {
     }
     const owner = `${this.cgroupName}/${spec.id}`;
     const dirs = this.cgroupDirs(spec.id);
-    if (fs.existsSync(dirs.unified)) throw new Error(`sandbox ${spec.id} already exists`);
+    if (fs.existsSync(dirs.v2)) throw new Error(`sandbox ${spec.id} already exists`);
     const slot = this.claimSlot(owner);
     const uidBase = this.uidBaseStart + slot * SANDBOX_UID_COUNT;
-    const sb = new UnshareSandbox(this, spec.id, slot, owner, uidBase, dirs);
+    const sb = new UnshareSandbox(this, spec.id, slot, owner, uidBase, dirs, this.layout!);
     try {
       // The cgroups are made while the starter execs (it waits for the agent before it forks).
-      await sb.start(spec, this.assets!, this.startTimeoutMs, () => this.makeCgroups(dirs, spec.limits));
+      await sb.start(spec, this.assets!, this.startTimeoutMs, () => this.layout!.create(this.cgroupName, spec.id, spec.limits));
     } catch (e) {
       await sb.destroy();
       throw e;
@@ -480,29 +423,10 @@ export class UnshareDriver implements SandboxDriver {
     return sb;
   }
 
-  private makeCgroups(dirs: { v1: string[]; unified: string }, limits: SandboxLimits): void {
-    for (const d of [...dirs.v1, dirs.unified]) fs.mkdirSync(d);
-    for (const d of dirs.v1) {
-      const ctrl = path.basename(path.dirname(path.dirname(d)));
-      if (ctrl === 'pids') fs.writeFileSync(path.join(d, 'pids.max'), String(limits.pidsMax));
-      if (ctrl === 'memory') {
-        fs.writeFileSync(path.join(d, 'memory.limit_in_bytes'), String(limits.memoryMaxBytes));
-        const memsw = path.join(d, 'memory.memsw.limit_in_bytes');
-        if (fs.existsSync(memsw)) fs.writeFileSync(memsw, String(limits.memoryMaxBytes));
-      }
-      if (ctrl === 'cpu') {
-        const periodUs = 100_000;
-        fs.writeFileSync(path.join(d, 'cpu.cfs_period_us'), String(periodUs));
-        const quotaUs = Math.max(1000, Math.round((periodUs * limits.cpuMaxPercent) / 100));
-        fs.writeFileSync(path.join(d, 'cpu.cfs_quota_us'), String(quotaUs));
-      }
-    }
-  }
-
   /** Kill and remove one sandbox's processes, cgroups and slot (also for leftovers). */
   async teardown(id: string): Promise<void> {
     const dirs = this.cgroupDirs(id);
-    const procsFiles = [dirs.unified, ...dirs.v1].map((d) => path.join(d, 'cgroup.procs'));
+    const procsFiles = dirs.all.map((d) => path.join(d, 'cgroup.procs'));
     const kill = (pid: number) => {
       try {
         process.kill(pid, 'SIGKILL');
@@ -524,7 +448,7 @@ export class UnshareDriver implements SandboxDriver {
     // 2. Everything else in the cgroups (the outer unshare, nsenters, strays).
     for (;;) {
       try {
-        fs.writeFileSync(path.join(dirs.unified, 'cgroup.kill'), '1');
+        fs.writeFileSync(path.join(dirs.v2, 'cgroup.kill'), '1');
       } catch {
         /* gone already */
       }
@@ -533,7 +457,7 @@ export class UnshareDriver implements SandboxDriver {
       if (left.size === 0 || Date.now() > deadline) break;
       await sleep(2);
     }
-    for (const d of [dirs.unified, ...dirs.v1]) {
+    for (const d of dirs.all) {
       for (let i = 0; i < 200; i++) {
         try {
           fs.rmdirSync(d);
@@ -551,8 +475,7 @@ export class UnshareDriver implements SandboxDriver {
   async reapLeftovers(keep: ReadonlySet<string>): Promise<string[]> {
     this.preflightSync();
     const ids = new Set<string>();
-    for (const c of [...(this.v1Controllers ?? []), UNIFIED]) {
-      const parent = path.join(CGROUP_ROOT, c, this.cgroupName);
+    for (const parent of this.layout!.parentDirs(this.cgroupName)) {
       let entries: fs.Dirent[] = [];
       try {
         entries = fs.readdirSync(parent, { withFileTypes: true });
@@ -593,14 +516,14 @@ export class UnshareDriver implements SandboxDriver {
 
   /** Remove this driver's (empty) parent cgroups, e.g. after tests. Leaves them if still in use. */
   removeCgroupParents(): void {
-    for (const c of [...(this.v1Controllers ?? []), UNIFIED]) {
+    for (const dir of this.layout?.parentDirs(this.cgroupName) ?? []) {
       try {
-        fs.rmdirSync(path.join(CGROUP_ROOT, c, this.cgroupName));
+        fs.rmdirSync(dir);
       } catch {
         /* in use or gone */
       }
     }
-    this.v1Controllers = null; // the next create() runs the preflight again
+    this.layout = null; // the next create() runs the preflight again
   }
 
   /** @internal */
@@ -625,13 +548,14 @@ class UnshareSandbox implements Sandbox {
     private readonly slot: number,
     private readonly owner: string,
     readonly uidBase: number,
-    private readonly dirs: { v1: string[]; unified: string },
+    private readonly dirs: { v2: string; all: string[] },
+    private readonly layout: CgroupLayout,
   ) {
     this.exited = new Promise<void>((r) => (this.resolveExited = r));
   }
 
   private get procsFiles(): string[] {
-    return [this.dirs.unified, ...this.dirs.v1].map((d) => path.join(d, 'cgroup.procs'));
+    return this.dirs.all.map((d) => path.join(d, 'cgroup.procs'));
   }
 
   /** /bin/sh text that moves the shell itself into every cgroup of this sandbox. */
@@ -707,7 +631,7 @@ class UnshareSandbox implements Sandbox {
   }
 
   listHostPids(): number[] {
-    return readProcs(path.join(this.dirs.unified, 'cgroup.procs'));
+    return readProcs(path.join(this.dirs.v2, 'cgroup.procs'));
   }
 
   shellCommand(opts: { cols: number; rows: number; terminal: number }): ShellCommand {
@@ -715,10 +639,16 @@ class UnshareSandbox implements Sandbox {
     // bash, not dash: it can close the descriptors node-pty's helper leaves open (e.g. a pipe at
     // fd 251) before anything of the sandbox runs. Then join the cgroups, then every namespace of
     // the init (nsenter forks: the shell is in the PID namespace) at its cwd (/root).
+    // Where AppArmor restricts unprivileged user namespaces (Ubuntu 23.10+) and nslab's profile is
+    // loaded, the shell execs nsenter under that profile (change_onexec), so the learner's own
+    // `unshare -U` keeps its capabilities inside the sandbox (host-preflight.ts).
+    const host = this.driver.host;
+    const apparmor =
+      host?.apparmorProfile && host.apparmorExecAttr ? `printf %s ${shQuote(`exec ${host.apparmorProfile}`)} >${host.apparmorExecAttr} && ` : '';
     const script =
       'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; ' +
       `ulimit -n ${SANDBOX_NOFILE} && ` +
-      `${this.joinCgroupsScript()} && exec ${TOOLS.nsenter} --target ${this.initHostPid} --all ` +
+      `${this.joinCgroupsScript()} && ${apparmor}exec ${TOOLS.nsenter} --target ${this.initHostPid} --all ` +
       `--wd -- ${TOOLS.bash} -l`;
     return {
       file: TOOLS.bash,
@@ -752,24 +682,12 @@ class UnshareSandbox implements Sandbox {
     return this.destroying;
   }
 
-  stats(): { memoryBytes: number | null; pids: number | null; oomKills: number | null } {
-    const dir = (ctrl: string) => this.dirs.v1.find((d) => d.includes(`/${ctrl}/`));
-    const mem = dir('memory');
-    const pids = dir('pids');
-    let oomKills: number | null = null;
-    if (mem) {
-      try {
-        const m = /^oom_kill (\d+)$/m.exec(fs.readFileSync(path.join(mem, 'memory.oom_control'), 'utf8'));
-        oomKills = m ? Number(m[1]) : null;
-      } catch {
-        /* gone */
-      }
-    }
-    return {
-      memoryBytes: mem ? readInt(path.join(mem, 'memory.usage_in_bytes')) : null,
-      pids: pids ? readInt(path.join(pids, 'pids.current')) : null,
-      oomKills,
-    };
+  stats(): CgroupStats {
+    return this.layout.stats(this.driver.cgroupName, this.id);
+  }
+
+  appliedLimits(): AppliedLimits {
+    return this.layout.appliedLimits(this.driver.cgroupName, this.id);
   }
 }
 
