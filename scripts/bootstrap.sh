@@ -19,6 +19,9 @@ fi
 # (sandbox-agent/native/nsread.c) with cc.
 pkgs=(util-linux iproute2 procps iputils-ping psmisc vim-tiny less bash-completion ca-certificates python3 make g++ gcc libc6-dev)
 [ "$want_test" = 1 ] && pkgs+=(chromium fonts-noto-cjk strace)
+# The stock-kernel stage: Debian's kernel as a process (user-mode-linux), kmod to load its veth and
+# bridge modules, python3 for the memory-hog case.
+[ "$want_test" = 1 ] && pkgs+=(user-mode-linux kmod)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

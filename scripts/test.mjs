@@ -6,8 +6,10 @@
 //   4. security-slo the security battery's load cases (resource abuse, floods, start storms, churn)
 //                  with a canary learner's echo and the agent's event-loop lag measured under attack
 //   5. e2e         Playwright in Debian's Chromium against the product started by scripts/start.mjs
+//   6. stock-kernel the cgroup-v2 sandbox tests inside Debian's own kernel (user-mode-linux) with a
+//                  cgroup2-only hierarchy (scripts/stock-kernel.mjs; ~1.5 min)
 // Prints one closing line "N passed, N failed[, N skipped]" summed over every stage.
-//   --only unit|integration|security-slo|e2e|typecheck   run one stage
+//   --only unit|integration|security-slo|e2e|typecheck|stock-kernel   run one stage
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : null;
-const stages = ['typecheck', 'unit', 'integration', 'e2e', 'security-slo'];
+const stages = ['typecheck', 'unit', 'integration', 'e2e', 'security-slo', 'stock-kernel'];
 if (only && !stages.includes(only)) {
   process.stderr.write(`--only takes one of ${stages.join(', ')}\n`);
   process.exit(2);
@@ -93,7 +95,7 @@ if (!only || only === 'typecheck') {
 if (!only || only === 'unit') {
   process.stdout.write('\n== unit tests ==\n');
   // The data-layer suite runs against SQLite and, through with-postgres.sh, a real PostgreSQL server.
-  const code = await nodeTests('unit', all.filter((f) => !/\.(integration|slo)\.test\.ts$/.test(f)), [], ['bash', 'scripts/with-postgres.sh']);
+  const code = await nodeTests('unit', all.filter((f) => !/\.(integration|slo|stock-kernel)\.test\.ts$/.test(f)), [], ['bash', 'scripts/with-postgres.sh']);
   if (code !== 0) exitCode = 1;
 }
 if (!only || only === 'integration') {
@@ -130,6 +132,29 @@ if (!only || only === 'e2e') {
   totals.skipped += stats.skipped;
   stageResults.push(`e2e: ${stats.expected + stats.flaky} passed, ${failed} failed, ${stats.skipped} skipped`);
   if (code !== 0) exitCode = 1;
+}
+
+// Last, because it needs nothing the others leave: the kernel our users have (cgroup v2 only).
+if (!only || only === 'stock-kernel') {
+  process.stdout.write('\n== stock kernel (Debian 6.1 under user-mode-linux, cgroup v2 only) ==\n');
+  const t = performance.now();
+  const text = await new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(root, 'scripts/stock-kernel.mjs')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let buf = '';
+    child.stdout.on('data', (d) => {
+      process.stdout.write(d);
+      buf += d.toString();
+    });
+    child.on('exit', (code) => resolve({ buf, code }));
+  });
+  const m = /^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$/m.exec(text.buf);
+  const counts = m ? { passed: Number(m[1]), failed: Number(m[2]), skipped: Number(m[3] ?? 0) } : { passed: 0, failed: 1, skipped: 0 };
+  if (text.code !== 0 && counts.failed === 0) counts.failed = 1;
+  totals.passed += counts.passed;
+  totals.failed += counts.failed;
+  totals.skipped += counts.skipped;
+  stageResults.push(`stock-kernel: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped (${((performance.now() - t) / 1000).toFixed(0)} s)`);
+  if (text.code !== 0) exitCode = 1;
 }
 
 process.stdout.write(`\n== summary ==\n${stageResults.join('\n')}\n`);

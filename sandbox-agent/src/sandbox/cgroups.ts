@@ -129,7 +129,8 @@ export function parseSelfCgroup(text: string): { v2: string | null; v1: Map<stri
 function dirOf(mount: CgroupMount, cg: string): string | null {
   const root = mount.root === '/' ? '' : mount.root.replace(/\/$/, '');
   if (cg !== root && !cg.startsWith(`${root}/`) && root !== '') return null;
-  return path.join(mount.point, cg.slice(root.length));
+  const dir = path.join(mount.point, cg.slice(root.length));
+  return dir.length > 1 ? dir.replace(/\/+$/, '') : dir;
 }
 
 const words = (text: string | null) => (text ?? '').trim().split(/\s+/).filter(Boolean);
