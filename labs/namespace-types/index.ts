@@ -13,7 +13,7 @@ import {
   typeListZh,
   type ConceptNsType,
 } from '../core/concept-helpers';
-import { baseNs, describeProcess, describeProcessZh, findCommands, newest, nsLabel } from '../core/helpers';
+import { baseNs, describeProcess, describeProcessZh, findCommands, newest, nsLabel, pidLevels } from '../core/helpers';
 import type { CheckResult, LabDef, Observation } from '../core/model';
 import { t } from '../core/model';
 import type { ProcessInfo, Snapshot } from '../core/snapshot';
@@ -94,8 +94,8 @@ function checkPidNs(obs: Observation): CheckResult {
   if (good) {
     return pass(
       t(
-        `${describeProcess(good)} is PID 1 of ${nsLabel('pid', good.ns.pid)} (NSpid ${good.nsPids.join(' ')}): one process, two PIDs, one per nested PID namespace`,
-        `${describeProcessZh(good)} 是 ${nsLabel('pid', good.ns.pid)} 中的 1 号进程（NSpid ${good.nsPids.join(' ')}）：同一个进程，两个 PID，每层嵌套的 PID 命名空间各一个`,
+        `${describeProcess(good)} is PID 1 of ${nsLabel('pid', good.ns.pid)}: ${pidLevels(good).en}`,
+        `${describeProcessZh(good)} 是 ${nsLabel('pid', good.ns.pid)} 中的 1 号进程：${pidLevels(good).zh}`,
       ),
       { pid: good.pid, pidNs: good.ns.pid ?? 0, nsPids: good.nsPids.join(',') },
     );

@@ -165,13 +165,15 @@ function checkSharedTypes(obs: Observation): CheckResult {
   const live = newest(isolatedSleeps(snapshot));
   const kept = obs.passed[stepIds.startIsolated];
   let shared: string[] | undefined;
+  let differing: string[] = [];
   let pid: number | undefined;
   if (live) {
-    const diff = differingTypes(snapshot, live);
-    shared = presentTypes(snapshot).filter((type) => !diff.includes(type));
+    differing = differingTypes(snapshot, live);
+    shared = presentTypes(snapshot).filter((type) => !differing.includes(type));
     pid = live.pid;
   } else if (evidenceString(kept, 'shared') !== undefined) {
     shared = (evidenceString(kept, 'shared') ?? '').split(',').filter((s) => s !== '');
+    differing = (evidenceString(kept, 'differing') ?? '').split(',').filter((s) => s !== '');
     pid = typeof kept?.pid === 'number' ? kept.pid : undefined;
   }
   if (!shared) {
@@ -199,8 +201,15 @@ function checkSharedTypes(obs: Observation): CheckResult {
   const extra = given.filter((type) => !shared.includes(type));
   const missing = shared.filter((type) => !given.includes(type));
   if (extra.length === 0 && missing.length === 0) {
+    // Name the inodes that differ from the evidence itself: a sleep started with more flags than
+    // -ui (e.g. `unshare -uin`) differs in more than uts and ipc.
     return pass(
-      t(`Right: the sleep (PID ${pid ?? '?'}) shares ${typeList(shared)} with your shell; only its uts and ipc inodes differ`, `正确：sleep（PID ${pid ?? '?'}）与你的 shell 共享 ${typeListZh(shared)}；只有 uts 和 ipc 的 inode 不同`),
+      differing.length > 0
+        ? t(
+            `Right: the sleep (PID ${pid ?? '?'}) shares ${typeList(shared)} with your shell; its ${typeList(differing)} ${differing.length === 1 ? 'inode differs' : 'inodes differ'}`,
+            `正确：sleep（PID ${pid ?? '?'}）与你的 shell 共享 ${typeListZh(shared)}；不同的是 ${typeListZh(differing)} 的 inode`,
+          )
+        : t(`Right: the sleep (PID ${pid ?? '?'}) shares ${typeList(shared)} with your shell`, `正确：sleep（PID ${pid ?? '?'}）与你的 shell 共享 ${typeListZh(shared)}`),
       { shared: shared.join(','), ...(pid !== undefined ? { pid } : {}) },
     );
   }
