@@ -15,6 +15,8 @@ import {
   quoted,
   typeList,
   typeListZh,
+  nsTypeZh,
+  zhInline,
   type ConceptNsType,
 } from '../core/concept-helpers';
 import { baseNs, describeProcess, describeProcessZh, evidenceString, newest, nsLabel, processByPid } from '../core/helpers';
@@ -110,7 +112,7 @@ function checkUtsInode(obs: Observation): CheckResult {
   const other = baseTypeOfInode(snapshot, parsed.inode);
   return fail(
     other
-      ? t(`${nsLabel(other, parsed.inode)} is your shell's ${other} namespace, not its UTS namespace.`, `${nsLabel(other, parsed.inode)} 是你的 shell 的 ${other} 命名空间，不是 UTS 命名空间。`)
+      ? t(`${nsLabel(other, parsed.inode)} is your shell's ${other} namespace, not its UTS namespace.`, `${nsLabel(other, parsed.inode)} 是你的 shell 的${zhInline(nsTypeZh(other))}命名空间，不是 UTS 命名空间。`)
       : t(`No shell of your sandbox is in a UTS namespace with inode ${parsed.inode}.`, `你的沙箱里没有任何 shell 位于 inode 为 ${parsed.inode} 的 UTS 命名空间中。`),
     t('Take the number from the line `uts -> uts:[...]`.', '请从 `uts -> uts:[...]` 那一行里取数字。'),
     { answer: parsed.inode },
