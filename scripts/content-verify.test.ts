@@ -4,7 +4,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { labs } from '../labs/index';
-import { formatProblem, verifyContent } from './content-verify';
+import { formatProblem, glossaryViolations, loadGlossary, renderedBlocks, verifyContent } from './content-verify';
+import { getLesson } from '../app/_lib/lessons';
 
 const root = path.resolve(import.meta.dirname, '..');
 const bad = path.join(root, 'scripts/fixtures/content-verify/bad');
@@ -32,6 +33,53 @@ test('bad fixtures: each mistake is reported at its file and line', async () => 
   expect(/^wrong-steps\/zh\.mdx:18: step "find-pid" has an <Answer> in .*en\.mdx but not here/);
   // Nothing is reported for the files that are fine.
   assert.ok(!lines.some((l) => l.startsWith('bad-component/zh.mdx') || l.startsWith('bad-frontmatter/zh.mdx')), lines.join('\n'));
+});
+
+test('zh terms: a forbidden variant in a zh lesson is reported at its line; glosses, code and commands are not', async () => {
+  const glossary = await loadGlossary(path.join(root, 'content/glossary.json'));
+  const { problems } = await verifyContent({ contentDir: bad, labs, glossary });
+  const lines = problems.map((p) => `${path.relative(bad, path.resolve(root, p.file))}:${p.line}: ${p.message}`).filter((l) => l.startsWith('zh-terms/'));
+  assert.deepEqual(
+    lines.filter((l) => /glossary/.test(l)),
+    [
+      'zh-terms/zh.mdx:9: "user 命名空间": the glossary\'s term for user namespace is "用户命名空间" (content/glossary.json)',
+      'zh-terms/zh.mdx:11: "PID 1": the glossary\'s term for PID 1 is "1 号进程" (content/glossary.json)',
+    ],
+  );
+});
+
+test('zh rendering: a typed gap between CJK characters is reported; a soft line break is dropped by the pipeline', async () => {
+  const { problems } = await verifyContent({ contentDir: bad, labs });
+  const gaps = problems.filter((p) => p.file.endsWith('zh-terms/zh.mdx') && /gap inside Chinese text/.test(p.message));
+  assert.equal(gaps.length, 1, gaps.map(formatProblem).join('\n'));
+  assert.equal(gaps[0]!.line, 13);
+  assert.match(gaps[0]!.message, /看起来像 卡住了/);
+  const previous = process.env.NSLAB_CONTENT_DIR;
+  process.env.NSLAB_CONTENT_DIR = bad;
+  try {
+    const text = renderedBlocks((await getLesson('zh-terms', 'zh')).code).join('\n');
+    assert.ok(text.includes('终端看起来像卡住了：这里是软换行'), text);
+  } finally {
+    if (previous === undefined) delete process.env.NSLAB_CONTENT_DIR;
+    else process.env.NSLAB_CONTENT_DIR = previous;
+  }
+});
+
+test('glossaryViolations: whole ASCII words, glosses allowed, every variant found', () => {
+  const glossary = { terms: [{ en: 'PID 1', zh: '1 号进程', forbidden: ['PID 1'] }, { en: 'capability', zh: '能力', forbidden: ['capability', '权能'] }] };
+  assert.deepEqual(glossaryViolations('PID 16 和 PID 10 不算', glossary), []);
+  assert.deepEqual(glossaryViolations('能力（capability）可以作注释', glossary), []);
+  assert.deepEqual(
+    glossaryViolations('它是 PID 1，有 capability 和权能', glossary).map((v) => v.variant),
+    ['PID 1', 'capability', '权能'],
+  );
+});
+
+test('the real labs use the glossary in their zh titles, hints and answer labels', async () => {
+  const glossary = await loadGlossary(path.join(root, 'content/glossary.json'));
+  const bent = { ...labs, 'pid-namespace': { ...labs['pid-namespace']!, title: { en: 'PID 1', zh: '成为 PID 1' } } };
+  const { problems } = await verifyContent({ contentDir: path.join(root, 'content'), labs: bent, glossary });
+  assert.deepEqual(problems.map(formatProblem), ['labs/pid-namespace/index.ts:1: title: "PID 1": the glossary\'s term for PID 1 is "1 号进程"']);
 });
 
 test('the CLI prints file:line: message and exits 1 on bad content, 0 on good', async () => {

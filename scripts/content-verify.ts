@@ -4,11 +4,20 @@
 // - the frontmatter `lab` exists in labs/index.ts; every <Step id> is a step of that lab and every
 //   lab step appears in the lesson; <Answer step> exactly where the lab step takes an answer;
 //   <Command terminal={N}> within the lab's terminals;
-// - both locales have the same lab, order, step ids in the same order, and the same Answer steps.
+// - both locales have the same lab, order, step ids in the same order, and the same Answer steps;
+// - zh text (lessons outside code, and the labs' titles, hints and answer labels) uses the terms of
+//   content/glossary.json, never a forbidden variant;
+// - rendered zh lessons have no stray gap between CJK characters (a soft line break the pipeline
+//   did not drop, or a typed space): the lesson is rendered to HTML as the app renders it.
 // Problems print as `file:line: message`; exit status 1 when there is any.
 //   node --import tsx scripts/content-verify.ts [content-dir]
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { getMDXComponent } from 'mdx-bundler/client';
+import { createElement, type ReactNode } from 'react';
+import { renderToStaticMarkup } from 'react-dom/server';
+import { z } from 'zod';
+import { cjkGap } from '../app/_lib/cjk-line-breaks';
 import {
   clearLessonCache,
   getLesson,
@@ -30,6 +39,111 @@ export interface ContentProblem {
 export interface VerifyOptions {
   contentDir: string;
   labs: Record<string, LabDef>;
+  /** Defaults to <contentDir>/glossary.json when that file exists. */
+  glossary?: Glossary;
+}
+
+export const glossarySchema = z.object({
+  about: z.string().optional(),
+  terms: z.array(z.strictObject({ en: z.string().min(1), zh: z.string().min(1), forbidden: z.array(z.string().min(1)) })),
+});
+export type Glossary = z.infer<typeof glossarySchema>;
+
+export async function loadGlossary(file: string): Promise<Glossary> {
+  return glossarySchema.parse(JSON.parse(await fs.readFile(file, 'utf8')));
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Forbidden variants found in one piece of zh text: [variant, preferred term, en]. */
+export function glossaryViolations(text: string, glossary: Glossary): { variant: string; zh: string; en: string; index: number }[] {
+  const found: { variant: string; zh: string; en: string; index: number }[] = [];
+  for (const term of glossary.terms) {
+    // A variant as a gloss right after its term is fine: 能力（capability）.
+    const unglossed = text.replace(new RegExp(`${escapeRe(term.zh)}（[^）\n]*）`, 'g'), (m) => term.zh + ' '.repeat(m.length - term.zh.length));
+    for (const variant of term.forbidden) {
+      const before = /^[A-Za-z0-9]/.test(variant) ? '(?<![A-Za-z0-9_])' : '';
+      const after = /[A-Za-z0-9]$/.test(variant) ? '(?![A-Za-z0-9_])' : '';
+      for (const m of unglossed.matchAll(new RegExp(`${before}${escapeRe(variant)}${after}`, 'g'))) found.push({ variant, zh: term.zh, en: term.en, index: m.index ?? 0 });
+    }
+  }
+  return found.sort((a, b) => a.index - b.index);
+}
+
+/** The source with code (fenced, inline) and <Command> contents blanked, line numbers kept. */
+function proseOf(source: string): string {
+  const blank = (m: string) => m.replace(/[^\n]/g, ' ');
+  return source
+    .replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, blank)
+    .replace(/`[^`\n]*`/g, blank)
+    .replace(/<Command\b[^>]*>[\s\S]*?<\/Command>/g, blank);
+}
+
+function lineAt(text: string, index: number): number {
+  return text.slice(0, index).split('\n').length;
+}
+
+function checkGlossaryInLesson(loaded: Loaded, glossary: Glossary): ContentProblem[] {
+  const prose = proseOf(loaded.source);
+  return glossaryViolations(prose, glossary).map((v) => ({
+    file: shown(loaded.file),
+    line: lineAt(prose, v.index),
+    message: `"${v.variant}": the glossary's term for ${v.en} is "${v.zh}" (content/glossary.json)`,
+  }));
+}
+
+function checkGlossaryInLabs(labs: Record<string, LabDef>, glossary: Glossary): ContentProblem[] {
+  const problems: ContentProblem[] = [];
+  for (const [id, lab] of Object.entries(labs)) {
+    const texts: [string, string][] = [['title', lab.title.zh]];
+    for (const step of lab.steps) {
+      texts.push([`step "${step.id}" title`, step.title.zh]);
+      step.hints.forEach((h, i) => texts.push([`step "${step.id}" hint ${i + 1}`, h.zh]));
+      if (step.answer) texts.push([`step "${step.id}" answer label`, step.answer.label.zh]);
+    }
+    for (const [where, text] of texts)
+      for (const v of glossaryViolations(text.replace(/`[^`]*`/g, (m) => ' '.repeat(m.length)), glossary))
+        problems.push({ file: `labs/${id}/index.ts`, line: 1, message: `${where}: "${v.variant}": the glossary's term for ${v.en} is "${v.zh}"` });
+  }
+  return problems;
+}
+
+// ---------------------------------------------------------------- rendered text
+
+const blockTags = /<\/?(?:p|h[1-6]|li|ul|ol|table|thead|tbody|tr|td|th|pre|div|blockquote|section|aside|figure|hr|br)\b[^>]*>/g;
+
+/** The lesson as a reader sees it: rendered to HTML like the app does, one string per block. */
+export function renderedBlocks(code: string): string[] {
+  const block = ({ children }: { children?: ReactNode }) => createElement('div', null, children);
+  const inline = ({ children }: { children?: ReactNode }) => createElement('code', null, children);
+  const none = () => null;
+  const components = { Step: block, Callout: block, Hint: block, Quiz: block, Choice: block, Explain: block, Terminal: block, Command: inline, Answer: none, NamespaceMap: none, Diagram: none };
+  const Content = getMDXComponent(code);
+  const html = renderToStaticMarkup(createElement(Content, { components }));
+  const decode = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&amp;/g, '&');
+  return html
+    .split(blockTags)
+    // A code chip stands apart from the text around it: keep it, in backticks, so no gap is seen
+    // between its first character and the text before it.
+    .map((b) => decode(b.replace(/<code>([\s\S]*?)<\/code>/g, '`$1`').replace(/<[^>]*>/g, '')))
+    .filter((b) => b.trim() !== '');
+}
+
+function checkRenderedGaps(loaded: Loaded): ContentProblem[] {
+  const problems: ContentProblem[] = [];
+  const lines = loaded.source.split('\n');
+  for (const text of renderedBlocks(loaded.lesson.code)) {
+    const global = new RegExp(cjkGap.source, 'gu');
+    for (const m of text.matchAll(global)) {
+      const at = m.index ?? 0;
+      const context = text.slice(Math.max(0, at - 8), at + m[0].length + 8).replace(/\s+/g, ' ');
+      // Best effort: the source line holding the characters left of the gap.
+      const left = text.slice(Math.max(0, at - 3), at + 1).trim();
+      const idx = lines.findIndex((l) => left !== '' && l.includes(left));
+      problems.push({ file: shown(loaded.file), line: idx >= 0 ? idx + 1 : 1, message: `rendered text has a gap inside Chinese text: "${context}" (a typed space, or a line break the pipeline keeps)` });
+    }
+  }
+  return problems;
 }
 
 export function formatProblem(p: ContentProblem): string {
@@ -165,6 +279,17 @@ export async function verifyContent(opts: VerifyOptions): Promise<{ problems: Co
   } catch {
     return { problems: [{ file: shown(contentDir), line: 1, message: 'content directory not found' }], lessons: 0 };
   }
+  let glossary = opts.glossary;
+  if (!glossary) {
+    const file = path.join(contentDir, 'glossary.json');
+    try {
+      glossary = await loadGlossary(file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        problems.push({ file: shown(file), line: 1, message: `invalid glossary: ${error instanceof Error ? error.message : String(error)}` });
+    }
+  }
+  if (glossary) problems.push(...checkGlossaryInLabs(opts.labs, glossary));
   const dirs = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
   let lessons = 0;
   for (const slug of dirs) {
@@ -179,6 +304,10 @@ export async function verifyContent(opts: VerifyOptions): Promise<{ problems: Co
       if ('lesson' in result) {
         loaded.push(result);
         problems.push(...checkAgainstLab(result, opts.labs));
+        if (locale === 'zh') {
+          if (glossary) problems.push(...checkGlossaryInLesson(result, glossary));
+          problems.push(...checkRenderedGaps(result));
+        }
       } else problems.push(result);
     }
     const [reference, ...others] = loaded;

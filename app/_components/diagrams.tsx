@@ -10,7 +10,7 @@ const text = {
   en: {
     nsproxyTitle: 'A task and its namespaces',
     nsproxyDesc:
-      'A task_struct points to an nsproxy, which points to its UTS, IPC, mount, PID-for-children, network, cgroup and time namespaces. The user namespace hangs off the task’s credentials (cred), not off nsproxy.',
+      'A task_struct points to an nsproxy, which points to its UTS, IPC, mount, PID-for-children, network and cgroup namespaces, and to two time namespaces: its own and the one for its children. The user namespace hangs off the task’s credentials (cred), not off nsproxy.',
     task: 'a process or a thread',
     credNote: 'user ns: via the credentials',
     nsproxyNote: 'shared by tasks in the same namespaces',
@@ -23,12 +23,12 @@ const text = {
     bridge: 'bridge (virtual switch)',
   },
   zh: {
-    nsproxyTitle: '一个任务和它的命名空间',
+    nsproxyTitle: '一个 task 和它的命名空间',
     nsproxyDesc:
-      'task_struct 指向 nsproxy，nsproxy 再指向它的 UTS、IPC、挂载、子进程 PID、网络、cgroup 和时间命名空间。用户命名空间挂在任务的凭据 (cred) 上，而不在 nsproxy 里。',
+      'task_struct 指向 nsproxy，nsproxy 再指向它的 UTS、IPC、挂载、供子进程使用的 PID、网络和 cgroup 命名空间，以及两个时间命名空间：它自己的和供子进程使用的。用户命名空间挂在 task 的凭证（cred）上，而不在 nsproxy 里。',
     task: '一个进程或线程',
-    credNote: '用户命名空间：经由凭据',
-    nsproxyNote: '同一组命名空间中的任务共享它',
+    credNote: '用户命名空间：经由凭证',
+    nsproxyNote: '同一组命名空间中的 task 共享它',
     bridgeTitle: '你要搭建的网桥',
     bridgeDesc:
       '你的 shell 所在的网络命名空间里有网桥 br0（172.17.0.1/16），veth0 插在它上面。一根 veth 线缆把 veth0 连到命名空间 ns1 中的 eth0（172.17.0.2/16），ns1 里还有 lo。',
@@ -61,8 +61,9 @@ function NsproxyDiagram({ t, id }: { t: T; id: string }) {
     ['net_ns', 'net'],
     ['cgroup_ns', 'cgroup'],
     ['time_ns', 'time'],
+    ['time_ns_for_children', 'time'],
   ] as const;
-  const rowH = 30;
+  const rowH = 26;
   const top = 40;
   return (
     <figure className="diagram my-6" data-diagram="nsproxy">

@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { bundleMDX } from 'mdx-bundler';
 import { z } from 'zod';
+import { remarkCjkLineBreaks } from './cjk-line-breaks';
 import { rehypeHighlight } from './highlight';
 
 export const lessonLocales = ['en', 'zh'] as const;
@@ -394,7 +395,7 @@ async function compileLesson(
       source: { value: source, path: file },
       cwd: path.dirname(file),
       mdxOptions(options) {
-        options.remarkPlugins = [...(options.remarkPlugins ?? []), outlinePlugin(outline)];
+        options.remarkPlugins = [...(options.remarkPlugins ?? []), remarkCjkLineBreaks, outlinePlugin(outline)];
         options.rehypePlugins = [...(options.rehypePlugins ?? []), rehypeHighlight];
         return options;
       },

@@ -16,6 +16,8 @@ import {
   keptNumber,
   typeList,
   typeListZh,
+  nsTypeZh,
+  zhInline,
   type ConceptNsType,
 } from '../core/concept-helpers';
 import { baseNs, describeProcess, describeProcessZh, newest, nsLabel, processByPid } from '../core/helpers';
@@ -65,7 +67,7 @@ function checkShellNetInode(obs: Observation): CheckResult {
   const other = baseTypeOfInode(snapshot, inode);
   if (other) {
     return fail(
-      t(`${nsLabel(other, inode)} is your shell's ${other} namespace, not its network namespace.`, `${nsLabel(other, inode)} 是你的 shell 的 ${other} 命名空间，不是网络命名空间。`),
+      t(`${nsLabel(other, inode)} is your shell's ${other} namespace, not its network namespace.`, `${nsLabel(other, inode)} 是你的 shell 的${zhInline(nsTypeZh(other))}命名空间，不是网络命名空间。`),
       t('Read the net link: `readlink /proc/$$/ns/net`.', '请读取 net 这个链接：`readlink /proc/$$/ns/net`。'),
       { answer: inode, type: other },
     );

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { lsnsTypeFilters, nsLinksInText, parseNsInode, procNsRef } from './concept-helpers';
+import { lsnsTypeFilters, nsLinksInText, nsTypeZh, parseNsInode, procNsRef, typeListZh, zhInline } from './concept-helpers';
 
 test('procNsRef: numeric, self and dynamic references, with the link named', () => {
   assert.deepEqual(procNsRef('/proc/42/ns/'), { ref: { pid: 42 }, link: null });
@@ -28,4 +28,10 @@ test('lsnsTypeFilters reads -t X, -tX, --type X and --type=X; null for other pro
 test('nsLinksInText folds pid_for_children into pid and ignores unrelated words', () => {
   const out = "pid -> 'pid:[4026532182]'\npid_for_children -> 'pid:[4026532182]'\nnetwork:[1] uts:[4026532180]\n";
   assert.deepEqual(nsLinksInText(out), { pid: [4026532182], uts: [4026532180] });
+});
+
+test('zh type names follow the glossary and sit between Chinese words with the right spacing', () => {
+  assert.equal(`你的 shell 的${zhInline(nsTypeZh('net'))}命名空间`, '你的 shell 的网络命名空间');
+  assert.equal(`你的 shell 的${zhInline(nsTypeZh('ipc'))}命名空间`, '你的 shell 的 IPC 命名空间');
+  assert.equal(`新建的${zhInline(typeListZh(['mnt', 'user', 'uts'].map(nsTypeZh)))}命名空间`, '新建的挂载、用户、UTS 命名空间');
 });

@@ -426,6 +426,17 @@ export function typeList(types: readonly string[]): string {
   return types.length > 0 ? types.join(', ') : '-';
 }
 
+/** The glossary's Chinese name of a namespace type, to put before 命名空间: 网络, 挂载, 用户, 时间, UTS... */
+export function nsTypeZh(type: string): string {
+  const names: Record<string, string> = { cgroup: 'cgroup', ipc: 'IPC', mnt: '挂载', net: '网络', pid: 'PID', time: '时间', user: '用户', uts: 'UTS' };
+  return names[type] ?? type;
+}
+
+/** `text` to set between Chinese words: a space on each side that is a Latin letter or digit (的 IPC 命名空间, 的网络命名空间). */
+export function zhInline(text: string): string {
+  return `${/^[A-Za-z0-9]/.test(text) ? ' ' : ''}${text}${/[A-Za-z0-9]$/.test(text) ? ' ' : ''}`;
+}
+
 /** Joins type names for Chinese messages: `uts、ipc`. */
 export function typeListZh(types: readonly string[]): string {
   return types.length > 0 ? types.join('、') : '无';

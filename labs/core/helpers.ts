@@ -127,6 +127,23 @@ export function describeProcessZh(process: ProcessInfo): string {
   return `${process.comm}（PID ${process.pid}）`;
 }
 
+/**
+ * How many PIDs a sandbox process has, and where they come from: `nsPids` (NSpid as the sandbox's
+ * /proc shows it) starts at the sandbox's PID namespace, which is itself one level below the
+ * host's, so there is always one PID more than NSpid lists: the host's, which no /proc inside the
+ * sandbox can show.
+ */
+export function pidLevels(process: ProcessInfo): Localized {
+  const n = process.nsPids.length + 1;
+  const en = ['', 'one', 'two', 'three', 'four', 'five'][n] ?? String(n);
+  const zh = ['', '一', '两', '三', '四', '五'][n] ?? String(n);
+  const shown = process.nsPids.join(' ');
+  return {
+    en: `one process, ${en} PIDs, one per nested PID namespace: one on the host (your sandbox's /proc cannot show it), then NSpid ${shown} from your sandbox inwards`,
+    zh: `同一个进程有${zh}个 PID，每层嵌套的 PID 命名空间各一个：宿主机上一个（沙箱里的 /proc 看不到它），其余就是从你的沙箱逐层向内的 NSpid ${shown}`,
+  };
+}
+
 /** The command line as `ps -o args` would show it (bounded). */
 export function commandLineOf(process: ProcessInfo, maxChars = 60): string {
   const text = process.cmdline.length > 0 ? process.cmdline.join(' ') : `[${process.comm}]`;

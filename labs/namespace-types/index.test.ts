@@ -18,11 +18,14 @@ describe('namespace-types: definition', () => {
 });
 
 describe('namespace-types: recorded in a real sandbox', () => {
-  test('the reference solution passes every step; the PID 1 sleep has two PIDs', () => {
+  test('the reference solution passes every step; the PID 1 sleep has three PIDs (host, sandbox, its own)', () => {
     const r = gradeAll(lab, done);
     for (const id of ids) assert.equal(r[id]?.status, 'passed', `${id}: ${r[id]?.message?.en}`);
     assert.equal(r['pid-ns']!.evidence.nsPids, '16,1');
-    assert.match(r['pid-ns']!.message!.en, /sleep \(PID 16\) is PID 1 of pid:\[\d+\] \(NSpid 16 1\)/);
+    assert.match(r['pid-ns']!.message!.en, /sleep \(PID 16\) is PID 1 of pid:\[\d+\]: one process, three PIDs, one per nested PID namespace: one on the host .*NSpid 16 1 from your sandbox inwards/);
+    assert.doesNotMatch(r['pid-ns']!.message!.en, /two PIDs/);
+    assert.match(r['pid-ns']!.message!.zh, /同一个进程有三个 PID/);
+    assert.doesNotMatch(r['pid-ns']!.message!.zh, /两个 PID/);
     assertBilingual(r);
   });
 

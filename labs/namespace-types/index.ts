@@ -11,9 +11,11 @@ import {
   quoted,
   typeList,
   typeListZh,
+  nsTypeZh,
+  zhInline,
   type ConceptNsType,
 } from '../core/concept-helpers';
-import { baseNs, describeProcess, describeProcessZh, findCommands, newest, nsLabel } from '../core/helpers';
+import { baseNs, describeProcess, describeProcessZh, findCommands, newest, nsLabel, pidLevels } from '../core/helpers';
 import type { CheckResult, LabDef, Observation } from '../core/model';
 import { t } from '../core/model';
 import type { ProcessInfo, Snapshot } from '../core/snapshot';
@@ -61,7 +63,7 @@ function checkNetUtsIpc(obs: Observation): CheckResult {
     );
   }
   return fail(
-    t('No sleep runs in new net, uts and ipc namespaces.', '没有 sleep 运行在新的 net、uts 和 ipc 命名空间中。'),
+    t('No sleep runs in new net, uts and ipc namespaces.', '没有 sleep 运行在新的网络、UTS 和 IPC 命名空间中。'),
     t('Run `unshare -nui sleep 1000 &` (-n network, -u UTS, -i IPC).', '运行 `unshare -nui sleep 1000 &`（-n 网络，-u UTS，-i IPC）。'),
   );
 }
@@ -94,8 +96,8 @@ function checkPidNs(obs: Observation): CheckResult {
   if (good) {
     return pass(
       t(
-        `${describeProcess(good)} is PID 1 of ${nsLabel('pid', good.ns.pid)} (NSpid ${good.nsPids.join(' ')}): one process, two PIDs, one per nested PID namespace`,
-        `${describeProcessZh(good)} 是 ${nsLabel('pid', good.ns.pid)} 中的 1 号进程（NSpid ${good.nsPids.join(' ')}）：同一个进程，两个 PID，每层嵌套的 PID 命名空间各一个`,
+        `${describeProcess(good)} is PID 1 of ${nsLabel('pid', good.ns.pid)}: ${pidLevels(good).en}`,
+        `${describeProcessZh(good)} 是 ${nsLabel('pid', good.ns.pid)} 中的 1 号进程：${pidLevels(good).zh}`,
       ),
       { pid: good.pid, pidNs: good.ns.pid ?? 0, nsPids: good.nsPids.join(',') },
     );
@@ -190,7 +192,7 @@ function checkSpotInLsns(obs: Observation): CheckResult {
   return fail(
     t(
       `Your lsns output${found.size > 0 ? ` shows ${typeList([...found.keys()])}, but` : ''} does not list your new ${typeList(missing)} namespace(s).`,
-      `你的 lsns 输出${found.size > 0 ? `显示了 ${typeListZh([...found.keys()])}，但` : ''}没有列出你新建的 ${typeListZh(missing)} 命名空间。`,
+      `你的 lsns 输出${found.size > 0 ? `显示了 ${typeListZh([...found.keys()])}，但` : ''}没有列出你新建的${zhInline(typeListZh(missing.map(nsTypeZh)))}命名空间。`,
     ),
     t('Plain `lsns` lists every type; `lsns -t pid` only one. Are your sleeps still running (`jobs`)?', '不带参数的 `lsns` 会列出所有类型；`lsns -t pid` 只列出一种。你的 sleep 还在运行吗（`jobs`）？'),
     { missing: missing.join(',') },

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertLabShape, clone, gradeAll, loadFixture, statuses } from '../core/testing/fixtures';
-import { pidNamespace, psRows } from './index';
+import { pidNamespace, psListingWhy, psRows } from './index';
 
 const load = (name: string) => loadFixture(import.meta.url, name);
 
@@ -18,6 +18,9 @@ describe('pid-namespace', () => {
     const init = obs.snapshot.pidns!.find((n) => n.level === 1)!;
     assert.match(r['become-pid1']!.message!.en, new RegExp(`PID 1 of pid:\\[${init.inode}\\] \\(NSpid ${init.init!.pid} 1\\)`));
     assert.match(r['nspid-outside']!.message!.en, new RegExp(`NSpid of PID ${init.init!.pid} reads ${init.init!.pid} 1`));
+    // Three PIDs, not two: the sandbox is itself a level below the host's PID namespace.
+    assert.match(r['nspid-outside']!.message!.en, /third PID, on the host/);
+    assert.match(r['nspid-outside']!.message!.zh, /第三个 PID 在宿主机上/);
   });
 
   test('recorded: unshare -p without -f fails with a hint about -f', () => {
@@ -38,7 +41,29 @@ describe('pid-namespace', () => {
     ps.output = 'UID PID PPID C STIME TTY TIME CMD\nroot 1 0 0 06:00 ? 00:00:00 /bin/bash --norc --noprofile /etc/nslab/init\nroot 8 0 0 06:00 pts/0 00:00:00 -bash\n';
     const r = gradeAll(pidNamespace, obs);
     assert.equal(r['ps-shrinks']?.status, 'failed');
-    assert.match(r['ps-shrinks']!.message!.en, /listed the whole sandbox/);
+    assert.match(r['ps-shrinks']!.message!.en, /listed 2 process\(es\) with the sandbox's init as PID 1: it ran outside the new PID namespace/);
+  });
+
+  test('a plain ps outside (no PID 1 in its output) is not said to show "PID 1 is its init"', () => {
+    const obs = clone(load('recorded-done'));
+    const ps = obs.transcript.find((c) => c.command === 'ps -ef')!;
+    ps.command = 'ps';
+    ps.output = '    PID TTY          TIME CMD\n      8 pts/0    00:00:00 bash\n     21 pts/0    00:00:00 ps\n';
+    const r = gradeAll(pidNamespace, obs);
+    assert.equal(r['ps-shrinks']?.status, 'failed');
+    const { en, zh } = r['ps-shrinks']!.message!;
+    assert.doesNotMatch(en, /whole sandbox|PID 1 is its init/);
+    assert.doesNotMatch(zh, /整个沙箱|PID 1 是沙箱的 init/);
+    assert.match(en, /`ps` listed 2 process\(es\), none of them PID 1/);
+    assert.match(zh, /其中没有 1 号进程/);
+  });
+
+  test('psListingWhy says only what the output shows', () => {
+    const rec = (command: string, output: string, exitCode: number | null = 0) => ({ terminal: 1, command, exitCode, output, startedAtMs: 1, endedAtMs: 2 });
+    assert.match(psListingWhy(rec('ps -ef', '', 1), 9).en, /failed \(exit status 1\)/);
+    assert.match(psListingWhy(rec('ps -o comm', 'COMMAND\nbash\n'), 9).en, /no process list with a PID column/);
+    const many = 'PID CMD\n' + Array.from({ length: 9 }, (_, i) => `${i + 1} bash`).join('\n');
+    assert.match(psListingWhy(rec('ps -e -o pid,cmd', many), 9).en, /listed 9 process\(es\), as many as your whole sandbox has \(9\)/);
   });
 
   test('NSpid of another process does not count', () => {

@@ -1,5 +1,6 @@
 // Lab `pid-namespace`: become PID 1 of a new PID namespace (`unshare -pf --mount-proc bash`), watch
-// `ps` shrink to that namespace, and read the same process's two PIDs (NSpid) from outside.
+// `ps` shrink to that namespace, and read the same process's PIDs (NSpid) from outside: three in all
+// (host, sandbox, new namespace), of which the sandbox's /proc shows the last two.
 import {
   baseNs,
   commandsRunning,
@@ -16,7 +17,7 @@ import {
   quoteCommand,
   stripAnsi,
 } from '../core/helpers';
-import type { CheckResult, LabDef, Observation } from '../core/model';
+import type { CheckResult, CommandRecord, LabDef, Localized, Observation } from '../core/model';
 import { t } from '../core/model';
 
 export const stepIds = { becomePid1: 'become-pid1', psShrinks: 'ps-shrinks', nspidOutside: 'nspid-outside' } as const;
@@ -58,7 +59,7 @@ function checkBecomePid1(obs: Observation): CheckResult {
     return passed(
       t(
         `${describeProcess(init)} is PID 1 of ${label} (NSpid ${init.nsPids.join(' ')}); your shell is in ${baseLabel}`,
-        `${describeProcessZh(init)} 是 ${label} 的 PID 1（NSpid ${init.nsPids.join(' ')}）；你的 shell 在 ${baseLabel} 中`,
+        `${describeProcessZh(init)} 是 ${label} 的 1 号进程（NSpid ${init.nsPids.join(' ')}）；你的 shell 在 ${baseLabel} 中`,
       ),
       { pid: init.pid, hostPid: init.hostPid, pidnsInode: pidns.inode, comm: init.comm, members: pidns.members },
     );
@@ -68,7 +69,7 @@ function checkBecomePid1(obs: Observation): CheckResult {
     return failed(
       t(
         `${describeProcess(pending)} unshared a PID namespace, but still runs in ${baseLabel}: nothing is PID 1 of the new one.`,
-        `${describeProcessZh(pending)} 创建了新的 PID 命名空间，但它自己仍在 ${baseLabel} 中：新命名空间里还没有 PID 1。`,
+        `${describeProcessZh(pending)} 创建了新的 PID 命名空间，但它自己仍在 ${baseLabel} 中：新命名空间里还没有 1 号进程。`,
       ),
       t(
         'Without -f, unshare execs the command itself, and the caller never moves into a new PID namespace: only its next child would. Add -f (fork): `unshare -pf --mount-proc bash`.',
@@ -80,8 +81,8 @@ function checkBecomePid1(obs: Observation): CheckResult {
   const orphan = (snapshot.pidns ?? []).find((n) => n.level > 0 && !n.init);
   if (orphan) {
     return failed(
-      t(`${nsLabel('pid', orphan.inode)} has no PID 1 any more: its first process already exited.`, `${nsLabel('pid', orphan.inode)} 已经没有 PID 1 了：它的第一个进程已经退出。`),
-      t('When PID 1 of a namespace exits, the namespace is finished. Start again with -f: `unshare -pf --mount-proc bash`.', '命名空间的 PID 1 一旦退出，这个命名空间就结束了。请用 -f 重新开始：`unshare -pf --mount-proc bash`。'),
+      t(`${nsLabel('pid', orphan.inode)} has no PID 1 any more: its first process already exited.`, `${nsLabel('pid', orphan.inode)} 已经没有 1 号进程了：它的第一个进程已经退出。`),
+      t('When PID 1 of a namespace exits, the namespace is finished. Start again with -f: `unshare -pf --mount-proc bash`.', '命名空间的 1 号进程一旦退出，这个命名空间就结束了。请用 -f 重新开始：`unshare -pf --mount-proc bash`。'),
       { pidnsInode: orphan.inode },
     );
   }
@@ -114,11 +115,40 @@ export function psRows(output: string): PsRow[] | null {
   return rows;
 }
 
+/** What a `ps` run that did not count shows, said from its own output (never more than it shows). */
+export function psListingWhy(record: CommandRecord, sandboxProcesses: number): Localized {
+  const cmd = quoteCommand(record.command);
+  if (record.exitCode !== 0) {
+    return t(`\`${cmd}\` failed (exit status ${record.exitCode ?? 'unknown'}).`, `\`${cmd}\` 执行失败（退出状态 ${record.exitCode ?? '未知'}）。`);
+  }
+  const rows = psRows(record.output);
+  if (!rows || rows.length === 0) {
+    return t(`\`${cmd}\` printed no process list with a PID column.`, `\`${cmd}\` 没有输出带 PID 列的进程列表。`);
+  }
+  const one = rows.find((r) => r.pid === 1);
+  if (!one) {
+    return t(
+      `\`${cmd}\` listed ${rows.length} process(es), none of them PID 1: it ran outside the new PID namespace, where its PID 1 would be listed.`,
+      `\`${cmd}\` 列出了 ${rows.length} 个进程，其中没有 1 号进程：它是在新的 PID 命名空间之外运行的；在里面运行的话，1 号进程一定会列出来。`,
+    );
+  }
+  if (/nslab\/init/.test(one.command)) {
+    return t(
+      `\`${cmd}\` listed ${rows.length} process(es) with the sandbox's init as PID 1: it ran outside the new PID namespace.`,
+      `\`${cmd}\` 列出了 ${rows.length} 个进程，1 号进程是沙箱的 init：它是在新的 PID 命名空间之外运行的。`,
+    );
+  }
+  return t(
+    `\`${cmd}\` listed ${rows.length} process(es), as many as your whole sandbox has (${sandboxProcesses}): it did not read a /proc of the new namespace alone.`,
+    `\`${cmd}\` 列出了 ${rows.length} 个进程，和整个沙箱的进程数（${sandboxProcesses}）一样多：它读到的不是只属于新命名空间的 /proc。`,
+  );
+}
+
 function checkPsShrinks(obs: Observation): CheckResult {
   const target = currentPid1(obs);
   if (!target) {
     return failed(
-      t('No process is PID 1 of a new PID namespace.', '没有进程是新 PID 命名空间的 PID 1。'),
+      t('No process is PID 1 of a new PID namespace.', '没有进程是新 PID 命名空间的 1 号进程。'),
       t('Do step 1 first: `unshare -pf --mount-proc bash` in terminal 1.', '请先完成第 1 步：在终端 1 中运行 `unshare -pf --mount-proc bash`。'),
     );
   }
@@ -133,7 +163,7 @@ function checkPsShrinks(obs: Observation): CheckResult {
     return passed(
       t(
         `\`${quoteCommand(record.command)}\` listed ${rows.length} processes, PID 1 being \`${one.command}\`: only ${nsLabel('pid', target.pidnsInode)}; the sandbox has ${total}`,
-        `\`${quoteCommand(record.command)}\` 只列出了 ${rows.length} 个进程，PID 1 是 \`${one.command}\`：只有 ${nsLabel('pid', target.pidnsInode)} 里的进程；整个沙箱有 ${total} 个`,
+        `\`${quoteCommand(record.command)}\` 只列出了 ${rows.length} 个进程，1 号进程是 \`${one.command}\`：只有 ${nsLabel('pid', target.pidnsInode)} 里的进程；整个沙箱有 ${total} 个`,
       ),
       { listed: rows.length, sandboxProcesses: total, pidnsInode: target.pidnsInode, terminal: record.terminal },
     );
@@ -141,10 +171,7 @@ function checkPsShrinks(obs: Observation): CheckResult {
   const last = runs[0] ?? commandsRunning(obs.transcript, ['ps'])[0];
   if (last) {
     return failed(
-      t(
-        `\`${quoteCommand(last.record.command)}\` listed the whole sandbox (PID 1 is its init): it ran outside the new PID namespace${last.record.exitCode === 0 ? '' : ', or failed'}.`,
-        `\`${quoteCommand(last.record.command)}\` 列出的是整个沙箱（PID 1 是沙箱的 init）：它是在新的 PID 命名空间之外运行的${last.record.exitCode === 0 ? '' : '，或者执行失败了'}。`,
-      ),
+      psListingWhy(last.record, total),
       t('Run ps in terminal 1, in the shell that unshare started. Without --mount-proc, ps reads the old /proc and still shows everything.', '在终端 1 中、也就是 unshare 启动的那个 shell 里运行 ps。如果没有 --mount-proc，ps 读到的是旧的 /proc，仍然会显示所有进程。'),
     );
   }
@@ -160,7 +187,7 @@ function checkNspidOutside(obs: Observation): CheckResult {
   const target = currentPid1(obs);
   if (!target) {
     return failed(
-      t('No process is PID 1 of a new PID namespace.', '没有进程是新 PID 命名空间的 PID 1。'),
+      t('No process is PID 1 of a new PID namespace.', '没有进程是新 PID 命名空间的 1 号进程。'),
       t('Do step 1 first: `unshare -pf --mount-proc bash` in terminal 1.', '请先完成第 1 步：在终端 1 中运行 `unshare -pf --mount-proc bash`。'),
     );
   }
@@ -176,8 +203,8 @@ function checkNspidOutside(obs: Observation): CheckResult {
     const nsPids = live ? live.nsPids.join(' ') : `${pid} 1`;
     return passed(
       t(
-        `NSpid of PID ${pid} reads ${nsPids}: the same process is ${pid} in your namespace and 1 in ${nsLabel('pid', target.pidnsInode)}`,
-        `PID ${pid} 的 NSpid 是 ${nsPids}：同一个进程在你的命名空间里是 ${pid}，在 ${nsLabel('pid', target.pidnsInode)} 里是 1`,
+        `NSpid of PID ${pid} reads ${nsPids}: the same process is ${pid} in your sandbox and 1 in ${nsLabel('pid', target.pidnsInode)}; its third PID, on the host, is a level your sandbox's /proc cannot show`,
+        `PID ${pid} 的 NSpid 是 ${nsPids}：同一个进程在你的沙箱里是 ${pid}，在 ${nsLabel('pid', target.pidnsInode)} 里是 1；它的第三个 PID 在宿主机上，沙箱里的 /proc 看不到那一层`,
       ),
       { pid, pidnsInode: target.pidnsInode, terminal: record.terminal },
     );
@@ -189,7 +216,7 @@ function checkNspidOutside(obs: Observation): CheckResult {
       : t(`Nobody has read /proc/${target.pid}/status from outside yet.`, `还没有人从外面读取过 /proc/${target.pid}/status。`),
     t(
       `In terminal 2 (outside), run \`grep NSpid /proc/${target.pid}/status\`: ${target.pid} is the PID your shell sees for that PID 1.`,
-      `在终端 2（外面）运行 \`grep NSpid /proc/${target.pid}/status\`：${target.pid} 就是你的 shell 看到的那个 PID 1 的 PID。`,
+      `在终端 2（外面）运行 \`grep NSpid /proc/${target.pid}/status\`：${target.pid} 就是你的 shell 看到的那个 1 号进程的 PID。`,
     ),
     { pid: target.pid },
   );
@@ -204,11 +231,11 @@ export const pidNamespace: LabDef = {
   steps: [
     {
       id: stepIds.becomePid1,
-      title: t('Start a shell as PID 1 of a new PID namespace', '在新的 PID 命名空间中以 PID 1 启动一个 shell'),
+      title: t('Start a shell as PID 1 of a new PID namespace', '在新的 PID 命名空间中以 1 号进程的身份启动一个 shell'),
       kinds: ['state'],
       check: checkBecomePid1,
       hints: [
-        t('-p asks for a new PID namespace, -f forks so that the child becomes its PID 1, --mount-proc gives it a matching /proc.', '-p 表示新建 PID 命名空间，-f 让 unshare fork 出子进程成为其中的 PID 1，--mount-proc 给它挂上对应的 /proc。'),
+        t('-p asks for a new PID namespace, -f forks so that the child becomes its PID 1, --mount-proc gives it a matching /proc.', '-p 表示新建 PID 命名空间，-f 让 unshare fork 出子进程成为其中的 1 号进程，--mount-proc 给它挂上对应的 /proc。'),
         t('In terminal 1: `unshare -pf --mount-proc bash`, then `echo $$`.', '在终端 1 中运行：`unshare -pf --mount-proc bash`，然后 `echo $$`。'),
       ],
     },
@@ -228,8 +255,8 @@ export const pidNamespace: LabDef = {
       kinds: ['command', 'output', 'state'],
       check: checkNspidOutside,
       hints: [
-        t('From terminal 2, the new PID 1 has an ordinary PID: find it with `pgrep -f "unshare -pf"` and its child, or `ps -ef --forest`.', '在终端 2 中，新的 PID 1 有一个普通的 PID：可以用 `ps -ef --forest` 找到 unshare 的子进程。'),
-        t('`grep NSpid /proc/<PID>/status` prints the PID in every namespace it belongs to, outermost first.', '`grep NSpid /proc/<PID>/status` 会按从外到内的顺序打印它在每一层命名空间中的 PID。'),
+        t('From terminal 2, the new PID 1 has an ordinary PID: find it with `pgrep -f "unshare -pf"` and its child, or `ps -ef --forest`.', '在终端 2 中，新的 1 号进程有一个普通的 PID：可以用 `ps -ef --forest` 找到 unshare 的子进程。'),
+        t('`grep NSpid /proc/<PID>/status` prints its PID at each level, from the PID namespace of the /proc you read (your sandbox\'s) inwards.', '`grep NSpid /proc/<PID>/status` 会打印它在每一层的 PID，从你所读的 /proc 所属的 PID 命名空间（也就是沙箱的）开始逐层向内。'),
       ],
     },
   ],

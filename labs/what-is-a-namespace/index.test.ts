@@ -77,6 +77,22 @@ describe('what-is-a-namespace: shared-types', () => {
     assert.equal(check(withAnswer(netToo, 'shared-types', 'cgroup, mnt, pid, time, user')).status, 'passed');
   });
 
+  test('the pass message names the inodes that really differ, not always "only uts and ipc"', () => {
+    const netToo = editProcesses(done, (p) => p.comm === 'sleep', (p) => ({ ...p, ns: { ...p.ns, net: 4026539000 } }));
+    const r = check(withAnswer(netToo, 'shared-types', 'cgroup, mnt, pid, time, user'));
+    assert.equal(r.status, 'passed');
+    assert.doesNotMatch(r.message.en, /only its uts and ipc/);
+    assert.match(r.message.en, /its ipc, net, uts inodes differ/);
+    assert.doesNotMatch(r.message.zh, /只有 uts 和 ipc/);
+    assert.match(r.message.zh, /不同的是 ipc、net、uts 的 inode/);
+    // The plain -ui case still says exactly uts and ipc, from the evidence.
+    assert.match(check(done).message.en, /its ipc, uts inodes differ/);
+    // With only the kept evidence of step 3 (the sleep has exited), the same holds.
+    const gone = editProcesses(netToo, (p) => p.comm === 'sleep', () => null);
+    const kept = { ...withAnswer(gone, 'shared-types', 'cgroup, mnt, pid, time, user'), passed: { 'start-isolated': { pid: 15, differing: 'ipc,net,uts', shared: 'cgroup,mnt,pid,time,user' } } };
+    assert.match(check(kept).message.en, /its ipc, net, uts inodes differ/);
+  });
+
   test('without the sleep and without kept evidence it fails; with kept evidence it passes', () => {
     const gone = editProcesses(done, (p) => p.comm === 'sleep', () => null);
     assert.match(check(gone).message.en, /No sleep in its own UTS and IPC/);

@@ -15,6 +15,8 @@ import {
   quoted,
   typeList,
   typeListZh,
+  nsTypeZh,
+  zhInline,
   type ConceptNsType,
 } from '../core/concept-helpers';
 import { baseNs, describeProcess, describeProcessZh, evidenceString, newest, nsLabel, processByPid } from '../core/helpers';
@@ -110,7 +112,7 @@ function checkUtsInode(obs: Observation): CheckResult {
   const other = baseTypeOfInode(snapshot, parsed.inode);
   return fail(
     other
-      ? t(`${nsLabel(other, parsed.inode)} is your shell's ${other} namespace, not its UTS namespace.`, `${nsLabel(other, parsed.inode)} 是你的 shell 的 ${other} 命名空间，不是 UTS 命名空间。`)
+      ? t(`${nsLabel(other, parsed.inode)} is your shell's ${other} namespace, not its UTS namespace.`, `${nsLabel(other, parsed.inode)} 是你的 shell 的${zhInline(nsTypeZh(other))}命名空间，不是 UTS 命名空间。`)
       : t(`No shell of your sandbox is in a UTS namespace with inode ${parsed.inode}.`, `你的沙箱里没有任何 shell 位于 inode 为 ${parsed.inode} 的 UTS 命名空间中。`),
     t('Take the number from the line `uts -> uts:[...]`.', '请从 `uts -> uts:[...]` 那一行里取数字。'),
     { answer: parsed.inode },
@@ -165,13 +167,15 @@ function checkSharedTypes(obs: Observation): CheckResult {
   const live = newest(isolatedSleeps(snapshot));
   const kept = obs.passed[stepIds.startIsolated];
   let shared: string[] | undefined;
+  let differing: string[] = [];
   let pid: number | undefined;
   if (live) {
-    const diff = differingTypes(snapshot, live);
-    shared = presentTypes(snapshot).filter((type) => !diff.includes(type));
+    differing = differingTypes(snapshot, live);
+    shared = presentTypes(snapshot).filter((type) => !differing.includes(type));
     pid = live.pid;
   } else if (evidenceString(kept, 'shared') !== undefined) {
     shared = (evidenceString(kept, 'shared') ?? '').split(',').filter((s) => s !== '');
+    differing = (evidenceString(kept, 'differing') ?? '').split(',').filter((s) => s !== '');
     pid = typeof kept?.pid === 'number' ? kept.pid : undefined;
   }
   if (!shared) {
@@ -199,8 +203,15 @@ function checkSharedTypes(obs: Observation): CheckResult {
   const extra = given.filter((type) => !shared.includes(type));
   const missing = shared.filter((type) => !given.includes(type));
   if (extra.length === 0 && missing.length === 0) {
+    // Name the inodes that differ from the evidence itself: a sleep started with more flags than
+    // -ui (e.g. `unshare -uin`) differs in more than uts and ipc.
     return pass(
-      t(`Right: the sleep (PID ${pid ?? '?'}) shares ${typeList(shared)} with your shell; only its uts and ipc inodes differ`, `正确：sleep（PID ${pid ?? '?'}）与你的 shell 共享 ${typeListZh(shared)}；只有 uts 和 ipc 的 inode 不同`),
+      differing.length > 0
+        ? t(
+            `Right: the sleep (PID ${pid ?? '?'}) shares ${typeList(shared)} with your shell; its ${typeList(differing)} ${differing.length === 1 ? 'inode differs' : 'inodes differ'}`,
+            `正确：sleep（PID ${pid ?? '?'}）与你的 shell 共享 ${typeListZh(shared)}；不同的是 ${typeListZh(differing)} 的 inode`,
+          )
+        : t(`Right: the sleep (PID ${pid ?? '?'}) shares ${typeList(shared)} with your shell`, `正确：sleep（PID ${pid ?? '?'}）与你的 shell 共享 ${typeListZh(shared)}`),
       { shared: shared.join(','), ...(pid !== undefined ? { pid } : {}) },
     );
   }
