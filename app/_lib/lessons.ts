@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { bundleMDX } from 'mdx-bundler';
 import { z } from 'zod';
+import remarkGfm from 'remark-gfm';
 import { remarkCjkLineBreaks } from './cjk-line-breaks';
 import { rehypeHighlight } from './highlight';
 
@@ -395,7 +396,8 @@ async function compileLesson(
       source: { value: source, path: file },
       cwd: path.dirname(file),
       mdxOptions(options) {
-        options.remarkPlugins = [...(options.remarkPlugins ?? []), remarkCjkLineBreaks, outlinePlugin(outline)];
+        // GitHub-flavoured Markdown: the lessons' tables (namespace-types, clone-setns-unshare) are pipe tables.
+        options.remarkPlugins = [...(options.remarkPlugins ?? []), remarkGfm, remarkCjkLineBreaks, outlinePlugin(outline)];
         options.rehypePlugins = [...(options.rehypePlugins ?? []), rehypeHighlight];
         return options;
       },
