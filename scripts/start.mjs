@@ -3,7 +3,8 @@
 //   node scripts/start.mjs          production (builds first if sources changed)
 //   node scripts/start.mjs --dev    next dev (lesson edits reload without restarting sandboxes)
 // Environment: PORT (3000), HOST (0.0.0.0), PUBLIC_URL (extra allowed browser origin),
-// AGENT_PORT (7071), AGENT_SECRET / APP_SECRET (random or kept in var/ when unset).
+// AGENT_PORT (7071), AGENT_SECRET / APP_SECRET (random or kept in var/ when unset), admission
+// control (NSLAB_ADMISSION, NSLAB_TRUSTED_PROXIES, quotas: see the README's settings table).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -42,6 +43,15 @@ const agentPort = intEnv('AGENT_PORT', 7071, 1, 65535);
 if (agentPort === port) fail(`AGENT_PORT (${agentPort}) must differ from PORT`);
 const host = process.env.HOST?.trim() || '0.0.0.0';
 if (net.isIP(host) === 0 && host !== 'localhost') fail(`HOST must be an IP address or localhost, got "${host}"`);
+
+// Admission control (app/_lib/admission-config.mjs, the same parser the app uses): NSLAB_ADMISSION,
+// NSLAB_TRUSTED_PROXIES, NSLAB_LEARNER_* and NSLAB_CLIENT_* quotas.
+try {
+  const { parseAdmissionConfig } = await import('../app/_lib/admission-config.mjs');
+  parseAdmissionConfig(process.env);
+} catch (error) {
+  fail(error instanceof Error ? error.message.split('\n').join('\nnslab: ') : String(error));
+}
 
 const origins = new Set([`http://localhost:${port}`, `http://127.0.0.1:${port}`, `http://[::1]:${port}`]);
 if (process.env.PUBLIC_URL) {
@@ -169,7 +179,12 @@ function proxyUpgrade(req, socket, head) {
   socket.on('close', () => upstream.destroy());
 }
 
+// The app's rate limiters key on the client address: the TCP peer, given to the app in this header
+// (any copy the client sent is replaced), or X-Forwarded-For only when the peer is one of
+// NSLAB_TRUSTED_PROXIES (app/_lib/admission.ts).
+const PEER_HEADER = 'x-nslab-peer';
 const server = http.createServer((req, res) => {
+  req.headers[PEER_HEADER] = req.socket.remoteAddress ?? '';
   handle(req, res).catch((error) => {
     process.stderr.write(`nslab: request error: ${error?.message ?? error}\n`);
     if (!res.headersSent) res.writeHead(500).end('internal error');

@@ -22,6 +22,9 @@ test('bad env values stop the launch with exit 78 and the variable named', () =>
     [{ HOST: 'not a host' }, /HOST must be an IP address or localhost/],
     [{ PUBLIC_URL: 'labs example' }, /PUBLIC_URL must be a URL/],
     [{ AGENT_SECRET: 'short' }, /AGENT_SECRET must be at least 32 characters/],
+    [{ NSLAB_ADMISSION: 'closed' }, /NSLAB_ADMISSION must be one of open, public, workshop-only, got "closed"/],
+    [{ NSLAB_TRUSTED_PROXIES: 'proxy.local' }, /NSLAB_TRUSTED_PROXIES must list IP addresses or CIDRs .*got "proxy.local"/],
+    [{ NSLAB_CLIENT_MAX_SANDBOXES: '0' }, /NSLAB_CLIENT_MAX_SANDBOXES must be between 1 and 5000, got 0/],
   ];
   for (const [env, message] of cases) {
     const run = launch(env);

@@ -16,6 +16,10 @@ export interface ApiErrorParams {
   detail?: string;
   /** A lesson or lab slug. */
   lesson?: string;
+  /** Seconds until a rate-limited request may be retried. */
+  retryAfterS?: number;
+  /** The quota that was reached. */
+  limit?: number;
 }
 
 type Message = (params: ApiErrorParams) => string;
@@ -77,6 +81,10 @@ const catalog = {
   // ---- learners: joining
   join_not_found: { en: () => workshopStrings('en').joinNotFound, zh: () => workshopStrings('zh').joinNotFound },
   join_full: { en: (p) => workshopStrings('en').joinFull(p.capacity ?? 0), zh: (p) => workshopStrings('zh').joinFull(p.capacity ?? 0) },
+  join_rate_limited: {
+    en: () => 'Too many wrong workshop codes from here; wait a few minutes and check the code with your instructor.',
+    zh: () => '从这里输入错误的工作坊代码次数过多，请等几分钟，并向讲师核对代码。',
+  },
   join_ended: { en: () => workshopStrings('en').joinEnded, zh: () => workshopStrings('zh').joinEnded },
   name_invalid: {
     en: () => 'Your name must be 1 to 40 characters long, without control characters.',
@@ -91,6 +99,22 @@ const catalog = {
   agent_busy: {
     en: () => 'All sandboxes are in use right now; trying again shortly.',
     zh: () => '目前所有沙箱都在使用中，稍后会自动重试。',
+  },
+  sandbox_rate_limited: {
+    en: (p) => `Too many new sandboxes from here; try again in ${p.retryAfterS ?? 60} seconds.`,
+    zh: (p) => `从这里新建的沙箱太多了，请在 ${p.retryAfterS ?? 60} 秒后再试。`,
+  },
+  learner_sandbox_limit: {
+    en: (p) => `You already have ${p.limit ?? 0} sandboxes running (the most one learner may have). Close a lesson you no longer use, or wait until an idle sandbox ends.`,
+    zh: (p) => `你已经有 ${p.limit ?? 0} 个沙箱在运行（每位学员的上限）。请关闭不再使用的课程，或等待空闲的沙箱自动结束。`,
+  },
+  client_sandbox_limit: {
+    en: (p) => `Too many sandboxes are running from your network address (${p.limit ?? 0}). Try again later, or join your class's workshop with its code.`,
+    zh: (p) => `来自你的网络地址的沙箱太多（${p.limit ?? 0} 个）。请稍后再试，或用课程代码加入你所在班级的工作坊。`,
+  },
+  workshop_required: {
+    en: () => 'On this site, labs are open to workshop members only: join your workshop with its code first.',
+    zh: () => '本站的实验只对工作坊成员开放：请先用课程代码加入你的工作坊。',
   },
   agent_unreachable: {
     en: () => 'The sandbox service is not reachable; trying again shortly.',

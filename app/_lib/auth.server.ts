@@ -105,6 +105,12 @@ export class AttemptLimiter {
     return window.count <= this.maxAttempts;
   }
 
+  /** Whether the key has used up its budget for the current window (counts nothing). */
+  blocked(key: string, now = Date.now()): boolean {
+    const window = this.windows.get(key);
+    return window !== undefined && now - window.startMs < this.windowMs && window.count >= this.maxAttempts;
+  }
+
   retryAfterS(key: string, now = Date.now()): number {
     const window = this.windows.get(key);
     return window ? Math.max(1, Math.ceil((window.startMs + this.windowMs - now) / 1000)) : 1;

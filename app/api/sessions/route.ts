@@ -2,10 +2,13 @@
 // Identifies the learner by the signed `nslab_learner` cookie (created when absent) and asks the
 // sandbox agent for the learner's session with a fresh short-lived WebSocket token.
 // A member of a workshop that has ended whose lessons include this lab gets 410 workshop_ended and
-// no sandbox (their stored progress is untouched). Every error is { code, error } in the request's
+// no sandbox (their stored progress is untouched). A new sandbox passes admission control first
+// (app/_lib/admission.ts: per-learner and, outside a workshop, per-client quotas): 429 + Retry-After
+// when over a quota, 403 workshop_required in NSLAB_ADMISSION=workshop-only mode. Every error is { code, error } in the request's
 // language (app/_lib/api-errors.ts).
 import { NextResponse, type NextRequest } from 'next/server';
 import { getLab } from '../../../labs';
+import { admissionState, isWorkshopMember, requestClient } from '../../_lib/admission.server';
 import { createAgentSession } from '../../_lib/agent-client.server';
 import type { ApiErrorBody } from '../../_lib/api-errors';
 import { appSecret, newLearnerId, verifyLearnerCookie, LEARNER_COOKIE } from '../../_lib/learner-cookie.server';
@@ -41,6 +44,25 @@ export async function POST(request: NextRequest): Promise<NextResponse<LabSessio
   const lock = existing ? await lessonLock(learnerId, labId) : null;
   if (lock) return apiError(locale, 410, 'workshop_ended', { extra: { workshopId: lock.id, workshopTitle: lock.title } });
 
+  let gate: ReturnType<typeof admissionState>['gate'];
+  try {
+    gate = admissionState().gate;
+  } catch (error) {
+    console.error(JSON.stringify({ level: 'error', msg: 'app misconfigured', error: String(error) }));
+    return apiError(locale, 500, 'misconfigured');
+  }
+  const client = requestClient(request);
+  const admission = await gate.admit({ learnerId, labId, client, member: existing ? await isWorkshopMember(learnerId, labId) : false });
+  if (!admission.ok) {
+    console.error(JSON.stringify({ level: 'warn', msg: 'session start refused', code: admission.code, client, learnerId, labId }));
+    const refused = apiError(locale, admission.status, admission.code, {
+      params: { retryAfterS: admission.retryAfterS, limit: admission.limit },
+      ...(admission.status === 429 ? { headers: { 'retry-after': String(admission.retryAfterS) } } : {}),
+    });
+    if (!existing) setLearnerCookie(refused, request, learnerId);
+    return refused;
+  }
+
   // What the database holds starts passed in the sandbox session (null: database down, the agent's
   // own memory of this learner's progress still applies).
   const progress = existing ? await storedProgress(learnerId, labId) : null;
@@ -49,9 +71,11 @@ export async function POST(request: NextRequest): Promise<NextResponse<LabSessio
   try {
     result = await createAgentSession({ learnerId, labId, ...(progress && progress.length > 0 ? { progress } : {}) });
   } catch (error) {
+    gate.settle(admission.ticket, false);
     console.error(JSON.stringify({ level: 'error', msg: 'agent client misconfigured', error: String(error) }));
     return apiError(locale, 500, 'misconfigured');
   }
+  gate.settle(admission.ticket, result.ok && result.created);
 
   let response: NextResponse<LabSessionResponse | ApiErrorBody>;
   if (result.ok) {

@@ -5,6 +5,8 @@
 import type { NextRequest } from 'next/server';
 import { z } from 'zod';
 import { verifyInstructor } from '../../../_lib/db/repository';
+import { clientKey } from '../../../_lib/admission';
+import { requestClient } from '../../../_lib/admission.server';
 import { AttemptLimiter } from '../../../_lib/auth.server';
 import { apiError, database, databaseUnavailable, jsonOk, readJsonBody, startInstructorSession } from '../../../_lib/workshops.server';
 
@@ -22,7 +24,9 @@ export async function POST(request: NextRequest) {
   const { locale } = read;
   const parsed = bodySchema.safeParse(read.body);
   if (!parsed.success) return apiError(locale, 400, 'sign_in_invalid');
-  const client = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim() ?? 'local';
+  // The trusted client address (the TCP peer, or X-Forwarded-For only from NSLAB_TRUSTED_PROXIES):
+  // a header the client writes itself would give it a fresh budget per request.
+  const client = clientKey(requestClient(request));
   const key = `${client}\u0000${parsed.data.email.trim().toLowerCase()}`;
   if (!limiter.allow(key)) {
     return apiError(locale, 429, 'sign_in_rate_limited', { headers: { 'retry-after': String(limiter.retryAfterS(key)) } });

@@ -2,6 +2,8 @@
 // secret belongs to (its learner cookie is replaced). Unknown or revoked secrets: 404.
 import type { NextRequest } from 'next/server';
 import { z } from 'zod';
+import { clientKey } from '../../../_lib/admission';
+import { requestClient } from '../../../_lib/admission.server';
 import { AttemptLimiter } from '../../../_lib/auth.server';
 import { verifyResumeSecret } from '../../../_lib/db/repository';
 import { apiError, database, databaseUnavailable, jsonOk, readJsonBody, setLearnerCookie } from '../../../_lib/workshops.server';
@@ -17,7 +19,9 @@ export async function POST(request: NextRequest) {
   if (!read.ok) return read.response;
   const body = z.object({ secret: z.string().max(100) }).safeParse(read.body);
   if (!body.success) return apiError(read.locale, 400, 'resume_invalid');
-  const client = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim() ?? 'local';
+  // The trusted client address (the TCP peer, or X-Forwarded-For only from NSLAB_TRUSTED_PROXIES):
+  // a header the client writes itself would give it a fresh budget per request.
+  const client = clientKey(requestClient(request));
   if (!limiter.allow(client)) {
     return apiError(read.locale, 429, 'resume_rate_limited', { headers: { 'retry-after': String(limiter.retryAfterS(client)) } });
   }

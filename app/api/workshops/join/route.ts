@@ -1,15 +1,27 @@
 // POST /api/workshops/join { code, name, locale? } -> { workshopId, title, href } (href: its first lesson)
 // The learner is the signed cookie's (created here when absent). Errors, each { code, error } in the
-// request's language: 404 join_not_found, 409 join_full (+ capacity), 410 join_ended, 400 name_invalid.
+// request's language: 404 join_not_found, 409 join_full (+ capacity), 410 join_ended, 400 name_invalid,
+// 429 join_rate_limited (+ Retry-After): more than 30 unknown codes in 10 minutes from one client
+// address (IPv6: its /64) stops that address trying codes for the rest of the window. Only wrong
+// codes count, so a whole class behind one NAT address joining with the right code is never
+// limited. Per process: with several app replicas each keeps its own count (see admission.ts).
 import type { NextRequest } from 'next/server';
 import { z } from 'zod';
 import { localeSchema } from '../../../../labs/core/model';
+import { clientKey } from '../../../_lib/admission';
+import { requestClient } from '../../../_lib/admission.server';
+import { AttemptLimiter } from '../../../_lib/auth.server';
 import { displayNameSchema, joinWorkshop } from '../../../_lib/db/repository';
 import { newLearnerId } from '../../../_lib/learner-cookie.server';
 import { apiError, database, databaseUnavailable, jsonOk, learnerIdFromRequest, readJsonBody, setLearnerCookie, zodMessage } from '../../../_lib/workshops.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
+
+/** Wrong codes per client address and window: 30 guesses in 10 minutes of a 24^6 code space. */
+const JOIN_FAILURES_MAX = 30;
+type LimiterHolder = typeof globalThis & { __nslabJoinLimiter?: AttemptLimiter };
+const limiter = ((globalThis as LimiterHolder).__nslabJoinLimiter ??= new AttemptLimiter(JOIN_FAILURES_MAX, 10 * 60_000));
 
 const bodySchema = z.object({ code: z.string().max(20), name: displayNameSchema, locale: localeSchema.default('en') });
 
@@ -23,6 +35,10 @@ export async function POST(request: NextRequest) {
       ? apiError(locale, 400, 'name_invalid')
       : apiError(locale, 400, 'invalid_request', { params: { detail: zodMessage(body.error) } });
   }
+  const client = clientKey(requestClient(request));
+  if (limiter.blocked(client)) {
+    return apiError(locale, 429, 'join_rate_limited', { headers: { 'retry-after': String(limiter.retryAfterS(client)) } });
+  }
   const existing = learnerIdFromRequest(request);
   const learnerId = existing ?? newLearnerId();
   let result;
@@ -31,7 +47,10 @@ export async function POST(request: NextRequest) {
   } catch (error) {
     return databaseUnavailable(locale, error);
   }
-  if (result.status === 'not_found') return apiError(locale, 404, 'join_not_found');
+  if (result.status === 'not_found') {
+    limiter.allow(client); // counts the wrong code
+    return apiError(locale, 404, 'join_not_found');
+  }
   if (result.status === 'full') {
     const capacity = result.workshop.capacity;
     return apiError(locale, 409, 'join_full', { params: { capacity }, extra: { capacity } });
