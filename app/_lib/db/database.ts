@@ -140,8 +140,26 @@ class SqliteDialectKeepingErrors extends SqliteDialect {
   }
 }
 
+/**
+ * The database holds learners' names, progress and instructors' password hashes: only the app's
+ * user may read it. Creates the file 0600 before SQLite does (SQLite gives its -wal and -shm files
+ * the main file's mode) and tightens a file an older version left group/world-readable.
+ */
+export function restrictSqliteFile(file: string): void {
+  if (file === ':memory:') return;
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
+  fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_RDWR, 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) {
+    try {
+      if ((fs.statSync(f).mode & 0o077) !== 0) fs.chmodSync(f, 0o600);
+    } catch {
+      /* not there */
+    }
+  }
+}
+
 function openSqlite(file: string): { db: Db; description: string } {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  restrictSqliteFile(file);
   const sqlite = new BetterSqlite3(file, { timeout: sqliteBusyTimeoutMs });
   try {
     sqlite.pragma('journal_mode = WAL');

@@ -84,11 +84,18 @@ describe('cgroup v2 only (Debian kernel under user-mode-linux)', { timeout: 600_
   test('the driver enables the controllers itself and weighs all sandboxes a quarter', async () => {
     const rootBefore = read(`${CG}/cgroup.subtree_control`);
     await driver.preflight();
-    assert.equal(driver.cgroupLayout.describe(), `cgroup v2, at the root ${CG} (pids: v2, memory: v2, cpu: v2)`);
+    assert.ok(driver.cgroupLayout.describe().startsWith(`cgroup v2, at the root ${CG} (pids: v2, memory: v2, cpu: v2); all sandboxes: memory.max `), driver.cgroupLayout.describe());
     const enabled = read(`${CG}/cgroup.subtree_control`).split(' ');
     for (const c of ['pids', 'memory', 'cpu']) assert.ok(enabled.includes(c), `root subtree_control "${enabled.join(' ')}" (was "${rootBefore}")`);
     for (const c of ['pids', 'memory', 'cpu']) assert.ok(read(`${CG}/${name}/cgroup.subtree_control`).split(' ').includes(c));
     assert.equal(read(`${CG}/${name}/cpu.weight`), String(SANDBOXES_CPU_WEIGHT));
+    // The ceiling on all sandboxes together (memory without swap, pids), sized from this kernel's memory.
+    const ceiling = driver.cgroupLayout.ceiling!;
+    assert.equal(read(`${CG}/${name}/memory.max`), String(ceiling.memoryMaxBytes));
+    assert.equal(read(`${CG}/${name}/pids.max`), String(ceiling.pidsMax));
+    if (fs.existsSync(`${CG}/${name}/memory.swap.max`)) assert.equal(read(`${CG}/${name}/memory.swap.max`), '0');
+    const memTotal = Number(/^MemTotal:\s+(\d+)/m.exec(read('/proc/meminfo'))![1]) * 1024;
+    assert.ok(ceiling.memoryMaxBytes < memTotal && ceiling.memoryMaxBytes >= 256 * 2 ** 20, `${ceiling.reason}; MemTotal ${memTotal}`);
   });
 
   test('every limit is written to the v2 files and read back; the learner sees its own cgroup root', async () => {

@@ -3,7 +3,7 @@
 // cgroup2-only kernel in the stock-kernel stage (cgroups.stock-kernel.test.ts).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CgroupLayout, CgroupLayoutError, parseCgroupMounts, parseSelfCgroup, type HostView } from './cgroups';
+import { CgroupLayout, CgroupLayoutError, parseCgroupMounts, parseSelfCgroup, sandboxesCeiling, type HostView } from './cgroups';
 
 const HYBRID_MOUNTINFO = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
 32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
@@ -99,6 +99,43 @@ describe('cgroup layout detection', () => {
     assert.throws(() => CgroupLayout.detect('auto', host(v1only, HYBRID_SELF, {})), /no cgroup2 file system is mounted.*systemd.unified_cgroup_hierarchy=1/);
     for (const bad of ['../x', '/a/../b', 'yes', '/a b', '']) {
       assert.throws(() => CgroupLayout.detect(bad, host(V2_MOUNTINFO, '0::/\n', {})), /AGENT_CGROUP_PARENT must be/);
+    }
+  });
+});
+
+describe('the ceiling on all sandboxes together', () => {
+  const GiB = 2 ** 30;
+  const MiB = 2 ** 20;
+  const per = { memoryMaxBytes: 256 * MiB, pidsMax: 256 };
+
+  test('a big host: what AGENT_MAX_SESSIONS full sandboxes need, below the host minus headroom', () => {
+    const c = sandboxesCeiling({ hostMemoryBytes: 256 * GiB, hostPidsMax: 4_194_304, maxSessions: 200, perSandbox: per, env: {} });
+    assert.equal(c.memoryMaxBytes, 200 * 256 * MiB);
+    assert.equal(c.pidsMax, 200 * 256);
+    assert.match(c.reason, /200 sandboxes x/);
+  });
+
+  test('a host smaller than 200 sandboxes: the host minus max(1 GiB, 10%) for the agent, app and system', () => {
+    const host = 24 * GiB;
+    const c = sandboxesCeiling({ hostMemoryBytes: host, hostPidsMax: 32_768, maxSessions: 200, perSandbox: per, env: {} });
+    assert.equal(c.memoryMaxBytes, host - Math.round(host * 0.1));
+    assert.equal(c.pidsMax, Math.floor(32_768 * 0.75));
+    const small = sandboxesCeiling({ hostMemoryBytes: 2 * GiB, hostPidsMax: 32_768, maxSessions: 200, perSandbox: per, env: {} });
+    assert.equal(small.memoryMaxBytes, 1 * GiB, '2 GiB host: 1 GiB headroom');
+    const tiny = sandboxesCeiling({ hostMemoryBytes: 1 * GiB, hostPidsMax: 200, maxSessions: 200, perSandbox: per, env: {} });
+    assert.equal(tiny.memoryMaxBytes, 256 * MiB, 'never below one sandbox');
+    assert.equal(tiny.pidsMax, 256);
+  });
+
+  test('env overrides win; bad values stop start-up naming the variable', () => {
+    const c = sandboxesCeiling({ hostMemoryBytes: 8 * GiB, hostPidsMax: 32_768, maxSessions: 10, perSandbox: per, env: { AGENT_SANDBOXES_MEMORY_MAX: '3G', AGENT_SANDBOXES_PIDS_MAX: '5000' } });
+    assert.deepEqual([c.memoryMaxBytes, c.pidsMax], [3 * GiB, 5000]);
+    assert.equal(sandboxesCeiling({ hostMemoryBytes: 8 * GiB, hostPidsMax: 32_768, maxSessions: 10, env: { AGENT_SANDBOXES_MEMORY_MAX: '512MiB' } }).memoryMaxBytes, 512 * MiB);
+    for (const bad of ['lots', '10M', '-1', '1.5G']) {
+      assert.throws(() => sandboxesCeiling({ hostMemoryBytes: 8 * GiB, hostPidsMax: 32_768, maxSessions: 10, env: { AGENT_SANDBOXES_MEMORY_MAX: bad } }), /AGENT_SANDBOXES_MEMORY_MAX must be a size of at least 64M.*got/);
+    }
+    for (const bad of ['10', 'max', '1e5']) {
+      assert.throws(() => sandboxesCeiling({ hostMemoryBytes: 8 * GiB, hostPidsMax: 32_768, maxSessions: 10, env: { AGENT_SANDBOXES_PIDS_MAX: bad } }), (e: unknown) => e instanceof CgroupLayoutError && /AGENT_SANDBOXES_PIDS_MAX must be a whole number of at least 64/.test(e.message));
     }
   });
 });

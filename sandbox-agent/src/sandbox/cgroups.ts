@@ -20,7 +20,7 @@
 //              An agent that finds itself already in that leaf (a restart) uses its parent as <base>.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { SandboxLimits } from './driver';
+import { defaultSandboxLimits, type SandboxLimits } from './driver';
 
 export type ControllerName = 'pids' | 'memory' | 'cpu';
 export const REQUIRED_CONTROLLERS: readonly ControllerName[] = ['pids', 'memory', 'cpu'];
@@ -31,6 +31,109 @@ export const SANDBOXES_CPU_SHARES = 256;
 /** The same weight in cgroup v2 terms (a sibling cgroup weighs 100 by default): a quarter. */
 export const SANDBOXES_CPU_WEIGHT = 25;
 const CPU_PERIOD_US = 100_000;
+
+// ---------- the ceiling on all sandboxes together ----------
+// Each sandbox has its own memory and pids limits, but AGENT_MAX_SESSIONS of them (200 x 256 MiB =
+// 50 GiB) can exceed the host. The parent of all sandboxes therefore gets a ceiling of its own,
+// sized from the host with headroom for the agent, the app and the system, so that learners
+// together hit an OOM kill or "fork: Resource temporarily unavailable" inside the sandboxes, never
+// the host's OOM killer or pid exhaustion. Overridable: AGENT_SANDBOXES_MEMORY_MAX (bytes, or with
+// a K/M/G suffix) and AGENT_SANDBOXES_PIDS_MAX (see sandbox-agent/README.md).
+
+/** Memory kept outside the sandboxes: at least this much, or HEADROOM_FRACTION of the host if more. */
+export const MEMORY_HEADROOM_MIN_BYTES = 1024 * 1024 * 1024;
+export const MEMORY_HEADROOM_FRACTION = 0.1;
+/** Share of the host's pid space (min of kernel.pid_max and kernel.threads-max) sandboxes may use. */
+export const PIDS_HOST_FRACTION = 0.75;
+const MIN_CEILING_MEMORY_BYTES = 64 * 1024 * 1024;
+const MIN_CEILING_PIDS = 64;
+
+export interface SandboxesCeiling {
+  memoryMaxBytes: number;
+  pidsMax: number;
+  /** How each figure was chosen, for the start-up log. */
+  reason: string;
+}
+
+export interface CeilingInput {
+  /** Memory the agent's host (or its container's cgroup) has. */
+  hostMemoryBytes: number;
+  /** min(kernel.pid_max, kernel.threads-max). */
+  hostPidsMax: number;
+  /** AGENT_MAX_SESSIONS. */
+  maxSessions: number;
+  perSandbox?: Pick<SandboxLimits, 'memoryMaxBytes' | 'pidsMax'>;
+  env?: Record<string, string | undefined>;
+}
+
+function parseBytes(raw: string): number | null {
+  const m = /^(\d+)\s*([KMGT]i?B?)?$/i.exec(raw.trim());
+  if (!m) return null;
+  const unit = (m[2] ?? '').toUpperCase()[0];
+  const mult = unit === 'K' ? 2 ** 10 : unit === 'M' ? 2 ** 20 : unit === 'G' ? 2 ** 30 : unit === 'T' ? 2 ** 40 : 1;
+  const n = Number(m[1]) * mult;
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+/**
+ * The memory and pids ceiling of the parent of all sandboxes: what AGENT_MAX_SESSIONS full
+ * sandboxes would use, but never more than the host minus headroom (memory: max(1 GiB, 10%);
+ * pids: a quarter of the pid space), never less than one sandbox. Env overrides win; a bad one
+ * throws CgroupLayoutError naming the variable.
+ */
+export function sandboxesCeiling(input: CeilingInput): SandboxesCeiling {
+  const per = input.perSandbox ?? defaultSandboxLimits;
+  const env = input.env ?? process.env;
+  const headroom = Math.max(MEMORY_HEADROOM_MIN_BYTES, Math.round(input.hostMemoryBytes * MEMORY_HEADROOM_FRACTION));
+  const allFull = input.maxSessions * per.memoryMaxBytes;
+  const hostLeft = input.hostMemoryBytes - headroom;
+  let memoryMaxBytes = Math.max(per.memoryMaxBytes, Math.min(allFull, hostLeft));
+  let memReason = allFull <= hostLeft ? `${input.maxSessions} sandboxes x ${per.memoryMaxBytes} bytes` : `host ${input.hostMemoryBytes} bytes - ${headroom} headroom`;
+  const pidsAll = input.maxSessions * per.pidsMax;
+  const pidsHost = Math.floor(input.hostPidsMax * PIDS_HOST_FRACTION);
+  let pidsMax = Math.max(per.pidsMax, Math.min(pidsAll, pidsHost));
+  let pidsReason = pidsAll <= pidsHost ? `${input.maxSessions} sandboxes x ${per.pidsMax}` : `${PIDS_HOST_FRACTION} of the host's ${input.hostPidsMax}`;
+  const memRaw = env.AGENT_SANDBOXES_MEMORY_MAX;
+  if (memRaw !== undefined && memRaw.trim() !== '') {
+    const n = parseBytes(memRaw);
+    if (n === null || n < MIN_CEILING_MEMORY_BYTES) {
+      throw new CgroupLayoutError(`AGENT_SANDBOXES_MEMORY_MAX must be a size of at least 64M (bytes, or with a K/M/G suffix, e.g. 12G), got ${JSON.stringify(memRaw)}`);
+    }
+    memoryMaxBytes = n;
+    memReason = 'AGENT_SANDBOXES_MEMORY_MAX';
+  }
+  const pidsRaw = env.AGENT_SANDBOXES_PIDS_MAX;
+  if (pidsRaw !== undefined && pidsRaw.trim() !== '') {
+    const n = /^\d+$/.test(pidsRaw.trim()) ? Number(pidsRaw.trim()) : NaN;
+    if (!Number.isSafeInteger(n) || n < MIN_CEILING_PIDS) {
+      throw new CgroupLayoutError(`AGENT_SANDBOXES_PIDS_MAX must be a whole number of at least ${MIN_CEILING_PIDS}, got ${JSON.stringify(pidsRaw)}`);
+    }
+    pidsMax = n;
+    pidsReason = 'AGENT_SANDBOXES_PIDS_MAX';
+  }
+  return { memoryMaxBytes, pidsMax, reason: `memory.max ${memoryMaxBytes} (${memReason}), pids.max ${pidsMax} (${pidsReason})` };
+}
+
+/** The host's figures for sandboxesCeiling: MemTotal (or a smaller memory.max of the base cgroup), the pid space. */
+export function hostCeilingInput(memoryBase: string | null, env: Record<string, string | undefined> = process.env): CeilingInput {
+  const memTotalKb = Number(/^MemTotal:\s+(\d+) kB/m.exec(readOr('/proc/meminfo') ?? '')?.[1] ?? NaN);
+  let hostMemoryBytes = Number.isFinite(memTotalKb) ? memTotalKb * 1024 : 2 ** 31;
+  if (memoryBase !== null) {
+    for (const f of ['memory.max', 'memory.limit_in_bytes']) {
+      const limit = readNumber(path.join(memoryBase, f));
+      if (limit !== null && Number.isFinite(limit) && limit > 0 && limit < hostMemoryBytes) hostMemoryBytes = limit;
+    }
+  }
+  const pidMax = readNumber('/proc/sys/kernel/pid_max') ?? 32768;
+  const threadsMax = readNumber('/proc/sys/kernel/threads-max') ?? pidMax;
+  const sessions = Number(env.AGENT_MAX_SESSIONS);
+  return {
+    hostMemoryBytes,
+    hostPidsMax: Math.min(pidMax, threadsMax),
+    maxSessions: Number.isSafeInteger(sessions) && sessions > 0 ? sessions : 200,
+    env,
+  };
+}
 
 /** What the kernel holds for a sandbox, read back from its cgroup files. */
 export interface CgroupStats {
@@ -138,8 +241,8 @@ const words = (text: string | null) => (text ?? '').trim().split(/\s+/).filter(B
 /** How one controller's files are written and read; one implementation per cgroup version. */
 interface ControllerOps {
   apply(dir: string, limits: SandboxLimits): void;
-  /** On the parent of all sandboxes (CPU weight). */
-  applyParent?(dir: string): void;
+  /** On the parent of all sandboxes (CPU weight; memory and pids ceiling). */
+  applyParent?(dir: string, ceiling: SandboxesCeiling): void;
 }
 
 function readNumber(file: string): number | null {
@@ -165,21 +268,21 @@ function readKey(file: string, key: string): number | null {
 const write = (file: string, value: string) => fs.writeFileSync(file, value);
 
 const OPS: Record<`${ControllerName}${1 | 2}`, ControllerOps> = {
-  pids1: { apply: (d, l) => write(path.join(d, 'pids.max'), String(l.pidsMax)) },
-  pids2: { apply: (d, l) => write(path.join(d, 'pids.max'), String(l.pidsMax)) },
+  pids1: {
+    apply: (d, l) => write(path.join(d, 'pids.max'), String(l.pidsMax)),
+    applyParent: (d, c) => write(path.join(d, 'pids.max'), String(c.pidsMax)),
+  },
+  pids2: {
+    apply: (d, l) => write(path.join(d, 'pids.max'), String(l.pidsMax)),
+    applyParent: (d, c) => write(path.join(d, 'pids.max'), String(c.pidsMax)),
+  },
   memory1: {
-    apply: (d, l) => {
-      write(path.join(d, 'memory.limit_in_bytes'), String(l.memoryMaxBytes));
-      const memsw = path.join(d, 'memory.memsw.limit_in_bytes');
-      if (fs.existsSync(memsw)) write(memsw, String(l.memoryMaxBytes));
-    },
+    apply: (d, l) => writeV1Memory(d, l.memoryMaxBytes),
+    applyParent: (d, c) => writeV1Memory(d, c.memoryMaxBytes),
   },
   memory2: {
-    apply: (d, l) => {
-      write(path.join(d, 'memory.max'), String(l.memoryMaxBytes));
-      const swap = path.join(d, 'memory.swap.max');
-      if (fs.existsSync(swap)) write(swap, '0');
-    },
+    apply: (d, l) => writeV2Memory(d, l.memoryMaxBytes),
+    applyParent: (d, c) => writeV2Memory(d, c.memoryMaxBytes),
   },
   cpu1: {
     apply: (d, l) => {
@@ -193,6 +296,27 @@ const OPS: Record<`${ControllerName}${1 | 2}`, ControllerOps> = {
     applyParent: (d) => write(path.join(d, 'cpu.weight'), String(SANDBOXES_CPU_WEIGHT)),
   },
 };
+
+/** v1: memory and memory+swap equal (no swap); memsw must stay >= the memory limit, so the order depends on the old value. */
+function writeV1Memory(d: string, bytes: number): void {
+  const memsw = path.join(d, 'memory.memsw.limit_in_bytes');
+  const hasMemsw = fs.existsSync(memsw);
+  if (hasMemsw) {
+    try {
+      write(memsw, String(bytes)); // raising: memsw first
+    } catch {
+      /* lowering: after the memory limit, below */
+    }
+  }
+  write(path.join(d, 'memory.limit_in_bytes'), String(bytes));
+  if (hasMemsw) write(memsw, String(bytes));
+}
+
+function writeV2Memory(d: string, bytes: number): void {
+  write(path.join(d, 'memory.max'), String(bytes));
+  const swap = path.join(d, 'memory.swap.max');
+  if (fs.existsSync(swap)) write(swap, '0');
+}
 
 const cpuQuotaUs = (percent: number) => Math.max(1000, Math.round((CPU_PERIOD_US * percent) / 100));
 
@@ -209,6 +333,9 @@ export interface CgroupLayoutSummary {
 }
 
 export class CgroupLayout {
+  /** The ceiling prepare() wrote on the parent of all sandboxes. */
+  ceiling: SandboxesCeiling | null = null;
+
   private constructor(
     readonly mode: 'root' | 'subtree',
     /** The cgroup2 directory the parent of all sandboxes is made in. */
@@ -308,7 +435,8 @@ export class CgroupLayout {
   describe(): string {
     const per = REQUIRED_CONTROLLERS.map((c) => `${c}: v${this.placements[c].version}`).join(', ');
     const allV2 = REQUIRED_CONTROLLERS.every((c) => this.placements[c].version === 2);
-    return `${allV2 ? 'cgroup v2' : 'hybrid (cgroup v1 controllers + cgroup2)'}, ${this.mode === 'root' ? 'at the root' : 'in the delegated subtree'} ${this.v2Base} (${per})`;
+    const ceiling = this.ceiling ? `; all sandboxes: ${this.ceiling.reason}` : '';
+    return `${allV2 ? 'cgroup v2' : 'hybrid (cgroup v1 controllers + cgroup2)'}, ${this.mode === 'root' ? 'at the root' : 'in the delegated subtree'} ${this.v2Base} (${per})${ceiling}`;
   }
 
   /** The distinct hierarchies' base directories: the cgroup2 one first. */
@@ -366,11 +494,22 @@ export class CgroupLayout {
     // every core, the agent (and the system) still get the CPU first, so echo and grading stay fast.
     // Sandboxes still share among themselves by equal weight (each its own cgroup below this one).
     const cpu = this.placements.cpu;
+    const ceiling = sandboxesCeiling(hostCeilingInput(this.placements.memory.baseDir));
     try {
-      OPS[`cpu${cpu.version}`].applyParent?.(path.join(cpu.baseDir, name));
+      OPS[`cpu${cpu.version}`].applyParent?.(path.join(cpu.baseDir, name), ceiling);
     } catch {
       /* not fatal: fairness among sandboxes still holds */
     }
+    // All sandboxes together stay below the host's memory and pid space (sandboxesCeiling).
+    for (const c of ['memory', 'pids'] as const) {
+      const dir = path.join(this.placements[c].baseDir, name);
+      try {
+        OPS[`${c}${this.placements[c].version}`].applyParent?.(dir, ceiling);
+      } catch (e) {
+        throw new CgroupLayoutError(`cannot set the ${c} ceiling of all sandboxes in ${dir} (${ceiling.reason}): ${(e as Error).message}`);
+      }
+    }
+    this.ceiling = ceiling;
     if (!fs.existsSync(path.join(this.v2Base, name, 'cgroup.kill'))) {
       throw new CgroupLayoutError(`${path.join(this.v2Base, name)} has no cgroup.kill: the kernel is older than 5.14; nslab needs 5.14 or later (see SECURITY.md for the patch floor)`);
     }

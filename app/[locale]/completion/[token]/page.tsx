@@ -4,6 +4,7 @@ import { notFound } from 'next/navigation';
 import { getLab } from '../../../../labs';
 import { localeSchema } from '../../../../labs/core/model';
 import { appSecret } from '../../../_lib/learner-cookie.server';
+import { decodeParam } from '../../../_lib/url-param';
 import { verifyCompletion } from '../../../_lib/workshops-completion.server';
 import { formatWhen, workshopStrings } from '../../../_lib/workshops-strings';
 import { PageChrome } from '../../instructor/page-chrome';
@@ -20,7 +21,9 @@ export default async function CompletionPage({ params }: { params: Promise<{ loc
   if (!parsed.success) notFound();
   const locale = parsed.data;
   const w = workshopStrings(locale);
-  const claim = verifyCompletion(decodeURIComponent(token), appSecret());
+  const decoded = decodeParam(token);
+  if (decoded === null) notFound(); // malformed percent-encoding: 404, not a 500
+  const claim = verifyCompletion(decoded, appSecret());
   const lab = claim ? getLab(claim.lab) : undefined;
   return (
     <PageChrome locale={locale} switchPath={`/completion/${token}`}>

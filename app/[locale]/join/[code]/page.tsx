@@ -1,5 +1,7 @@
 // /[locale]/join/[code]: the join link and QR code target, with the code filled in.
 import type { Metadata } from 'next';
+import { notFound } from 'next/navigation';
+import { decodeParam } from '../../../_lib/url-param';
 import { workshopStrings } from '../../../_lib/workshops-strings';
 import { JoinPage } from '../join-page';
 
@@ -11,5 +13,7 @@ export async function generateMetadata({ params }: { params: Promise<{ locale: s
 
 export default async function JoinWithCode({ params }: { params: Promise<{ locale: string; code: string }> }) {
   const { locale, code } = await params;
-  return <JoinPage rawLocale={locale} code={decodeURIComponent(code).slice(0, 20)} />;
+  const decoded = decodeParam(code);
+  if (decoded === null) notFound(); // malformed percent-encoding: 404, not a 500
+  return <JoinPage rawLocale={locale} code={decoded.slice(0, 20)} />;
 }
