@@ -1,0 +1,114 @@
+// Security battery H02-H04 (issue 12): a class behind one NAT address still gets sandboxes, the
+// parent of all sandboxes has a memory and pids ceiling sized from the host, and the SQLite file is
+// private. H01 (a session-start flood with the canary) is in admission.slo.test.ts.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { runCase } from './battery';
+import { gateFor } from './admission-support';
+import { batteryCgroupName, cgroupParents, rand, removeCgroupParents } from './support';
+import { startHarness, type Harness } from '../sandbox-agent/src/test-support/agent-harness';
+import { CgroupLayout, hostCeilingInput, sandboxesCeiling } from '../sandbox-agent/src/sandbox/cgroups';
+import { openDatabase } from '../app/_lib/db/database';
+
+const FILE = 'security/admission.integration.test.ts';
+let h: Harness;
+let cgroupName: string;
+
+before(async () => {
+  cgroupName = batteryCgroupName('admi');
+  process.env.AGENT_CGROUP_NAME = cgroupName;
+  h = await startHarness({ AGENT_GRADE_POLL_MS: '5000', AGENT_MAX_SESSIONS: '150', AGENT_MAX_CONCURRENT_STARTS: '8' });
+});
+after(async () => {
+  await h?.close();
+  removeCgroupParents(cgroupName);
+});
+
+describe('H. admission and app hardening', { timeout: 300_000 }, () => {
+  test('H02 a class of 100 behind one school NAT address all get sandboxes (public mode)', async (t) => {
+    await runCase(t, 'H02', FILE, async () => {
+      const gate = gateFor(h, { NSLAB_ADMISSION: 'public' });
+      const nat = '192.0.2.10';
+      const members = Array.from({ length: 100 }, (_, i) => `student-${i}-${rand()}`);
+      const made: string[] = [];
+      const refusals: string[] = [];
+      let agentBusy = 0;
+      // The whole class presses "start" within seconds; the page retries after the agent's Retry-After.
+      await Promise.all(
+        members.map(async (learnerId) => {
+          for (let attempt = 0; attempt < 40; attempt++) {
+            const a = await gate.admit({ learnerId, labId: 'exercise-net-namespace', client: nat, member: true });
+            if (!a.ok) {
+              refusals.push(a.code);
+              return;
+            }
+            const res = await h.api('POST', '/v1/sessions', { learnerId, labId: 'exercise-net-namespace' });
+            gate.settle(a.ticket, res.status === 201);
+            if (res.status === 201 || res.status === 200) {
+              made.push((JSON.parse(res.text) as { sessionId: string }).sessionId);
+              return;
+            }
+            agentBusy++;
+            await new Promise((r) => setTimeout(r, 200 + Math.random() * 300));
+          }
+        }),
+      );
+      assert.deepEqual(refusals, [], 'no member was refused by the per-address quotas');
+      assert.equal(made.length, 100);
+      // The same address without a workshop is held to public mode's per-address quota.
+      const anon = await Promise.all(
+        Array.from({ length: 8 }, async () => gate.admit({ learnerId: `anon-${rand()}`, labId: 'exercise-net-namespace', client: nat, member: false })),
+      );
+      const anonOk = anon.filter((a) => a.ok);
+      for (const a of anon) if (a.ok) gate.settle(a.ticket, false);
+      assert.equal(anonOk.length, gate.config.clientMaxSandboxes);
+      for (const id of made) await h.api('DELETE', `/v1/sessions/${id}`);
+      return `100 workshop members from ${nat}: 100 sandboxes, 0 refused by admission (${agentBusy} agent 429s retried, AGENT_MAX_CONCURRENT_STARTS 8); 8 learners outside a workshop from the same address: ${anonOk.length} admitted (NSLAB_ADMISSION=public, ${gate.config.clientMaxSandboxes} per address)`;
+    });
+  });
+
+  test('H03 the parent of all sandboxes has a memory and pids ceiling sized from the host', async (t) => {
+    await runCase(t, 'H03', FILE, async () => {
+      const layout = CgroupLayout.detect();
+      const expected = sandboxesCeiling(hostCeilingInput(layout.placements.memory.baseDir, { ...process.env, AGENT_MAX_SESSIONS: '150' }));
+      const parents = cgroupParents(cgroupName);
+      const read = (f: string) => fs.readFileSync(f, 'utf8').trim();
+      const memDir = path.join(layout.placements.memory.baseDir, cgroupName);
+      const pidsDir = path.join(layout.placements.pids.baseDir, cgroupName);
+      const v1 = layout.placements.memory.version === 1;
+      const mem = Number(read(path.join(memDir, v1 ? 'memory.limit_in_bytes' : 'memory.max')));
+      const pids = Number(read(path.join(pidsDir, 'pids.max')));
+      const memTotal = os.totalmem();
+      assert.ok(Math.abs(mem - expected.memoryMaxBytes) < 4096 * 2, `memory ${mem} vs ${expected.memoryMaxBytes}`); // v1 rounds to pages
+      assert.equal(pids, expected.pidsMax);
+      assert.ok(mem < memTotal - 2 ** 30 + 4096, `ceiling ${mem} leaves < 1 GiB of ${memTotal}`);
+      if (v1 && fs.existsSync(path.join(memDir, 'memory.memsw.limit_in_bytes'))) assert.equal(read(path.join(memDir, 'memory.memsw.limit_in_bytes')), String(mem));
+      return `${parents[0]}: memory ${(mem / 2 ** 30).toFixed(2)} GiB of ${(memTotal / 2 ** 30).toFixed(2)} GiB host (${v1 ? 'v1 memory.limit_in_bytes = memsw' : 'v2 memory.max, swap 0'}), pids.max ${pids}; ${expected.reason}`;
+    });
+  });
+
+  test('H04 the SQLite database and its -wal/-shm are private (0600), also when an older run left them 0644', async (t) => {
+    await runCase(t, 'H04', FILE, async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nslab-h04-'));
+      try {
+        const file = path.join(dir, 'var', 'nslab.sqlite');
+        const first = await openDatabase({ sqlitePath: file });
+        await first.close();
+        const modes = () => ['', '-wal', '-shm'].filter((s) => fs.existsSync(file + s)).map((s) => `${path.basename(file + s)} ${(fs.statSync(file + s).mode & 0o777).toString(8)}`);
+        const fresh = modes();
+        for (const m of fresh) assert.match(m, / 600$/, fresh.join(', '));
+        fs.chmodSync(file, 0o644);
+        const again = await openDatabase({ sqlitePath: file });
+        const reopened = modes();
+        await again.close();
+        for (const m of reopened) assert.match(m, / 600$/, reopened.join(', '));
+        return `fresh: ${fresh.join(', ')}; after chmod 644 and reopening: ${reopened.join(', ')}`;
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+});
