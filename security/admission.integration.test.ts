@@ -65,7 +65,7 @@ describe('H. admission and app hardening', { timeout: 300_000 }, () => {
       const anonOk = anon.filter((a) => a.ok);
       for (const a of anon) if (a.ok) gate.settle(a.ticket, false);
       assert.equal(anonOk.length, gate.config.clientMaxSandboxes);
-      for (const id of made) await h.api('DELETE', `/v1/sessions/${id}`);
+      await Promise.all(made.map((id) => h.api('DELETE', `/v1/sessions/${id}`)));
       return `100 workshop members from ${nat}: 100 sandboxes, 0 refused by admission (${agentBusy} agent 429s retried, AGENT_MAX_CONCURRENT_STARTS 8); 8 learners outside a workshop from the same address: ${anonOk.length} admitted (NSLAB_ADMISSION=public, ${gate.config.clientMaxSandboxes} per address)`;
     });
   });

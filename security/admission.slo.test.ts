@@ -90,7 +90,7 @@ describe('H. admission control (through the gate and a real agent)', { timeout: 
       const echo = await real.run(0, 'echo real-learner-ok');
       assert.match(echo.output, /real-learner-ok/);
       await real.close();
-      for (const id of made) await h.api('DELETE', `/v1/sessions/${id}`);
+      await Promise.all(made.map((id) => h.api('DELETE', `/v1/sessions/${id}`)));
       const healthP99 = Math.round(percentile(health, 99) * 10) / 10;
       const healthMax = Math.round(Math.max(...health));
       assert.ok(report.p99Ms < 50, `canary echo p99 ${report.p99Ms} ms >= 50`);

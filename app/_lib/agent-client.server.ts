@@ -140,6 +140,31 @@ async function agentPost<S extends z.ZodType>(
   return { ok: true, value: parsed.data };
 }
 
+/** Ends one session (DELETE /v1/sessions/:id): its sandbox is torn down, its socket closes with 4000. */
+export async function deleteSession(sessionId: string, options: AgentClientOptions = {}): Promise<AgentCallResult<null>> {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(sessionId)) return { ok: false, status: 400, message: 'bad session id' };
+  const env = options.env ?? (cachedEnv ??= agentEnv());
+  try {
+    const response = await fetch(new URL(`/v1/sessions/${sessionId}`, env.AGENT_URL), {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${env.AGENT_SECRET}` },
+      signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
+      cache: 'no-store',
+    });
+    await response.arrayBuffer().catch(() => null);
+    return response.ok ? { ok: true, value: null } : { ok: false, status: response.status, message: `The sandbox service answered ${response.status}` };
+  } catch {
+    return { ok: false, status: 0, message: 'The sandbox service is not reachable' };
+  }
+}
+
+/** The agent calls endWorkshopSessions (workshop-end.ts) needs. */
+export const workshopEndAgent = {
+  query: (learnerIds: string[]) => querySessions(learnerIds),
+  endLearners: (request: EndSessionsRequest) => endSessions(request),
+  endSession: (sessionId: string) => deleteSession(sessionId),
+};
+
 /** The running sessions of these learners, with per-step status and the latest failing check message. */
 export function querySessions(learnerIds: string[], labIds?: string[], options?: AgentClientOptions): Promise<AgentCallResult<SessionQueryReply>> {
   return agentPost('/v1/sessions/query', { learnerIds, ...(labIds ? { labIds } : {}) }, sessionQueryReplySchema, options);

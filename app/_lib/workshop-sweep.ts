@@ -4,7 +4,7 @@
 // its database and agent call as arguments so that tests run it against a real database.
 import type { AgentCallResult } from './agent-client.server';
 import type { Db } from './db/database';
-import { claimExpiredWorkshops, workshopRoster } from './db/repository';
+import { claimExpiredWorkshops, getWorkshop, workshopRoster } from './db/repository';
 
 /** How often (ms) to look for workshops past their end: NSLAB_WORKSHOP_SWEEP_MS, 500-600000, default 15 s. */
 export function workshopSweepMs(env: Record<string, string | undefined> = process.env): number {
@@ -17,7 +17,8 @@ export function workshopSweepMs(env: Record<string, string | undefined> = proces
   return value;
 }
 
-export type EndMemberSessions = (request: { learnerIds: string[]; reason: string; closeReason?: 'workshop-ended' }) => Promise<AgentCallResult<{ ended: number }>>;
+/** Ends the members' sessions of the workshop's `lessons` (endWorkshopSessions in workshop-end.ts). */
+export type EndMemberSessions = (request: { learnerIds: string[]; lessons: readonly string[]; reason: string; closeReason?: 'workshop-ended' }) => Promise<AgentCallResult<{ ended: number }>>;
 
 export interface SweepReport {
   ended: { workshopId: string; endedSessions: number }[];
@@ -37,13 +38,18 @@ export async function sweepExpiredWorkshops(
   now = Date.now(),
   onEnded: (workshopId: string, endedSessions: number) => void = () => {},
 ): Promise<SweepReport> {
-  for (const workshop of await claimExpiredWorkshops(db, now)) pending.add(workshop.id);
+  const lessonsOf = new Map<string, readonly string[]>();
+  for (const workshop of await claimExpiredWorkshops(db, now)) {
+    pending.add(workshop.id);
+    lessonsOf.set(workshop.id, workshop.lessons);
+  }
   const ended: SweepReport['ended'] = [];
   for (const workshopId of [...pending]) {
     const learnerIds = (await workshopRoster(db, workshopId)).map((m) => m.learnerId);
     let endedSessions = 0;
     if (learnerIds.length > 0) {
-      const result = await end({ learnerIds, reason: 'the workshop ended', closeReason: 'workshop-ended' });
+      const lessons = lessonsOf.get(workshopId) ?? (await getWorkshop(db, workshopId))?.lessons ?? [];
+      const result = await end({ learnerIds, lessons, reason: 'the workshop ended', closeReason: 'workshop-ended' });
       if (!result.ok) continue;
       endedSessions = result.value.ended;
     }

@@ -1,6 +1,7 @@
 // Drives workshop-sweep.ts every WORKSHOP_SWEEP_MS in the app process (started by instrumentation.ts).
 import 'server-only';
-import { endSessions } from './agent-client.server';
+import { workshopEndAgent } from './agent-client.server';
+import { endWorkshopSessions } from './workshop-end';
 import { sweepExpiredWorkshops, workshopSweepMs } from './workshop-sweep';
 import { database, pokeWorkshop } from './workshops.server';
 
@@ -17,7 +18,9 @@ function state(): SweeperState {
 
 async function sweepOnce(): Promise<void> {
   const s = state();
-  const report = await sweepExpiredWorkshops(await database(), s.pending, endSessions, Date.now(), (workshopId, endedSessions) => {
+  const db = await database();
+  const end = (request: Parameters<typeof endWorkshopSessions>[1]) => endWorkshopSessions(db, request, workshopEndAgent);
+  const report = await sweepExpiredWorkshops(db, s.pending, end, Date.now(), (workshopId, endedSessions) => {
     pokeWorkshop(workshopId);
     console.log(JSON.stringify({ level: 'info', msg: 'workshop reached its end time: its sandboxes were ended', workshopId, endedSessions }));
   });

@@ -1,8 +1,10 @@
-// POST /api/workshops/:id/end -> { workshop, endedSessions }: no new joins, and every member's
-// sandbox is torn down (their progress is kept). Instructors only.
+// POST /api/workshops/:id/end -> { workshop, endedSessions }: no new joins, and the members'
+// sandboxes of the workshop's lessons are torn down (their progress is kept; a member's sandbox of a
+// lab outside the workshop keeps running: app/_lib/workshop-end.ts). Instructors only.
 import type { NextRequest } from 'next/server';
-import { endSessions } from '../../../../_lib/agent-client.server';
+import { workshopEndAgent } from '../../../../_lib/agent-client.server';
 import { endWorkshop, workshopRoster } from '../../../../_lib/db/repository';
+import { endWorkshopSessions } from '../../../../_lib/workshop-end';
 import { apiError, database, jsonOk, pokeWorkshop, readJsonBody, requireWorkshopInstructor, summaryOf } from '../../../../_lib/workshops.server';
 
 export const runtime = 'nodejs';
@@ -21,7 +23,7 @@ export async function POST(request: NextRequest, { params }: { params: Promise<{
   const learnerIds = (await workshopRoster(db, id)).map((m) => m.learnerId);
   let endedSessions = 0;
   if (learnerIds.length > 0) {
-    const ended = await endSessions({ learnerIds, reason: 'the workshop ended', closeReason: 'workshop-ended' });
+    const ended = await endWorkshopSessions(db, { learnerIds, lessons: workshop.lessons, reason: 'the workshop ended', closeReason: 'workshop-ended' }, workshopEndAgent);
     if (!ended.ok) return apiError(locale, 502, 'end_sessions_failed', { params: { detail: ended.message } });
     endedSessions = ended.value.ended;
   }
