@@ -308,7 +308,9 @@ test('a live workshop: create, join, watch, message, view, export, restart, end'
   const resumeLink = await ada.page.locator('[data-resume-link]').inputValue();
   expect(resumeLink).toMatch(/\/en\/me\/resume#[A-Za-z0-9_-]{43}$/);
   await anyonePage.goto(resumeLink);
-  await anyonePage.locator('[data-resume]').click();
+  // The page asks first, showing whose progress the link holds; nothing changes before the click.
+  await expect(anyonePage.locator('[data-resume-whose]')).toContainText('“Ada”: 2 steps passed in 1 lab');
+  await anyonePage.locator('[data-resume]', { hasText: 'Yes, continue as “Ada”' }).click();
   await expect(anyonePage.locator('[data-resumed]')).toContainText('Welcome back, Ada');
   await anyonePage.goto('/en/me');
   await expect(anyonePage.locator(`[data-completion="${labId}"]`)).toContainText('2 of 4 steps');

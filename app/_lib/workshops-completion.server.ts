@@ -22,8 +22,9 @@ function mac(body: string, secret: string): string {
   return createHmac('sha256', secret).update(`completion:${body}`).digest('base64url');
 }
 
-export function claimOf(record: Pick<CompletionRecord, 'displayName' | 'labId' | 'steps'>, now = Date.now()): CompletionClaim {
-  return { v: 1, name: record.displayName, lab: record.labId, steps: record.steps.map((s) => [s.stepId, s.passedAt]), iat: now };
+/** The claim of a completion link: the name frozen with the record (certifiedName), never the learner's current one. */
+export function claimOf(record: Pick<CompletionRecord, 'certifiedName' | 'labId' | 'steps'>, now = Date.now()): CompletionClaim {
+  return { v: 1, name: record.certifiedName, lab: record.labId, steps: record.steps.map((s) => [s.stepId, s.passedAt]), iat: now };
 }
 
 export function signCompletion(claim: CompletionClaim, secret: string): string {

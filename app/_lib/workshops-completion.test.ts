@@ -4,8 +4,8 @@ import type { CompletionRecord } from './db/repository';
 import { claimOf, signCompletion, verifyCompletion } from './workshops-completion.server';
 
 const secret = 'c'.repeat(40);
-const record: Pick<CompletionRecord, 'displayName' | 'labId' | 'steps'> = {
-  displayName: '李雷 Lei',
+const record: Pick<CompletionRecord, 'certifiedName' | 'labId' | 'steps'> = {
+  certifiedName: '李雷 Lei',
   labId: 'exercise-net-namespace',
   steps: [
     { stepId: 'isolate-sleep', status: 'passed', passedAt: 1_700_000_000_000, message: null, evidence: {} },

@@ -129,10 +129,29 @@ const instructorSessions: Migration = {
   },
 };
 
+/**
+ * A completion record certifies the name the learner had when the work was done, not whatever name
+ * they set later: each passed step keeps the learner's display name at the moment it was stored.
+ * Rows stored before this migration get the learner's name as it is now (the best that is known).
+ */
+const stepResultsDisplayName: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('step_results').addColumn('display_name', 'text').execute();
+    await db
+      .updateTable('step_results')
+      .set((eb) => ({ display_name: eb.selectFrom('learners').select('learners.display_name').whereRef('learners.id', '=', 'step_results.learner_id') }))
+      .execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.alterTable('step_results').dropColumn('display_name').execute();
+  },
+};
+
 /** Every migration, by name; names sort in the order they must run. */
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_instructor_sessions': instructorSessions,
+  '0003_step_results_display_name': stepResultsDisplayName,
 };
 
 export const migrationProvider: MigrationProvider = {

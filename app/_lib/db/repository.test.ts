@@ -593,6 +593,20 @@ for (const dialect of dialects) {
       assert.deepEqual(json.records[0]?.steps[1]?.evidence, { ifname: 'veth0', peer: 'a,b "c"\r\nd' });
     });
 
+    test('a completion record certifies the name the learner had when the work was stored, not a later rename', async () => {
+      const learner = uid();
+      await setDisplayName(database.db, learner, 'Ada Lovelace');
+      await recordStepResult(database.db, { learnerId: learner, labId: 'exercise-net-namespace', stepId: 'netns', evidence: {}, passedAt: 1_000 });
+      await recordStepResult(database.db, { learnerId: learner, labId: 'exercise-net-namespace', stepId: 'veth', evidence: {}, passedAt: 2_000 });
+      await setDisplayName(database.db, learner, 'Linus Torvalds');
+      const [record] = await completionRecords(database.db, { learnerId: learner });
+      assert.equal(record?.certifiedName, 'Ada Lovelace', 'frozen when the steps were stored');
+      assert.equal(record?.displayName, 'Linus Torvalds', 'the roster shows the current name');
+      // A step stored after the rename re-issues the record under the new name.
+      await recordStepResult(database.db, { learnerId: learner, labId: 'exercise-net-namespace', stepId: 'ping', evidence: {}, passedAt: 3_000 });
+      assert.equal((await completionRecords(database.db, { learnerId: learner }))[0]?.certifiedName, 'Linus Torvalds');
+    });
+
     test('workshop messages: posted and listed in order, polling with afterMs', async () => {
       const workshop = await newWorkshop(2);
       await postWorkshopMessage(database.db, { workshopId: workshop.id, instructorId: instructor.id, text: ' Break: 10 min ' }, 1000);
@@ -820,6 +834,7 @@ describe('configuration', () => {
         {
           learnerId: 'l1',
           displayName: '=HYPERLINK("http://x")',
+          certifiedName: '=HYPERLINK("http://x")',
           labId: 'lab',
           steps: [{ stepId: 's', status: 'passed', passedAt: 0, message: null, evidence: {} }],
           firstPassedAt: 0,

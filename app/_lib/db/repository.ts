@@ -197,6 +197,8 @@ export async function recordStepResult(
   const r = recordStepResultInputSchema.parse(input);
   return db.transaction().execute(async (trx) => {
     await ensureLearnerRow(trx, r.learnerId, now);
+    // The name the learner has now is the one this step certifies (renaming later changes nothing).
+    const learner = await trx.selectFrom('learners').select('display_name').where('id', '=', r.learnerId).executeTakeFirst();
     const result = await trx
       .insertInto('step_results')
       .values({
@@ -210,6 +212,7 @@ export async function recordStepResult(
         evidence: JSON.stringify(r.evidence),
         passed_at: r.passedAt,
         recorded_at: now,
+        display_name: learner?.display_name ?? null,
       })
       // No conflict target: a duplicate key OR a second pass of the same step are both no-ops.
       .onConflict((oc) => oc.doNothing())
@@ -863,7 +866,13 @@ function pickMember(m: WorkshopMember): Omit<WorkshopProgressRow, 'passed'> {
 /** What one learner did in one lab, with the kernel evidence of each passed step. */
 export interface CompletionRecord {
   learnerId: string;
+  /** The learner's name now (the instructor's roster and export). */
   displayName: string | null;
+  /**
+   * The name the record certifies (the completion link): the learner's name when the record's
+   * latest step was stored, frozen there; a later rename does not change it.
+   */
+  certifiedName: string | null;
   labId: string;
   steps: Array<{
     stepId: string;
@@ -911,6 +920,7 @@ export async function completionRecords(db: Db, scope: CompletionScope): Promise
       record = {
         learnerId: row.learner_id,
         displayName: names.get(row.learner_id) ?? null,
+        certifiedName: row.display_name,
         labId: row.lab_id,
         steps: [],
         firstPassedAt: row.passed_at,
@@ -921,6 +931,7 @@ export async function completionRecords(db: Db, scope: CompletionScope): Promise
     const stored = toStoredStepResult(row);
     record.steps.push({ stepId: stored.stepId, status: stored.status, passedAt: stored.passedAt, message: stored.message, evidence: stored.evidence });
     record.firstPassedAt = Math.min(record.firstPassedAt, row.passed_at);
+    if (row.passed_at >= record.lastPassedAt) record.certifiedName = row.display_name; // rows come in passed_at order
     record.lastPassedAt = Math.max(record.lastPassedAt, row.passed_at);
   }
   const order = new Map(learnerIds.map((id, index) => [id, index]));

@@ -28,6 +28,8 @@ export interface StepResultsTable {
   passed_at: number;
   /** When the row was written (app clock); later than passed_at when a write was retried. */
   recorded_at: number;
+  /** The learner's display name when the step was stored (migration 0003): what a completion record certifies. */
+  display_name: string | null;
 }
 
 export interface InstructorsTable {

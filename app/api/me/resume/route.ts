@@ -1,12 +1,18 @@
-// POST /api/me/resume { secret, locale? } -> { displayName }: this browser becomes the learner the resume
-// secret belongs to (its learner cookie is replaced). Unknown or revoked secrets: 404.
+// POST /api/me/resume { secret, preview?, locale? }
+//   preview: true -> { displayName, passedSteps, labs, current: { displayName, passedSteps } | null, same }:
+//     whose progress the link holds and what this browser holds now; changes nothing (the page asks
+//     the learner before switching).
+//   otherwise -> { displayName }: this browser becomes the learner the resume secret belongs to (its
+//     learner cookie is replaced).
+// Unknown or revoked secrets: 404. Both count against the per-address limiter.
 import type { NextRequest } from 'next/server';
 import { z } from 'zod';
 import { clientKey } from '../../../_lib/admission';
 import { requestClient } from '../../../_lib/admission.server';
 import { AttemptLimiter } from '../../../_lib/auth.server';
-import { verifyResumeSecret } from '../../../_lib/db/repository';
-import { apiError, database, databaseUnavailable, jsonOk, readJsonBody, setLearnerCookie } from '../../../_lib/workshops.server';
+import type { Db } from '../../../_lib/db/database';
+import { completionRecords, getLearner, verifyResumeSecret } from '../../../_lib/db/repository';
+import { apiError, database, databaseUnavailable, jsonOk, learnerIdFromRequest, readJsonBody, setLearnerCookie } from '../../../_lib/workshops.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -17,7 +23,7 @@ const limiter = ((globalThis as LimiterHolder).__nslabResumeLimiter ??= new Atte
 export async function POST(request: NextRequest) {
   const read = await readJsonBody(request);
   if (!read.ok) return read.response;
-  const body = z.object({ secret: z.string().max(100) }).safeParse(read.body);
+  const body = z.object({ secret: z.string().max(100), preview: z.boolean().optional() }).safeParse(read.body);
   if (!body.success) return apiError(read.locale, 400, 'resume_invalid');
   // The trusted client address (the TCP peer, or X-Forwarded-For only from NSLAB_TRUSTED_PROXIES):
   // a header the client writes itself would give it a fresh budget per request.
@@ -27,7 +33,19 @@ export async function POST(request: NextRequest) {
   }
   let learner;
   try {
-    learner = await verifyResumeSecret(await database(), body.data.secret);
+    const db = await database();
+    learner = await verifyResumeSecret(db, body.data.secret);
+    if (learner && body.data.preview) {
+      const currentId = learnerIdFromRequest(request);
+      const current = currentId && currentId !== learner.id ? await getLearner(db, currentId) : null;
+      const theirs = await progressSummary(db, learner.id);
+      return jsonOk({
+        displayName: learner.displayName,
+        ...theirs,
+        current: current ? { displayName: current.displayName, passedSteps: (await progressSummary(db, current.id)).passedSteps } : null,
+        same: currentId === learner.id,
+      });
+    }
   } catch (error) {
     return databaseUnavailable(read.locale, error);
   }
@@ -35,4 +53,9 @@ export async function POST(request: NextRequest) {
   const response = jsonOk({ displayName: learner.displayName });
   setLearnerCookie(response, request, learner.id);
   return response;
+}
+
+async function progressSummary(db: Db, learnerId: string): Promise<{ passedSteps: number; labs: number }> {
+  const records = await completionRecords(db, { learnerId });
+  return { passedSteps: records.reduce((n, r) => n + r.steps.length, 0), labs: records.length };
 }
