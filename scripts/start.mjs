@@ -46,9 +46,11 @@ if (net.isIP(host) === 0 && host !== 'localhost') fail(`HOST must be an IP addre
 
 // Admission control (app/_lib/admission-config.mjs, the same parser the app uses): NSLAB_ADMISSION,
 // NSLAB_TRUSTED_PROXIES, NSLAB_LEARNER_* and NSLAB_CLIENT_* quotas.
+const { parseAdmissionConfig } = await import('../app/_lib/admission-config.mjs');
+const { clientAddress, TrustedProxies } = await import('../app/_lib/client-address.mjs');
+let trustedProxies;
 try {
-  const { parseAdmissionConfig } = await import('../app/_lib/admission-config.mjs');
-  parseAdmissionConfig(process.env);
+  trustedProxies = new TrustedProxies(parseAdmissionConfig(process.env).trustedProxies);
 } catch (error) {
   fail(error instanceof Error ? error.message.split('\n').join('\nnslab: ') : String(error));
 }
@@ -159,7 +161,9 @@ function proxyUpgrade(req, socket, head) {
       if (/^x-forwarded-/i.test(req.rawHeaders[i])) continue;
       raw += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
     }
-    raw += `X-Forwarded-For: ${req.socket.remoteAddress ?? ''}\r\n\r\n`;
+    // The agent's per-address socket limit sees the client: the peer, or behind a trusted proxy
+    // the address it forwarded (the same rule as the app's limiters).
+    raw += `X-Forwarded-For: ${clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trustedProxies)}\r\n\r\n`;
     upstream.write(raw);
     if (head.length > 0) upstream.write(head);
     upstream.pipe(socket);

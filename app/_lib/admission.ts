@@ -26,62 +26,15 @@
 // quotas exact there, move `TokenBuckets` and the address -> learners map into PostgreSQL (one row
 // per key with a conditional UPDATE, like workshop capacity) or pin clients to a replica.
 import net from 'node:net';
-import type { AdmissionConfig, Cidr } from './admission-config.mjs';
+import type { AdmissionConfig } from './admission-config.mjs';
 
 /** Set by scripts/start.mjs on every request to the TCP peer's address (any copy a client sends is replaced). */
 export const PEER_HEADER = 'x-nslab-peer';
 
 // ---------- client addresses ----------
-
-/** An address from a socket or an X-Forwarded-For hop ("1.2.3.4", "1.2.3.4:80", "[::1]:80", "::ffff:1.2.3.4"); null if none. */
-export function normalizeAddress(raw: string | null | undefined): string | null {
-  if (!raw) return null;
-  let a = raw.trim();
-  const bracket = /^\[([^\]]+)\](?::\d+)?$/.exec(a);
-  if (bracket) a = bracket[1]!;
-  else if (/^\d+\.\d+\.\d+\.\d+:\d+$/.test(a)) a = a.slice(0, a.lastIndexOf(':'));
-  a = a.replace(/%.*$/, ''); // zone id
-  if (/^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(a)) a = a.slice(7);
-  const family = net.isIP(a);
-  if (family === 0) return null;
-  return family === 6 ? a.toLowerCase() : a;
-}
-
-export class TrustedProxies {
-  private readonly list = new net.BlockList();
-  readonly size: number;
-  constructor(cidrs: readonly Cidr[]) {
-    for (const c of cidrs) this.list.addSubnet(c.address, c.prefix, c.family === 4 ? 'ipv4' : 'ipv6');
-    this.size = cidrs.length;
-  }
-  has(address: string): boolean {
-    if (this.size === 0) return false;
-    const family = net.isIP(address);
-    return family !== 0 && this.list.check(address, family === 4 ? 'ipv4' : 'ipv6');
-  }
-}
-
-/**
- * The client's address: the TCP peer, unless the peer is a configured trusted proxy; then
- * X-Forwarded-For is walked from the right (the hop the proxy itself added) past every trusted
- * proxy, and the first address that is not one is the client. Without trusted proxies the header
- * is ignored, so a client cannot choose its own address. "unknown" when the app runs without the
- * launcher (no peer header): everyone then shares one address.
- */
-export function clientAddress(peer: string | null | undefined, forwardedFor: string | null | undefined, trusted: TrustedProxies): string {
-  const p = normalizeAddress(peer);
-  if (p === null) return 'unknown';
-  if (!trusted.has(p)) return p;
-  const hops = (forwardedFor ?? '').split(',').map((h) => h.trim()).filter(Boolean);
-  let last = p;
-  for (let i = hops.length - 1; i >= 0; i--) {
-    const hop = normalizeAddress(hops[i]);
-    if (hop === null) return last; // garbage to the left of a trusted hop: trust nothing beyond it
-    if (!trusted.has(hop)) return hop;
-    last = hop;
-  }
-  return last;
-}
+// normalizeAddress, TrustedProxies and clientAddress live in client-address.mjs, plain JavaScript,
+// because scripts/start.mjs uses them too (the terminal WebSocket it proxies to the agent).
+export { clientAddress, normalizeAddress, TrustedProxies } from './client-address.mjs';
 
 /** Expands an IPv6 address to its 8 groups. */
 function ipv6Groups(address: string): string[] {
