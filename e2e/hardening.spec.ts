@@ -1,14 +1,16 @@
 // Issue 12's app hardening, end to end in Chromium against the real app (scripts/start.mjs):
-//   - malformed percent-encoding in /join/<code> and /completion/<token> is a 404 page, not a 500;
+//   - malformed percent-encoding in /join/<code>, /completion/<token> (any path) is a clear 400 page
+//     from the launcher, not Next's 500;
 //   - a resume link asks first: the page shows whose progress the link holds and what it replaces
 //     on this browser (en and zh), and only the explicit confirm switches the identity.
 import { expect, test, type APIRequestContext } from '@playwright/test';
 
-for (const url of ['/en/join/%E0', '/en/completion/%E0', '/zh/join/%E0%A4']) {
-  test(`${url} answers 404 with the not-found page, not 500`, async ({ page }) => {
+for (const url of ['/en/join/%E0', '/en/completion/%E0', '/zh/join/%E0%A4', '/en/lessons/%FF']) {
+  test(`${url} answers 400 with a clear page (en + zh), not 500`, async ({ page }) => {
     const response = await page.goto(url);
-    expect(response?.status()).toBe(404);
-    await expect(page.getByText('This page does not exist.')).toBeVisible();
+    expect(response?.status()).toBe(400);
+    await expect(page.getByText('This address is not valid.')).toBeVisible();
+    await expect(page.getByText('这个网址无效')).toBeVisible();
   });
 }
 

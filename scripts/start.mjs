@@ -187,8 +187,28 @@ function proxyUpgrade(req, socket, head) {
 // (any copy the client sent is replaced), or X-Forwarded-For only when the peer is one of
 // NSLAB_TRUSTED_PROXIES (app/_lib/admission.ts).
 const PEER_HEADER = 'x-nslab-peer';
+
+// A path whose percent-encoding is not valid UTF-8 (/en/join/%E0) makes Next fail while it decodes
+// the route's parameters, and its error page then crashes into a 500; answer a clear 400 first.
+const BAD_URL_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>400 Bad request</title><meta name="viewport" content="width=device-width"></head>
+<body style="font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1.5rem;line-height:1.5">
+<p style="color:#0369a1;font-weight:600">400</p><h1>This address is not valid.</h1><p>It contains a broken %-escape. Check the link or the code you typed.</p>
+<p lang="zh-Hans">这个网址无效：其中的 % 转义不完整。请检查链接或你输入的代码。</p><p><a href="/en">Lessons</a> · <a href="/zh" lang="zh-Hans">课程</a></p></body></html>\n`;
+function malformedPath(url) {
+  try {
+    decodeURIComponent((url ?? '/').split('?')[0]);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 const server = http.createServer((req, res) => {
   req.headers[PEER_HEADER] = req.socket.remoteAddress ?? '';
+  if (malformedPath(req.url)) {
+    res.writeHead(400, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(BAD_URL_PAGE);
+    return;
+  }
   handle(req, res).catch((error) => {
     process.stderr.write(`nslab: request error: ${error?.message ?? error}\n`);
     if (!res.headersSent) res.writeHead(500).end('internal error');

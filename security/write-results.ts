@@ -4,4 +4,4 @@ import { resultsFile, tableFile } from './battery';
 import { renderResults } from './results-table';
 
 const table = renderResults(resultsFile, tableFile);
-process.stdout.write(`${tableFile}: ${table.split('\n').filter((l) => /^\| [A-G]\d/.test(l)).length} cases\n`);
+process.stdout.write(`${tableFile}: ${table.split('\n').filter((l) => /^\| [A-Z]\d/.test(l)).length} cases\n`);
