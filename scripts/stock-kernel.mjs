@@ -69,7 +69,8 @@ mount -t devpts devpts /dev/pts -o newinstance,ptmxmode=0666,mode=620
 ln -sf pts/ptmx /dev/ptmx 2>/dev/null
 for d in /tmp /run /var/tmp /root /dev/shm; do mount -t tmpfs -o mode=1777 tmpfs "$d"; done
 chmod 755 /root /run
-mount -t cgroup2 none /sys/fs/cgroup
+# With the options systemd mounts it with on Debian 12 (nsdelegate: a cgroup namespace is a delegation boundary).
+mount -t cgroup2 -o nsdelegate,memory_recursiveprot none /sys/fs/cgroup
 mkdir -p /run/out && mount -t hostfs none /run/out -o ${q(out)}
 hostname stock-kernel
 ip link set lo up
