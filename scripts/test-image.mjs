@@ -253,7 +253,11 @@ try {
     // lend that bundle to the RUN steps (a bind mount: not stored in the image). See build-base.sh.
     const caBundle = '/etc/ssl/certs/ca-certificates.crt';
     const ca = fs.existsSync(caBundle) ? ['-v', `${caBundle}:${caBundle}:ro`] : [];
-    const code = await runLogged('podman', ['build', '--network', 'host', '--runtime', 'runc', ...ca, '-t', 'nslab', '.'], logFile);
+    const code = await runLogged(
+      'podman',
+      ['build', '--network', 'host', '--runtime', 'runc', ...ca, '-t', 'nslab', '.'],
+      logFile,
+    );
     if (code !== 0) stop('podman build of the Dockerfile failed', logFile);
     const cached = (fs.readFileSync(logFile, 'utf8').match(/--> Using cache/g) ?? []).length;
     check('the Dockerfile builds with podman', true, `${imageTag}, ${cached} steps from the layer cache`);
