@@ -249,6 +249,7 @@ try {
 
   await phase('build', async () => {
     const logFile = path.join(logDir, 'build.log');
+    const previous = sh('podman', ['image', 'inspect', '--format', '{{.Id}}', imageTag]).out.trim();
     // This machine reaches the npm registry through a TLS-intercepting proxy its CA bundle trusts:
     // lend that bundle to the RUN steps (a bind mount: not stored in the image). See build-base.sh.
     const caBundle = '/etc/ssl/certs/ca-certificates.crt';
@@ -259,6 +260,10 @@ try {
       logFile,
     );
     if (code !== 0) stop('podman build of the Dockerfile failed', logFile);
+    // The image the tag named before, now untagged after a rebuild: removed with its unused parent
+    // layers, so each source change does not leave ~1 GB behind (only that image, by its id).
+    const now = sh('podman', ['image', 'inspect', '--format', '{{.Id}}', imageTag]).out.trim();
+    if (previous && now && previous !== now) sh('podman', ['rmi', previous]);
     const cached = (fs.readFileSync(logFile, 'utf8').match(/--> Using cache/g) ?? []).length;
     check('the Dockerfile builds with podman', true, `${imageTag}, ${cached} steps from the layer cache`);
   });
