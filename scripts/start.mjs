@@ -119,6 +119,7 @@ process.env.AGENT_URL = `http://127.0.0.1:${agentPort}`;
 if (appUser) {
   // The app user may pass through var/ (0711) to its own var/app; the secret files stay 0600 root.
   const varDir = path.join(root, 'var');
+  fs.mkdirSync(varDir, { recursive: true, mode: 0o700 }); // absent when both secrets come from the environment
   fs.chmodSync(varDir, 0o711);
   const appDir = path.join(varDir, 'app');
   fs.mkdirSync(appDir, { recursive: true, mode: 0o700 });

@@ -378,6 +378,20 @@ try {
       child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0)));
     });
     const counts = playwrightCounts(json, code);
+    // The passed step went agent -> app -> SQLite: the app, as nslab, wrote it to its database.
+    const query = `const db = new (require('better-sqlite3'))('/app/var/app/nslab.sqlite', { readonly: true });
+      console.log(db.prepare("select count(*) as n from step_results where step_id = 'isolate-sleep'").get().n)`;
+    let stored = { code: 1, out: '', err: '' };
+    for (let i = 0; i < 20 && !(Number(stored.out.trim()) >= 1); i++) {
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, 500)); // the outbox delivers within ~1 s
+      stored = sh('podman', ['exec', '-u', 'nslab', '-w', '/app', name, 'node', '-e', query]);
+    }
+    const owner = sh('podman', ['exec', name, 'stat', '-c', '%U', '/app/var/app/nslab.sqlite']).out.trim();
+    check(
+      'the passed step is stored in var/app/nslab.sqlite, owned by nslab',
+      Number(stored.out.trim()) >= 1 && owner === 'nslab',
+      `${stored.out.trim() || stored.err.trim()} row(s), owner ${owner}`,
+    );
     for (let i = 0; i < counts.passed; i++) results.push({ title: 'playwright', ok: true });
     for (let i = 0; i < counts.failed; i++) results.push({ title: 'playwright', ok: false });
   });
