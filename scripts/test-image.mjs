@@ -183,6 +183,24 @@ function saveLogs() {
   fs.writeFileSync(path.join(logDir, 'container.log'), logs.out + logs.err);
 }
 
+/** Containers of earlier runs of this script that died without cleaning up (SIGKILL, power loss). */
+function removeStaleContainers() {
+  const listed = sh('podman', ['ps', '-a', '--filter', 'label=nslab.test-image', '--format', '{{.Names}}']).out;
+  for (const stale of listed.split('\n').filter(Boolean)) {
+    const pid = /^nslab-test-(\d+)$/.exec(stale)?.[1];
+    if (!pid || pid === String(process.pid) || fs.existsSync(`/proc/${pid}`)) continue; // its run is still going
+    log(`removing ${stale}, left by an earlier run`);
+    sh('podman', ['rm', '--force', '--volumes', stale]);
+    for (const c of fs.readdirSync('/sys/fs/cgroup')) {
+      try {
+        fs.rmdirSync(path.join('/sys/fs/cgroup', c, `nslab-image-${pid}`));
+      } catch {
+        /* not there, or still in use */
+      }
+    }
+  }
+}
+
 function cleanup() {
   if (cleanedUp) return;
   cleanedUp = true;
@@ -230,6 +248,7 @@ try {
       if (code !== 0) stop(`could not install ${missing.join(', ')} (apt-get failed)`, logFile);
     }
     if (!has('podman')) stop('podman is missing (apt-get install podman runc)');
+    removeStaleContainers();
     log(sh('podman', ['--version']).out.trim());
   });
 
@@ -284,6 +303,8 @@ try {
     const full = [
       'run',
       '-d',
+      '--label',
+      'nslab.test-image',
       '--name',
       name,
       ...args,
