@@ -32,6 +32,7 @@ const cgroupName = `nslab-image-${process.pid}`;
 const results = [];
 const phases = [];
 let containerStarted = false;
+let playwright = null; // the Playwright run, stopped with us on a signal
 let cleanedUp = false;
 
 function log(message) {
@@ -226,6 +227,7 @@ function cleanup() {
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
     log(`${signal}: cleaning up`);
+    playwright?.kill('SIGTERM');
     cleanup();
     process.exit(130);
   });
@@ -381,7 +383,7 @@ try {
     const json = path.join(logDir, 'playwright.json');
     fs.rmSync(json, { force: true });
     const code = await new Promise((resolve) => {
-      const child = spawn(
+      playwright = spawn(
         process.execPath,
         [
           path.join(root, 'node_modules/@playwright/test/cli.js'),
@@ -396,7 +398,10 @@ try {
           env: { ...process.env, NSLAB_IMAGE_URL: url, PLAYWRIGHT_JSON_OUTPUT_NAME: json },
         },
       );
-      child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0)));
+      playwright.on('exit', (c, s) => {
+        playwright = null;
+        resolve(c ?? (s ? 1 : 0));
+      });
     });
     const counts = playwrightCounts(json, code);
     // The passed step went agent -> app -> SQLite: the app, as nslab, wrote it to its database.
