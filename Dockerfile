@@ -9,7 +9,8 @@
 # Run with podman: podman run --runtime runc --privileged --cgroupns=host \
 #           -v /sys/fs/cgroup:/sys/fs/cgroup:rw --network host \
 #           --ulimit nofile=20000:20000 --ulimit nproc=20000:20000 -v nslab-var:/app/var nslab
-#   (`npm run test:image` runs exactly this line, adding its own -e PORT/HOST/AGENT_* and --name.)
+#   (`npm run test:image` runs this very line, read from here: without the named volume, with -d,
+#   --name, a label and -e PORT/HOST=127.0.0.1/AGENT_PORT/AGENT_CGROUP_NAME of its own.)
 #   Why these podman flags: crun (podman's usual runtime) refuses a hybrid cgroup v1/v2 host, runc
 #   works; --network host because podman's default bridge turns on the host's ip_forward and adds
 #   firewall rules (set HOST=127.0.0.1 to serve on loopback only); --ulimit no higher than your
