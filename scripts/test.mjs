@@ -147,7 +147,7 @@ if (!only || only === 'e2e') {
 }
 // The container image: built with podman from the Dockerfile (base image from Debian packages),
 // run as the Dockerfile's "Run with podman" line says, the seed exercise done in Chromium against
-// it, the host's network settings checked unchanged (scripts/test-image.mjs; ~3 min warm).
+// it, the host's network settings checked unchanged (scripts/test-image.mjs; ~30 s when nothing changed, ~5 min cold).
 if (!only || only === 'image') {
   process.stdout.write('\n== image (podman build + run, Playwright against the container) ==\n');
   const resultFile = path.join(tmp, 'image.json');
