@@ -163,6 +163,7 @@ export class Learner {
 export interface CanaryReport {
   samples: number;
   p95Ms: number;
+  p99Ms: number;
   maxMs: number;
   errors: number;
   lagP99Ms: number;
@@ -220,6 +221,7 @@ export class Canary {
     return {
       samples,
       p95Ms: Math.round(percentile(rtts, 95) * 10) / 10,
+      p99Ms: Math.round(percentile(rtts, 99) * 10) / 10,
       maxMs: Math.round(Math.max(...rtts)),
       errors,
       lagP99Ms: Math.round((histogram.percentile(99) / 1e6) * 10) / 10,

@@ -36,6 +36,8 @@ const MAX_TRANSCRIPT = 200;
  */
 export const POLL_QUIET_MS = 100;
 export const POLL_MAX_DEFER_MS = 5_000;
+/** At most one 'input-dropped' notice per terminal this often. */
+export const INPUT_DROPPED_NOTICE_MS = 5_000;
 
 export class HttpError extends Error {
   constructor(
@@ -87,6 +89,8 @@ export class Session {
   /** performance.now() of the last keystroke and of the last output (poll rounds wait for quiet). */
   private lastKeyAtMs = -Infinity;
   private lastOutputAtMs = -Infinity;
+  /** performance.now() of the last 'input-dropped' notice, per terminal. */
+  private readonly inputDroppedNoticeAt: number[] = [];
 
   constructor(
     readonly id: string,
@@ -121,6 +125,7 @@ export class Session {
           onFlow: (_terminal, paused) => {
             if (paused && this.client && !this.stallTimer) this.scheduleStallCheck(this.config.AGENT_SLOW_CONSUMER_MS);
           },
+          onInputDropped: (terminal, bytes) => this.inputDropped(terminal, bytes),
         }),
     );
     for (const terminal of this.terminals) terminal.start();
@@ -216,8 +221,25 @@ export class Session {
     });
   }
 
+  /**
+   * The program on a terminal does not read its input and the terminal's queue is full: the input
+   * is dropped (terminal.ts) and the learner is told, at most once every INPUT_DROPPED_NOTICE_MS.
+   */
+  private inputDropped(terminal: number, bytes: number): void {
+    metrics.inputDropped.inc({}, bytes);
+    const now = performance.now();
+    if (now - (this.inputDroppedNoticeAt[terminal] ?? -Infinity) < INPUT_DROPPED_NOTICE_MS) return;
+    this.inputDroppedNoticeAt[terminal] = now;
+    this.notify({
+      level: 'warning',
+      code: noticeCodes.inputDropped,
+      terminal,
+      message: `Your typing in terminal ${terminal + 1} is being dropped: the program running there is not reading its input. Stop it (Ctrl-C, or kill it from another terminal) to type again.`,
+    });
+  }
+
   /** Sends a notice to the learner's browser (and viewers); false when no browser is attached. */
-  notify(notice: { level: 'info' | 'warning'; code: string; message: string; inMs?: number }): boolean {
+  notify(notice: { level: 'info' | 'warning'; code: string; message: string; inMs?: number; terminal?: number }): boolean {
     for (const viewer of this.viewers) viewer.sendJson({ type: 'notice', ...notice });
     if (!this.client) return false;
     this.client.sendJson({ type: 'notice', ...notice });
