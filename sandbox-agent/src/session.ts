@@ -6,7 +6,7 @@ import { gradeLab, initialResults, type GradeTrigger } from '../../labs/core/gra
 import { getLab } from '../../labs/index';
 import { MAP_LIMITS, closeCodes, noticeCodes, encodeOutputFrame, mapSnapshotKey, toMapSnapshot, type MapSnapshot, type ServerMessage, type SessionStatus } from '../protocol/index';
 import type { AgentConfig } from './config';
-import { buildSnapshot } from './grader/snapshot';
+import { buildSnapshot, tooMuchState } from './grader/snapshot';
 import { runProbes } from './grader/probes';
 import { log } from './log';
 import { metrics } from './metrics';
@@ -36,6 +36,32 @@ const MAX_TRANSCRIPT = 200;
  */
 export const POLL_QUIET_MS = 100;
 export const POLL_MAX_DEFER_MS = 5_000;
+/**
+ * Grading budget per sandbox (issue 12): rounds of one sandbox never overlap, and after a round
+ * that took d ms the next starts no sooner than GRADE_COST_FACTOR x d later, so a sandbox's grading
+ * (however many Checks its learner sends: they coalesce) takes at most 1 / (1 + GRADE_COST_FACTOR)
+ * of the time, and its cost stays proportional to what its own reads cost. A sandbox over the
+ * grader's read limits ("too much state") waits TOO_MUCH_BACKOFF_MS, doubling per such round up to
+ * TOO_MUCH_BACKOFF_MAX_MS, until it is back within them.
+ */
+export const GRADE_COST_FACTOR = 3;
+export const TOO_MUCH_BACKOFF_MS = 1_000;
+export const TOO_MUCH_BACKOFF_MAX_MS = 8_000;
+
+/** The result every open step gets when the learner asks while the sandbox is over the grader's limits. */
+export function tooMuchStateMessage(reasons: Localized[]): { message: Localized; hint: Localized } {
+  return {
+    message: {
+      en: `Too much state to check: ${reasons.map((r) => r.en).join('; ')}. The grader reads a bounded amount of each sandbox so that the lab stays fast for everyone; your sandbox itself still works.`,
+      zh: `要检查的状态太多：${reasons.map((r) => r.zh).join('；')}。评分程序对每个沙箱只读取有限的内容，以便实验对所有人都保持流畅；你的沙箱本身仍然正常。`,
+    },
+    hint: {
+      en: 'Remove what this lab does not need (for example `ip route flush table main` in that namespace, or delete extra namespaces, interfaces or mounts), then press Check again.',
+      zh: '请删除本实验不需要的东西（例如在那个命名空间中执行 `ip route flush table main`，或删除多余的命名空间、网络接口或挂载点），然后再次点击“检查”。',
+    },
+  };
+}
+
 /** At most one 'input-dropped' notice per terminal this often. */
 export const INPUT_DROPPED_NOTICE_MS = 5_000;
 
@@ -62,6 +88,13 @@ export class Session {
   private grading = false;
   private queued: { trigger: GradeTrigger; answeredStepId?: string } | null = null;
   lastGradeMs: number | null = null;
+  /** Grading budget (GRADE_COST_FACTOR): no round before this performance.now(); the timer that runs the queued one then. */
+  private nextGradeAtMs = 0;
+  private gradeTimer: NodeJS.Timeout | null = null;
+  /** Consecutive rounds over the grader's limits (TOO_MUCH_BACKOFF_MS doubles with each). */
+  private tooMuchRounds = 0;
+  /** Grading rounds run (tests and the battery read it). */
+  gradingRounds = 0;
   /** When the oldest keystroke not yet followed by output was typed, per terminal (echo metric). */
   private readonly keystrokeAt: (number | undefined)[] = [];
   /** Live namespace map: the latest trimmed snapshot, the key of the one last sent, when, and a pending send. */
@@ -391,11 +424,23 @@ export class Session {
   /** Runs the lab's checks against a fresh host-side snapshot; coalesces concurrent requests. */
   requestGrade(trigger: GradeTrigger, answeredStepId?: string): void {
     if (this.state !== 'running') return;
-    if (this.grading) {
+    const waitMs = this.nextGradeAtMs - performance.now();
+    if (this.grading || waitMs > 0) {
       if (!this.queued || triggerRank[trigger] >= triggerRank[this.queued.trigger]) this.queued = { trigger, answeredStepId };
-      // The round in flight may be waiting on a probe (a ping that gets no reply waits its whole
-      // timeout): the live map must not wait for it, so it gets a snapshot of its own now.
-      this.refreshMap();
+      if (this.grading) {
+        // The round in flight may be waiting on a probe (a ping that gets no reply waits its whole
+        // timeout): the live map must not wait for it, so it gets a snapshot of its own now.
+        this.refreshMap();
+        return;
+      }
+      // Within this sandbox's grading budget: the request waits (coalesced with any others).
+      metrics.gradingDeferred.inc();
+      this.gradeTimer ??= setTimeout(() => {
+        this.gradeTimer = null;
+        const next = this.queued;
+        this.queued = null;
+        if (next) this.requestGrade(next.trigger, next.answeredStepId);
+      }, Math.ceil(waitMs));
       return;
     }
     this.grading = true;
@@ -425,15 +470,24 @@ export class Session {
     const probeSpecs = this.lab.steps.flatMap((step) =>
       options.probes === 'open' && this.results[step.id]?.status === 'passed' ? [] : (step.probes ?? []),
     );
-    const probes = probeSpecs.length > 0 ? await runProbes(probeSpecs, snapshot) : undefined;
+    // Over the grader's limits the checks do not run (grade()), so neither do their probes.
+    const probes = probeSpecs.length > 0 && tooMuchState(snapshot).length === 0 ? await runProbes(probeSpecs, snapshot) : undefined;
     return { snapshot, transcript: [...this.transcript], answers: { ...this.answers }, passed, ...(probes ? { probes } : {}) };
   }
 
   private async grade(trigger: GradeTrigger, answeredStepId?: string): Promise<void> {
     const started = performance.now();
+    this.gradingRounds++;
+    let overLimits = false;
     try {
       const observation = await this.observe({ probes: 'open' });
       if (this.state !== 'running') return;
+      const reasons = tooMuchState(observation.snapshot);
+      if (reasons.length > 0) {
+        overLimits = true;
+        this.answerTooMuchState(reasons, trigger, answeredStepId);
+        return;
+      }
       const { results, changed } = gradeLab(this.lab, observation, this.results, { nowMs: Date.now(), trigger, answeredStepId });
       const before = this.results;
       this.results = Object.fromEntries(results.map((r) => [r.stepId, r]));
@@ -457,6 +511,36 @@ export class Session {
       if (trigger !== 'auto') {
         this.client?.sendJson({ type: 'notice', level: 'warning', code: 'grading-failed', message: 'The grader could not read your sandbox just now; it will try again.' });
       }
+    } finally {
+      // Charge the round to this sandbox's grading budget (see GRADE_COST_FACTOR).
+      const now = performance.now();
+      this.tooMuchRounds = overLimits ? this.tooMuchRounds + 1 : 0;
+      const waitMs = overLimits
+        ? Math.min(TOO_MUCH_BACKOFF_MAX_MS, TOO_MUCH_BACKOFF_MS * 2 ** (this.tooMuchRounds - 1))
+        : GRADE_COST_FACTOR * (now - started);
+      this.nextGradeAtMs = now + waitMs;
+    }
+  }
+
+  /**
+   * The sandbox holds more than the grader reads (snapshot.ts tooMuchState): no check runs on a
+   * partial picture. When the learner asked (Check, an answer), every open step says so and why,
+   * in the learner's language; poll rounds stay silent. A passed step stays passed.
+   */
+  private answerTooMuchState(reasons: Localized[], trigger: GradeTrigger, answeredStepId?: string): void {
+    metrics.tooMuchState.inc();
+    if (this.tooMuchRounds === 0) log('info', 'grading: too much state to check', { session: this.id, reasons: reasons.map((r) => r.en) });
+    if (trigger === 'auto') return;
+    const { message, hint } = tooMuchStateMessage(reasons);
+    const nowMs = Date.now();
+    for (const step of this.lab.steps) {
+      const prev = this.results[step.id];
+      if (prev?.status === 'passed') continue;
+      if (trigger === 'answer' && answeredStepId !== undefined && step.id !== answeredStepId) continue;
+      const result: StepResult = { stepId: step.id, status: 'failed', message, hint, evidence: {}, atMs: prev?.status === 'failed' ? prev.atMs : nowMs };
+      this.results[step.id] = result;
+      this.client?.sendJson({ type: 'step', result });
+      for (const viewer of this.viewers) viewer.sendJson({ type: 'step', result });
     }
   }
 
@@ -556,7 +640,7 @@ export class Session {
   async end(reason: string, closeReason?: 'session-ended' | 'workshop-ended'): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
-    for (const timer of [this.idleTimer, this.pollTimer, this.commandTimer, this.mapTimer, this.inputIdleTimer, this.stallTimer]) if (timer) clearTimeout(timer);
+    for (const timer of [this.idleTimer, this.pollTimer, this.commandTimer, this.mapTimer, this.inputIdleTimer, this.stallTimer, this.gradeTimer]) if (timer) clearTimeout(timer);
     this.client?.fail(
       reason === 'shutdown' ? closeCodes.goingAway : closeCodes.sessionEnded,
       reason === 'shutdown' ? 'going-away' : reason === 'idle' ? 'session-idle' : (closeReason ?? 'session-ended'),
