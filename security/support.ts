@@ -160,6 +160,22 @@ export class Learner {
   }
 }
 
+/**
+ * Adds `count` /32 routes on lo in the learner's own network namespace, 20 000 per `ip -batch` (ip
+ * keeps ~4 KiB per batch line: one batch of 200 000 would hit the sandbox's memory limit near 61 000).
+ * Returns how many routes the main table holds then.
+ */
+export async function addRoutes(l: Learner, count: number): Promise<number> {
+  const r = await l.run(
+    0,
+    `timeout 100 sh -c 'i=0; while [ $i -lt ${count} ]; do seq $i $((i + 19999 < ${count} - 1 ? i + 19999 : ${count} - 1)) | awk "{printf \\"route add 10.%d.%d.%d/32 dev lo\\\\n\\", int(\\$1/65536), int(\\$1/256)%256, \\$1%256}" | ip -batch - || exit 1; i=$((i + 20000)); done'; ip -4 route show table main | wc -l`,
+    120_000,
+  );
+  const n = Number(r.output.trim().split('\n').pop());
+  if (!(n >= count)) throw new Error(`only ${n} routes were added: ${r.output.slice(-300)}`);
+  return n;
+}
+
 export interface CanaryReport {
   samples: number;
   p95Ms: number;

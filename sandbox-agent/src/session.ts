@@ -42,11 +42,14 @@ export const POLL_MAX_DEFER_MS = 5_000;
  * (however many Checks its learner sends: they coalesce) takes at most 1 / (1 + GRADE_COST_FACTOR)
  * of the time, and its cost stays proportional to what its own reads cost. A sandbox over the
  * grader's read limits ("too much state") waits TOO_MUCH_BACKOFF_MS, doubling per such round up to
- * TOO_MUCH_BACKOFF_MAX_MS, until it is back within them.
+ * TOO_MUCH_BACKOFF_MAX_MS, until it is back within them; a Check or an answer waits at most
+ * ASKED_MAX_WAIT_MS of that, so a learner who just cleaned up is answered soon.
  */
 export const GRADE_COST_FACTOR = 3;
 export const TOO_MUCH_BACKOFF_MS = 1_000;
 export const TOO_MUCH_BACKOFF_MAX_MS = 8_000;
+/** A Check or an answer waits at most this long for the budget (a learner who just cleaned up is answered soon). */
+export const ASKED_MAX_WAIT_MS = 2_000;
 
 /** The result every open step gets when the learner asks while the sandbox is over the grader's limits. */
 export function tooMuchStateMessage(reasons: Localized[]): { message: Localized; hint: Localized } {
@@ -88,13 +91,16 @@ export class Session {
   private grading = false;
   private queued: { trigger: GradeTrigger; answeredStepId?: string } | null = null;
   lastGradeMs: number | null = null;
-  /** Grading budget (GRADE_COST_FACTOR): no round before this performance.now(); the timer that runs the queued one then. */
-  private nextGradeAtMs = 0;
-  private gradeTimer: NodeJS.Timeout | null = null;
+  /** Grading budget (GRADE_COST_FACTOR): when the last round ended (performance.now()), how long the next waits, and the timer that runs the queued one then. */
+  private lastRoundEndMs = -Infinity;
+  private gradeWaitMs = 0;
+  private gradeTimer: { timer: NodeJS.Timeout; atMs: number } | null = null;
   /** Consecutive rounds over the grader's limits (TOO_MUCH_BACKOFF_MS doubles with each). */
   private tooMuchRounds = 0;
   /** Grading rounds run (tests and the battery read it). */
   gradingRounds = 0;
+  /** How long the last observe() waited on its probes (a ping waits for replies, not for the agent). */
+  private lastProbeWaitMs = 0;
   /** When the oldest keystroke not yet followed by output was typed, per terminal (echo metric). */
   private readonly keystrokeAt: (number | undefined)[] = [];
   /** Live namespace map: the latest trimmed snapshot, the key of the one last sent, when, and a pending send. */
@@ -424,8 +430,9 @@ export class Session {
   /** Runs the lab's checks against a fresh host-side snapshot; coalesces concurrent requests. */
   requestGrade(trigger: GradeTrigger, answeredStepId?: string): void {
     if (this.state !== 'running') return;
-    const waitMs = this.nextGradeAtMs - performance.now();
-    if (this.grading || waitMs > 0) {
+    const now = performance.now();
+    const dueAtMs = this.lastRoundEndMs + (trigger === 'auto' ? this.gradeWaitMs : Math.min(this.gradeWaitMs, ASKED_MAX_WAIT_MS));
+    if (this.grading || dueAtMs > now) {
       if (!this.queued || triggerRank[trigger] >= triggerRank[this.queued.trigger]) this.queued = { trigger, answeredStepId };
       if (this.grading) {
         // The round in flight may be waiting on a probe (a ping that gets no reply waits its whole
@@ -435,12 +442,15 @@ export class Session {
       }
       // Within this sandbox's grading budget: the request waits (coalesced with any others).
       metrics.gradingDeferred.inc();
-      this.gradeTimer ??= setTimeout(() => {
+      if (this.gradeTimer && this.gradeTimer.atMs <= dueAtMs) return;
+      if (this.gradeTimer) clearTimeout(this.gradeTimer.timer);
+      const timer = setTimeout(() => {
         this.gradeTimer = null;
         const next = this.queued;
         this.queued = null;
         if (next) this.requestGrade(next.trigger, next.answeredStepId);
-      }, Math.ceil(waitMs));
+      }, Math.ceil(dueAtMs - now));
+      this.gradeTimer = { timer, atMs: dueAtMs };
       return;
     }
     this.grading = true;
@@ -471,13 +481,16 @@ export class Session {
       options.probes === 'open' && this.results[step.id]?.status === 'passed' ? [] : (step.probes ?? []),
     );
     // Over the grader's limits the checks do not run (grade()), so neither do their probes.
+    const probesStarted = performance.now();
     const probes = probeSpecs.length > 0 && tooMuchState(snapshot).length === 0 ? await runProbes(probeSpecs, snapshot) : undefined;
+    this.lastProbeWaitMs = performance.now() - probesStarted;
     return { snapshot, transcript: [...this.transcript], answers: { ...this.answers }, passed, ...(probes ? { probes } : {}) };
   }
 
   private async grade(trigger: GradeTrigger, answeredStepId?: string): Promise<void> {
     const started = performance.now();
     this.gradingRounds++;
+    this.lastProbeWaitMs = 0;
     let overLimits = false;
     try {
       const observation = await this.observe({ probes: 'open' });
@@ -512,13 +525,14 @@ export class Session {
         this.client?.sendJson({ type: 'notice', level: 'warning', code: 'grading-failed', message: 'The grader could not read your sandbox just now; it will try again.' });
       }
     } finally {
-      // Charge the round to this sandbox's grading budget (see GRADE_COST_FACTOR).
+      // Charge the round to this sandbox's grading budget (see GRADE_COST_FACTOR): its reads and
+      // checks, not the time a probe waited for replies (that costs the agent nothing).
       const now = performance.now();
       this.tooMuchRounds = overLimits ? this.tooMuchRounds + 1 : 0;
-      const waitMs = overLimits
+      this.gradeWaitMs = overLimits
         ? Math.min(TOO_MUCH_BACKOFF_MAX_MS, TOO_MUCH_BACKOFF_MS * 2 ** (this.tooMuchRounds - 1))
-        : GRADE_COST_FACTOR * (now - started);
-      this.nextGradeAtMs = now + waitMs;
+        : GRADE_COST_FACTOR * Math.max(0, now - started - this.lastProbeWaitMs);
+      this.lastRoundEndMs = now;
     }
   }
 
@@ -640,7 +654,7 @@ export class Session {
   async end(reason: string, closeReason?: 'session-ended' | 'workshop-ended'): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
-    for (const timer of [this.idleTimer, this.pollTimer, this.commandTimer, this.mapTimer, this.inputIdleTimer, this.stallTimer, this.gradeTimer]) if (timer) clearTimeout(timer);
+    for (const timer of [this.idleTimer, this.pollTimer, this.commandTimer, this.mapTimer, this.inputIdleTimer, this.stallTimer, this.gradeTimer?.timer]) if (timer) clearTimeout(timer);
     this.client?.fail(
       reason === 'shutdown' ? closeCodes.goingAway : closeCodes.sessionEnded,
       reason === 'shutdown' ? 'going-away' : reason === 'idle' ? 'session-idle' : (closeReason ?? 'session-ended'),

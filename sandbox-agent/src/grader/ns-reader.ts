@@ -81,7 +81,7 @@ function netCounts(msg: Reply): NetCounts {
   };
 }
 
-class NsReader {
+export class NsReader {
   private child: ChildProcessWithoutNullStreams | null = null;
   private ready: Promise<boolean> | null = null;
   private readonly pending = new Map<number, Pending>();
@@ -96,7 +96,11 @@ class NsReader {
   /** Called with the owner of a request that timed out (its sandbox gets a reader of its own). */
   onStall: (owner: number) => void = () => {};
 
-  constructor(private readonly label = 'shared') {}
+  constructor(
+    private readonly label = 'shared',
+    /** The reader program (nsread; tests pass a stand-in). */
+    private readonly binary = nsreadBinary,
+  ) {}
 
   private hold(): void {
     if (this.inFlight++ === 0) (this.child?.stdout as unknown as { ref?: () => void } | undefined)?.ref?.();
@@ -115,7 +119,7 @@ class NsReader {
         else this.inFlight--;
         done(ok);
       };
-      const child = spawn(nsreadBinary, [], { env: {} as NodeJS.ProcessEnv, cwd: '/', stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(this.binary, [], { env: {} as NodeJS.ProcessEnv, cwd: '/', stdio: ['pipe', 'pipe', 'pipe'] });
       this.child = child;
       // An idle reader never keeps the agent (or a test) alive; a start or read in flight does.
       child.unref();
