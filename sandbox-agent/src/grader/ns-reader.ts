@@ -399,11 +399,6 @@ function isolate(owner: number): void {
   isolated.set(owner, new NsReader(`sandbox-${owner}`));
 }
 
-/** True when this sandbox reads on a reader of its own (tests, metrics). */
-export function hasOwnReader(owner: number): boolean {
-  return isolated.has(owner);
-}
-
 /** The sandbox ended: its own reader (if any) stops, and the shared one drops what it held for it. */
 export function releaseReader(owner: number): void {
   const own = isolated.get(owner);
