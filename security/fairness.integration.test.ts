@@ -3,24 +3,13 @@
 // and again gets a clear "too much state to check" result in English and Chinese, while another
 // learner's step is graded and passes as usual; once the routes are gone, Check answers normally.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startHarness, type Harness } from '../sandbox-agent/src/test-support/agent-harness';
+import { describe, test } from 'node:test';
 import type { StepResult } from '../labs/core/model';
 import { runCase } from './battery';
-import { addRoutes, batteryCgroupName, Learner, rand, removeCgroupParents, sleep } from './support';
+import { addRoutes, batteryAgent, Learner, rand, sleep } from './support';
 
 const FILE = 'security/fairness.integration.test.ts';
-let h: Harness;
-let cgroupName: string;
-before(async () => {
-  cgroupName = batteryCgroupName('fairf');
-  process.env.AGENT_CGROUP_NAME = cgroupName;
-  h = await startHarness({ AGENT_GRADE_POLL_MS: '300' });
-});
-after(async () => {
-  await h?.close();
-  removeCgroupParents(cgroupName);
-});
+const agent = batteryAgent('fairf', { AGENT_GRADE_POLL_MS: '300' }, { canary: false });
 
 const stepResults = (l: Learner, from = 0): StepResult[] => l.client.messages.slice(from).flatMap((m) => (m.type === 'step' ? [m.result] : []));
 const isTooMuch = (r: StepResult) => r.status === 'failed' && /^Too much state to check/.test(r.message?.en ?? '');
@@ -28,8 +17,8 @@ const isTooMuch = (r: StepResult) => r.status === 'failed' && /^Too much state t
 describe('E. grading integrity: fair share', { timeout: 300_000 }, () => {
   test('E04 too much state to check: that learner alone is told why; others are graded', async (t) => {
     await runCase(t, 'E04', FILE, async () => {
-      const huge = await Learner.open(h, `huge-${rand()}`);
-      const normal = await Learner.open(h, `normal-${rand()}`);
+      const huge = await Learner.open(agent.h, `huge-${rand()}`);
+      const normal = await Learner.open(agent.h, `normal-${rand()}`);
       try {
         const routes = await addRoutes(huge, 200_000);
         const from = huge.client.messages.length;
@@ -54,7 +43,7 @@ describe('E. grading integrity: fair share', { timeout: 300_000 }, () => {
         assert.match(tooMuch.message!.zh, /要检查的状态太多.*路由超过 10000 条/);
         assert.match(tooMuch.hint?.en ?? '', /ip route flush/);
         assert.ok(tooMuch.hint?.zh, 'a Chinese hint');
-        const session = h.sessions.get(huge.sessionId)!;
+        const session = agent.h.sessions.get(huge.sessionId)!;
         const rounds = session.gradingRounds;
         // Nothing is lost: with the routes gone, the next Check grades the lab again.
         const flushed = await huge.run(1, 'ip route flush table main; ip -4 route show table main | wc -l', 60_000);
@@ -74,8 +63,8 @@ describe('E. grading integrity: fair share', { timeout: 300_000 }, () => {
 
   test('E05 the grader keeps working for others while one sandbox holds thousands of mounts', async (t) => {
     await runCase(t, 'E05', FILE, async () => {
-      const many = await Learner.open(h, `mounts-${rand()}`);
-      const normal = await Learner.open(h, `normal-${rand()}`);
+      const many = await Learner.open(agent.h, `mounts-${rand()}`);
+      const normal = await Learner.open(agent.h, `normal-${rand()}`);
       try {
         const made = await many.run(0, 'mkdir -p /tmp/m && for i in $(seq 3000); do mount -t tmpfs -o size=4k t /tmp/m 2>/dev/null || break; done; grep -c " /tmp/m " /proc/self/mountinfo', 60_000);
         const mounts = Number(made.output.trim().split('\n').pop());

@@ -4,10 +4,9 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { runCase } from './battery';
-import { addRoutes, assertCanary, batteryCgroupName, Canary, Learner, rand, removeCgroupParents, sleep, type CanaryReport } from './support';
-import { startHarness, type Harness } from '../sandbox-agent/src/test-support/agent-harness';
+import { addRoutes, assertCanary, batteryAgent, Learner, rand, sleep, type CanaryReport } from './support';
 import { noticeCodes } from '../sandbox-agent/protocol/index';
 
 const FILE = 'security/fairness.slo.test.ts';
@@ -15,21 +14,7 @@ const FILE = 'security/fairness.slo.test.ts';
 const fairSlo = { echoP99Ms: 50, healthzMaxMs: 100 };
 const HUGE_ROUTES = 200_000;
 
-let h: Harness;
-let canary: Canary;
-let cgroupName: string;
-
-before(async () => {
-  cgroupName = batteryCgroupName('fair');
-  process.env.AGENT_CGROUP_NAME = cgroupName;
-  h = await startHarness({ AGENT_GRADE_POLL_MS: '1000' });
-  canary = await Canary.open(h);
-});
-after(async () => {
-  await canary?.close();
-  await h?.close();
-  removeCgroupParents(cgroupName);
-});
+const agent = batteryAgent('fair', { AGENT_GRADE_POLL_MS: '1000' });
 
 /** Samples GET /healthz every 200 ms until stopped; returns the slowest and the count. */
 function watchHealthz(baseUrl: string): { stop(): Promise<{ maxMs: number; n: number; failures: number }> } {
@@ -63,11 +48,11 @@ function watchHealthz(baseUrl: string): { stop(): Promise<{ maxMs: number; n: nu
 
 /** The canary's figures and /healthz's, measured while `attack` runs; throws when an SLO breaks. */
 async function measureFair(attack: () => Promise<unknown>): Promise<{ report: CanaryReport; healthz: { maxMs: number; n: number; failures: number }; text: string; load: string }> {
-  const watch = watchHealthz(h.baseUrl);
+  const watch = watchHealthz(agent.h.baseUrl);
   let healthz = { maxMs: 0, n: 0, failures: 0 };
   let report: CanaryReport;
   try {
-    report = await canary.measure(100, 100, attack);
+    report = await agent.canary.measure(100, 100, attack);
   } finally {
     await watch.stop().then((r) => (healthz = r));
   }
@@ -89,7 +74,7 @@ function assertFair(m: { report: CanaryReport; healthz: { maxMs: number; failure
 describe('D. fair share, with the canary', { timeout: 400_000 }, () => {
   test('D07 a huge routing table and a Check every 200 ms', async (t) => {
     await runCase(t, 'D07', FILE, async () => {
-      const a = await Learner.open(h, `routes-${rand()}`);
+      const a = await Learner.open(agent.h, `routes-${rand()}`);
       try {
         const routes = await addRoutes(a, HUGE_ROUTES);
         const from = a.client.messages.length;
@@ -106,7 +91,7 @@ describe('D. fair share, with the canary', { timeout: 400_000 }, () => {
         const tooMuch = results.find((r) => r.status === 'failed' && /too much state/i.test(r.message?.en ?? ''));
         assert.ok(tooMuch, `no "too much state" result among ${results.length} step results: ${JSON.stringify(results.slice(-2))}`);
         assert.match(tooMuch.message!.zh, /状态/);
-        const session = h.sessions.get(a.sessionId)!;
+        const session = agent.h.sessions.get(a.sessionId)!;
         const rounds = session.gradingRounds;
         const evidence = assertFair(m);
         return `learner A holds ${routes} routes in its own netns and sent ${checks} Checks in 10.5 s: the agent ran ${rounds} grading rounds for A and answered "${tooMuch.message!.en.slice(0, 140)}"; ${evidence}`;
@@ -118,7 +103,7 @@ describe('D. fair share, with the canary', { timeout: 400_000 }, () => {
 
   test('D08 input flood into a program that does not read', async (t) => {
     await runCase(t, 'D08', FILE, async () => {
-      const b = await Learner.open(h, `input-${rand()}`);
+      const b = await Learner.open(agent.h, `input-${rand()}`);
       try {
         b.client.type(0, 'stty -icanon -echo; sleep infinity\r');
         await sleep(500);
@@ -138,7 +123,7 @@ describe('D. fair share, with the canary', { timeout: 400_000 }, () => {
           const used = process.cpuUsage(cpu0);
           cpuPercent = Math.round(((used.user + used.system) / 1000 / (performance.now() - t0)) * 100);
         });
-        const session = h.sessions.get(b.sessionId)!;
+        const session = agent.h.sessions.get(b.sessionId)!;
         const queued = session.terminals[0]!.inputQueuedBytes;
         const notice = b.client.messages.slice(from).find((msg) => msg.type === 'notice' && msg.code === noticeCodes.inputDropped);
         process.stdout.write(`# D08 agent+harness CPU ${cpuPercent}% of a core while flooding; input queued ${queued} B\n`);

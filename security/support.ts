@@ -4,12 +4,13 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { after, before } from 'node:test';
 import { stripAnsi } from '../sandbox-agent/src/terminal/shell-marks';
 import { TestShell, type ShellResult } from '../sandbox-agent/src/sandbox/test-shell';
 import { UnshareDriver } from '../sandbox-agent/src/sandbox/unshare-driver';
 import { CgroupLayout } from '../sandbox-agent/src/sandbox/cgroups';
 import { defaultSandboxLimits, type Sandbox, type SandboxLimits } from '../sandbox-agent/src/sandbox/driver';
-import { TestClient, type Harness } from '../sandbox-agent/src/test-support/agent-harness';
+import { startHarness, TestClient, type Harness } from '../sandbox-agent/src/test-support/agent-harness';
 import { percentile } from './battery';
 
 export const hostNetns = fs.readlinkSync('/proc/self/ns/net');
@@ -174,6 +175,27 @@ export async function addRoutes(l: Learner, count: number): Promise<number> {
   const n = Number(r.output.trim().split('\n').pop());
   if (!(n >= count)) throw new Error(`only ${n} routes were added: ${r.output.slice(-300)}`);
   return n;
+}
+
+/**
+ * Registers before/after hooks for a test file: an in-process agent (startHarness with `env`) under
+ * a battery cgroup of its own (`tag`), and, unless `canary` is false, a canary learner. Read them
+ * from the returned object inside the tests.
+ */
+export function batteryAgent(tag: string, env: Record<string, string>, options: { canary?: boolean } = {}): { readonly h: Harness; readonly canary: Canary } {
+  const ctx = {} as { h: Harness; canary: Canary; cgroupName: string };
+  before(async () => {
+    ctx.cgroupName = batteryCgroupName(tag);
+    process.env.AGENT_CGROUP_NAME = ctx.cgroupName;
+    ctx.h = await startHarness(env);
+    if (options.canary !== false) ctx.canary = await Canary.open(ctx.h);
+  });
+  after(async () => {
+    await ctx.canary?.close();
+    await ctx.h?.close();
+    removeCgroupParents(ctx.cgroupName);
+  });
+  return ctx;
 }
 
 export interface CanaryReport {
