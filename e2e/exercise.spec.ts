@@ -3,6 +3,7 @@
 // hence a fresh learner cookie and a fresh sandbox.
 import { expect, test, type Page } from '@playwright/test';
 import { getLab } from '../labs';
+import { openLesson, pane, rows, run, step, waitForPrompt } from './terminal';
 
 const lab = getLab('exercise-net-namespace');
 if (!lab) throw new Error('lab exercise-net-namespace is missing');
@@ -12,40 +13,6 @@ const titleOf = (id: string, locale: 'en' | 'zh') => {
   if (!step) throw new Error(`no step ${id}`);
   return step.title[locale];
 };
-
-const lessonPath = (locale: 'en' | 'zh') => `/${locale}/lessons/exercise-net-namespace`;
-const pane = (page: Page, n: number) => page.locator(`[data-terminal="${n}"]`);
-const step = (page: Page, id: string) => page.locator(`[data-step-id="${id}"]`);
-
-/** The terminal's visible text, row by row, as rendered (nbsp folded to spaces, right-trimmed). */
-async function rows(page: Page, n: number): Promise<string[]> {
-  const text = await pane(page, n).locator('.xterm-rows').innerText();
-  return text.replace(/\u00a0/g, ' ').split('\n').map((row) => row.trimEnd());
-}
-
-const promptPattern = /@[\w.-]+:[^\n]*[#$]$/;
-
-/** Waits until the terminal shows a shell prompt on its last non-empty row. */
-async function waitForPrompt(page: Page, n: number, timeoutMs = 20_000): Promise<void> {
-  await expect(pane(page, n)).toHaveAttribute('data-phase', 'running', { timeout: timeoutMs });
-  await expect
-    .poll(async () => (await rows(page, n)).filter((row) => row.trim() !== '').at(-1) ?? '', { timeout: timeoutMs })
-    .toMatch(promptPattern);
-}
-
-/** Clicks into a terminal and types a command line, as a learner would. */
-async function run(page: Page, n: number, command: string): Promise<void> {
-  await pane(page, n).locator('.xterm-screen').click();
-  await page.keyboard.type(command);
-  await page.keyboard.press('Enter');
-}
-
-async function openLesson(page: Page, locale: 'en' | 'zh' = 'en'): Promise<void> {
-  await page.goto(lessonPath(locale));
-  await expect(page.locator('[data-connection]')).toHaveAttribute('data-connection', 'connected', { timeout: 30_000 });
-  await waitForPrompt(page, 1);
-  await waitForPrompt(page, 2);
-}
 
 /** Runs `pgrep -x sleep` in terminal 2 and reads the PID from the row after the command. */
 async function findSleepPid(page: Page): Promise<string> {

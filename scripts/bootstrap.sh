@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what nslab needs on a fresh Debian 12 machine (as root), idempotently and quickly when
 # everything is already there. `npm start` and `npm test` both run it first.
-#   --test   also install what the test suite needs (Debian's Chromium for Playwright, CJK fonts)
+#   --test   also install what the test suite needs (Debian's Chromium for Playwright, CJK fonts,
+#            podman and mmdebstrap for the image stage)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +23,9 @@ pkgs=(util-linux iproute2 procps iputils-ping psmisc vim-tiny less bash-completi
 # The stock-kernel stage: Debian's kernel as a process (user-mode-linux), kmod to load its veth and
 # bridge modules, python3 for the memory-hog case.
 [ "$want_test" = 1 ] && pkgs+=(user-mode-linux kmod)
+# The image stage: podman (with runc, which works on the hybrid cgroup layout) builds and runs the
+# Dockerfile; mmdebstrap builds its base image from Debian packages (no image registry needed).
+[ "$want_test" = 1 ] && pkgs+=(podman buildah runc mmdebstrap)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

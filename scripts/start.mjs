@@ -4,12 +4,20 @@
 //   node scripts/start.mjs --dev    next dev (lesson edits reload without restarting sandboxes)
 // Environment: PORT (3000), HOST (0.0.0.0), PUBLIC_URL (extra allowed browser origin),
 // AGENT_PORT (7071), AGENT_SECRET / APP_SECRET (random or kept in var/ when unset), admission
-// control (NSLAB_ADMISSION, NSLAB_TRUSTED_PROXIES, quotas: see the README's settings table).
+// control (NSLAB_ADMISSION, NSLAB_TRUSTED_PROXIES, quotas: see the README's settings table),
+// NSLAB_APP_USER (unset: everything runs as the user who started it, as `npm start` does).
+// Started as root with NSLAB_APP_USER=<name or uid> (the image sets it), only the agent keeps root
+// (it makes user namespaces, cgroups and mounts): the app server (Next.js and the WebSocket proxy)
+// runs as that user, in a second copy of this script started with `--app-only` (internal). Then
+// the secrets in var/ stay root's (0600; the app gets them in its environment), the agent's state
+// stays in var/agent (root, 0700), and the app's SQLite database defaults to var/app/nslab.sqlite
+// (var/app owned by that user, 0700).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureAgentBundle } from './agent-bundle.mjs';
@@ -19,6 +27,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // Nothing of nslab talks to the internet: no Next.js telemetry, ever.
 process.env.NEXT_TELEMETRY_DISABLED = '1';
 const dev = process.argv.includes('--dev');
+const appOnly = process.argv.includes('--app-only');
 // next dev writes its own build output: keep it away from the production build in .next.
 if (dev) process.env.NSLAB_NEXT_DIST_DIR = '.next-dev';
 else delete process.env.NSLAB_NEXT_DIST_DIR;
@@ -55,6 +64,26 @@ try {
   fail(error instanceof Error ? error.message.split('\n').join('\nnslab: ') : String(error));
 }
 
+// The app's rate limiters key on the client address: the TCP peer, given to the app in this header
+// (any copy the client sent is replaced), or X-Forwarded-For only when the peer is one of
+// NSLAB_TRUSTED_PROXIES (app/_lib/client-address.mjs).
+const PEER_HEADER = 'x-nslab-peer';
+
+// A path whose percent-encoding is not valid UTF-8 (/en/join/%E0) makes Next fail while it decodes
+// the route's parameters, and its error page then crashes into a 500; answer a clear 400 first.
+const BAD_URL_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>400 Bad request</title><meta name="viewport" content="width=device-width"></head>
+<body style="font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1.5rem;line-height:1.5">
+<p style="color:#0369a1;font-weight:600">400</p><h1>This address is not valid.</h1><p>It contains a broken %-escape. Check the link or the code you typed.</p>
+<p lang="zh-Hans">这个网址无效：其中的 % 转义不完整。请检查链接或你输入的代码。</p><p><a href="/en">Lessons</a> · <a href="/zh" lang="zh-Hans">课程</a></p></body></html>\n`;
+function malformedPath(url) {
+  try {
+    decodeURIComponent((url ?? '/').split('?')[0]);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 const origins = new Set([`http://localhost:${port}`, `http://127.0.0.1:${port}`, `http://[::1]:${port}`]);
 if (process.env.PUBLIC_URL) {
   try {
@@ -85,12 +114,53 @@ function secret(name) {
   return value;
 }
 
+/** NSLAB_APP_USER as {name, uid, gid, home} from /etc/passwd, or null when the app runs as we do. */
+function appUserFromEnv() {
+  const wanted = process.env.NSLAB_APP_USER?.trim();
+  if (!wanted || appOnly) return null;
+  if (process.getuid?.() !== 0) {
+    process.stderr.write(`nslab: NSLAB_APP_USER=${wanted} ignored: it takes effect only when started as root\n`);
+    return null;
+  }
+  if (dev) {
+    process.stderr.write(`nslab: NSLAB_APP_USER=${wanted} ignored with --dev (next dev writes its build as this user)\n`);
+    return null;
+  }
+  let passwd = '';
+  try {
+    passwd = fs.readFileSync('/etc/passwd', 'utf8');
+  } catch {
+    fail('NSLAB_APP_USER is set but /etc/passwd cannot be read');
+  }
+  for (const line of passwd.split('\n')) {
+    const [name, , uid, gid, , home] = line.split(':');
+    if (name === undefined || uid === undefined || gid === undefined) continue;
+    if (name !== wanted && uid !== wanted) continue;
+    if (Number(uid) === 0) fail(`NSLAB_APP_USER must not be root (got "${wanted}")`);
+    return { name, uid: Number(uid), gid: Number(gid), home: home || '/' };
+  }
+  fail(`NSLAB_APP_USER "${wanted}" is not a user in /etc/passwd (create it, or unset NSLAB_APP_USER)`);
+}
+const appUser = appUserFromEnv();
+
 const agentSecret = secret('AGENT_SECRET');
 process.env.APP_SECRET = secret('APP_SECRET');
 process.env.AGENT_SECRET = agentSecret;
 process.env.AGENT_URL = `http://127.0.0.1:${agentPort}`;
 
-if (!dev && !buildIsCurrent(root)) {
+if (appUser) {
+  // The app user may pass through var/ (0711) to its own var/app; the secret files stay 0600 root.
+  const varDir = path.join(root, 'var');
+  fs.mkdirSync(varDir, { recursive: true, mode: 0o700 }); // absent when both secrets come from the environment
+  fs.chmodSync(varDir, 0o711);
+  const appDir = path.join(varDir, 'app');
+  fs.mkdirSync(appDir, { recursive: true, mode: 0o700 });
+  fs.lchownSync(appDir, appUser.uid, appUser.gid);
+  fs.chmodSync(appDir, 0o700);
+  process.env.NSLAB_SQLITE_PATH ||= path.join(appDir, 'nslab.sqlite');
+}
+
+if (!dev && !appOnly && !buildIsCurrent(root)) {
   process.stdout.write('nslab: building the app (sources changed since the last build)…\n');
   const built = spawnSync(process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'build'], {
     cwd: root,
@@ -103,10 +173,14 @@ if (!dev && !buildIsCurrent(root)) {
 
 // ---- the agent, supervised: restarted with backoff if it dies ----
 // Production runs the agent bundled (dist/agent/main.mjs); `--dev` runs its TypeScript with tsx.
-const agentCommand = dev
-  ? { args: ['--import', 'tsx', path.join(root, 'sandbox-agent/src/main.ts')], env: {} }
-  : await ensureAgentBundle(root).then((b) => ({ args: [...b.nodeArgs, b.file], env: b.env }));
+const agentCommand = appOnly
+  ? null
+  : dev
+    ? { args: ['--import', 'tsx', path.join(root, 'sandbox-agent/src/main.ts')], env: {} }
+    : await ensureAgentBundle(root).then((b) => ({ args: [...b.nodeArgs, b.file], env: b.env }));
 let agent = null;
+let appChild = null;
+let server = null;
 let stopping = false;
 let restarts = [];
 function startAgent() {
@@ -142,99 +216,108 @@ function startAgent() {
     setTimeout(startAgent, delayMs);
   });
 }
-startAgent();
+if (!appOnly) startAgent();
+
+// ---- the app as NSLAB_APP_USER: this script again, --app-only, supervised like one process ----
+function startAppAs(user) {
+  appChild = spawn(process.execPath, [fileURLToPath(import.meta.url), '--app-only'], {
+    cwd: root,
+    uid: user.uid,
+    gid: user.gid, // libuv also drops root's supplementary groups
+    env: { ...process.env, HOME: user.home, USER: user.name, LOGNAME: user.name },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  appChild.on('exit', (code, signal) => {
+    appChild = null;
+    if (stopping) return;
+    process.stderr.write(`nslab: the app server (${user.name}) exited (${signal ?? code}); stopping\n`);
+    void shutdown('app exit', code || 1);
+  });
+}
 
 // ---- the app, with the WebSocket proxy on the same port ----
-const { default: next } = await import('next');
-const app = next({ dev, dir: root, hostname: host, port });
-await app.prepare();
-const handle = app.getRequestHandler();
-const nextUpgrade = typeof app.getUpgradeHandler === 'function' ? app.getUpgradeHandler() : null;
+async function serveApp() {
+  const { default: next } = await import('next');
+  const app = next({ dev, dir: root, hostname: host, port });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  const nextUpgrade = typeof app.getUpgradeHandler === 'function' ? app.getUpgradeHandler() : null;
 
-function proxyUpgrade(req, socket, head) {
-  const upstream = net.connect(agentPort, '127.0.0.1');
-  upstream.setNoDelay(true);
-  socket.setNoDelay(true);
-  upstream.on('connect', () => {
-    let raw = `${req.method} ${req.url} HTTP/1.1\r\n`;
-    for (let i = 0; i < req.rawHeaders.length; i += 2) {
-      if (/^x-forwarded-/i.test(req.rawHeaders[i])) continue;
-      raw += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
+  function proxyUpgrade(req, socket, head) {
+    const upstream = net.connect(agentPort, '127.0.0.1');
+    upstream.setNoDelay(true);
+    socket.setNoDelay(true);
+    upstream.on('connect', () => {
+      let raw = `${req.method} ${req.url} HTTP/1.1\r\n`;
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        if (/^x-forwarded-/i.test(req.rawHeaders[i])) continue;
+        raw += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
+      }
+      // The agent's per-address socket limit sees the client: the peer, or behind a trusted proxy
+      // the address it forwarded (the same rule as the app's limiters).
+      raw += `X-Forwarded-For: ${clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trustedProxies)}\r\n\r\n`;
+      upstream.write(raw);
+      if (head.length > 0) upstream.write(head);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+    });
+    const close = () => {
+      upstream.destroy();
+      socket.destroy();
+    };
+    upstream.on('error', () => {
+      if (!socket.destroyed && upstream.bytesRead === 0) {
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 2\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      } else close();
+    });
+    socket.on('error', close);
+    upstream.on('close', () => socket.destroy());
+    socket.on('close', () => upstream.destroy());
+  }
+
+  server = http.createServer((req, res) => {
+    req.headers[PEER_HEADER] = req.socket.remoteAddress ?? '';
+    if (malformedPath(req.url)) {
+      res.writeHead(400, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(BAD_URL_PAGE);
+      return;
     }
-    // The agent's per-address socket limit sees the client: the peer, or behind a trusted proxy
-    // the address it forwarded (the same rule as the app's limiters).
-    raw += `X-Forwarded-For: ${clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trustedProxies)}\r\n\r\n`;
-    upstream.write(raw);
-    if (head.length > 0) upstream.write(head);
-    upstream.pipe(socket);
-    socket.pipe(upstream);
+    handle(req, res).catch((error) => {
+      process.stderr.write(`nslab: request error: ${error?.message ?? error}\n`);
+      if (!res.headersSent) res.writeHead(500).end('internal error');
+    });
   });
-  const close = () => {
-    upstream.destroy();
+  server.on('upgrade', (req, socket, head) => {
+    if ((req.url ?? '').split('?')[0] === '/agent/ws') return proxyUpgrade(req, socket, head);
+    if (nextUpgrade) return nextUpgrade(req, socket, head);
     socket.destroy();
-  };
-  upstream.on('error', () => {
-    if (!socket.destroyed && upstream.bytesRead === 0) {
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 2\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
-    } else close();
   });
-  socket.on('error', close);
-  upstream.on('close', () => socket.destroy());
-  socket.on('close', () => upstream.destroy());
-}
-
-// The app's rate limiters key on the client address: the TCP peer, given to the app in this header
-// (any copy the client sent is replaced), or X-Forwarded-For only when the peer is one of
-// NSLAB_TRUSTED_PROXIES (app/_lib/admission.ts).
-const PEER_HEADER = 'x-nslab-peer';
-
-// A path whose percent-encoding is not valid UTF-8 (/en/join/%E0) makes Next fail while it decodes
-// the route's parameters, and its error page then crashes into a 500; answer a clear 400 first.
-const BAD_URL_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>400 Bad request</title><meta name="viewport" content="width=device-width"></head>
-<body style="font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1.5rem;line-height:1.5">
-<p style="color:#0369a1;font-weight:600">400</p><h1>This address is not valid.</h1><p>It contains a broken %-escape. Check the link or the code you typed.</p>
-<p lang="zh-Hans">这个网址无效：其中的 % 转义不完整。请检查链接或你输入的代码。</p><p><a href="/en">Lessons</a> · <a href="/zh" lang="zh-Hans">课程</a></p></body></html>\n`;
-function malformedPath(url) {
-  try {
-    decodeURIComponent((url ?? '/').split('?')[0]);
-    return false;
-  } catch {
-    return true;
-  }
-}
-
-const server = http.createServer((req, res) => {
-  req.headers[PEER_HEADER] = req.socket.remoteAddress ?? '';
-  if (malformedPath(req.url)) {
-    res.writeHead(400, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(BAD_URL_PAGE);
-    return;
-  }
-  handle(req, res).catch((error) => {
-    process.stderr.write(`nslab: request error: ${error?.message ?? error}\n`);
-    if (!res.headersSent) res.writeHead(500).end('internal error');
+  server.listen(port, host, () => {
+    const as = appOnly ? ` as ${os.userInfo().username}` : '';
+    process.stdout.write(
+      `nslab: ready on http://${host === '0.0.0.0' ? 'localhost' : host}:${port} (${dev ? 'dev' : 'production'}${as})\n`,
+    );
   });
-});
-server.on('upgrade', (req, socket, head) => {
-  if ((req.url ?? '').split('?')[0] === '/agent/ws') return proxyUpgrade(req, socket, head);
-  if (nextUpgrade) return nextUpgrade(req, socket, head);
-  socket.destroy();
-});
-server.listen(port, host, () => {
-  process.stdout.write(`nslab: ready on http://${host === '0.0.0.0' ? 'localhost' : host}:${port} (${dev ? 'dev' : 'production'})\n`);
-});
+}
+if (appUser) startAppAs(appUser);
+else await serveApp();
 
-async function shutdown(signal) {
+async function shutdown(signal, exitCode = 0) {
   if (stopping) return;
   stopping = true;
   process.stdout.write(`nslab: ${signal}, stopping\n`);
-  server.close();
-  server.closeAllConnections?.();
+  server?.close();
+  server?.closeAllConnections?.();
+  if (appChild) {
+    const exited = new Promise((resolve) => appChild.once('exit', resolve));
+    appChild.kill('SIGTERM');
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 12_000))]);
+  }
   if (agent) {
     const exited = new Promise((resolve) => agent.once('exit', resolve));
     agent.kill('SIGTERM');
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 12_000))]);
   }
-  process.exit(0);
+  process.exit(exitCode);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -23,7 +23,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const UML = '/usr/bin/linux.uml';
 const TIMEOUT_MS = Number(process.env.NSLAB_STOCK_KERNEL_TIMEOUT_MS ?? 20 * 60_000);
 const MEM = process.env.NSLAB_STOCK_KERNEL_MEM ?? '2G';
-const FILES = ['sandbox-agent/src/sandbox/cgroups.stock-kernel.test.ts', 'sandbox-agent/src/sandbox/unshare-driver.integration.test.ts'];
+const FILES = [
+  'sandbox-agent/src/sandbox/cgroups.stock-kernel.test.ts',
+  'sandbox-agent/src/sandbox/unshare-driver.integration.test.ts',
+];
 
 function fail(message) {
   process.stderr.write(`stock-kernel: ${message}\n`);
@@ -36,10 +39,19 @@ if (!fs.existsSync(UML)) fail(`${UML} is missing: apt-get install user-mode-linu
 
 // Build what the tests would otherwise try to build inside (the root is read-only there).
 const t0 = performance.now();
-execFileSync(process.execPath, ['--import', 'tsx', '-e', "const m = await import('./sandbox-agent/src/native.ts'); for (const [n, s] of [['nsread', 'nsread'], ['nslab-start', 'starter']]) if (!m.buildNative(n, s)) throw new Error('cannot build ' + n);"], {
-  cwd: root,
-  stdio: 'inherit',
-});
+execFileSync(
+  process.execPath,
+  [
+    '--import',
+    'tsx',
+    '-e',
+    "const m = await import('./sandbox-agent/src/native.ts'); for (const [n, s] of [['nsread', 'nsread'], ['nslab-start', 'starter']]) if (!m.buildNative(n, s)) throw new Error('cannot build ' + n);",
+  ],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+);
 
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'nslab-stock-kernel-'));
 fs.chmodSync(out, 0o755);
@@ -57,7 +69,8 @@ mount -t devpts devpts /dev/pts -o newinstance,ptmxmode=0666,mode=620
 ln -sf pts/ptmx /dev/ptmx 2>/dev/null
 for d in /tmp /run /var/tmp /root /dev/shm; do mount -t tmpfs -o mode=1777 tmpfs "$d"; done
 chmod 755 /root /run
-mount -t cgroup2 none /sys/fs/cgroup
+# With the options systemd mounts it with on Debian 12 (nsdelegate: a cgroup namespace is a delegation boundary).
+mount -t cgroup2 -o nsdelegate,memory_recursiveprot none /sys/fs/cgroup
 mkdir -p /run/out && mount -t hostfs none /run/out -o ${q(out)}
 hostname stock-kernel
 ip link set lo up
@@ -82,10 +95,25 @@ poweroff -f
 const initPath = path.join(out, 'init.sh');
 fs.writeFileSync(initPath, init, { mode: 0o755 });
 
-const args = [`mem=${MEM}`, 'root=/dev/root', 'rootfstype=hostfs', 'rootflags=/', 'ro', `init=${initPath}`, 'con=null', 'con0=null,fd:1', `umid=nslab-sk-${process.pid}`, `uml_dir=${umlDir}`];
+const args = [
+  `mem=${MEM}`,
+  'root=/dev/root',
+  'rootfstype=hostfs',
+  'rootflags=/',
+  'ro',
+  `init=${initPath}`,
+  'con=null',
+  'con0=null,fd:1',
+  `umid=nslab-sk-${process.pid}`,
+  `uml_dir=${umlDir}`,
+];
 process.stdout.write(`stock-kernel: booting ${UML} ${args.join(' ')}\n`);
 const tBoot = performance.now();
-const child = spawn(UML, args, { stdio: ['ignore', 'inherit', 'inherit'], detached: true, env: { PATH: process.env.PATH, TMPDIR: out } });
+const child = spawn(UML, args, {
+  stdio: ['ignore', 'inherit', 'inherit'],
+  detached: true,
+  env: { PATH: process.env.PATH, TMPDIR: out },
+});
 let timedOut = false;
 const timer = setTimeout(() => {
   timedOut = true;
@@ -113,11 +141,15 @@ let failed = pick('fail') + pick('cancelled');
 const skipped = pick('skipped') + pick('todo');
 const rc = fs.existsSync(path.join(out, 'rc')) ? fs.readFileSync(path.join(out, 'rc'), 'utf8').trim() : null;
 if (rc !== '0' || timedOut || code !== 0) {
-  process.stderr.write(`stock-kernel: the tests inside ${rc === null ? 'did not finish' : `exited ${rc}`}${timedOut ? ' (timed out)' : ''}; UML exit ${code}; output kept in ${out}\n`);
+  process.stderr.write(
+    `stock-kernel: the tests inside ${rc === null ? 'did not finish' : `exited ${rc}`}${timedOut ? ' (timed out)' : ''}; UML exit ${code}; output kept in ${out}\n`,
+  );
   if (failed === 0) failed = 1;
 }
 if (tap === '') failed = Math.max(failed, 1);
-process.stdout.write(`stock-kernel: ${seconds} s in the kernel (boot + tests), ${((performance.now() - t0) / 1000).toFixed(1)} s in all\n`);
+process.stdout.write(
+  `stock-kernel: ${seconds} s in the kernel (boot + tests), ${((performance.now() - t0) / 1000).toFixed(1)} s in all\n`,
+);
 if (failed === 0 && !process.argv.includes('--keep')) fs.rmSync(out, { recursive: true, force: true });
 else process.stdout.write(`stock-kernel: report in ${out}\n`);
 process.stdout.write(`${passed} passed, ${failed} failed, ${skipped} skipped\n`);

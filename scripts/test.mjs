@@ -8,18 +8,21 @@
 //   5. e2e         Playwright in Debian's Chromium against the product started by scripts/start.mjs
 //   6. stock-kernel the cgroup-v2 sandbox tests inside Debian's own kernel (user-mode-linux) with a
 //                  cgroup2-only hierarchy (scripts/stock-kernel.mjs; ~1.5 min)
+//   7. image       the Dockerfile built with podman and run; the seed exercise in Chromium against
+//                  the container (scripts/test-image.mjs)
 // Prints one closing line "N passed, N failed[, N skipped]" summed over every stage.
-//   --only unit|integration|security-slo|e2e|typecheck|stock-kernel   run one stage
+//   --only unit|integration|security-slo|e2e|typecheck|image|stock-kernel   run one stage
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { playwrightCounts } from './playwright-stats.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : null;
-const stages = ['typecheck', 'unit', 'integration', 'e2e', 'security-slo', 'stock-kernel'];
+const stages = ['typecheck', 'unit', 'integration', 'e2e', 'security-slo', 'image', 'stock-kernel'];
 if (only && !stages.includes(only)) {
   process.stderr.write(`--only takes one of ${stages.join(', ')}\n`);
   process.exit(2);
@@ -95,12 +98,21 @@ if (!only || only === 'typecheck') {
 if (!only || only === 'unit') {
   process.stdout.write('\n== unit tests ==\n');
   // The data-layer suite runs against SQLite and, through with-postgres.sh, a real PostgreSQL server.
-  const code = await nodeTests('unit', all.filter((f) => !/\.(integration|slo|stock-kernel)\.test\.ts$/.test(f)), [], ['bash', 'scripts/with-postgres.sh']);
+  const code = await nodeTests(
+    'unit',
+    all.filter((f) => !/\.(integration|slo|stock-kernel)\.test\.ts$/.test(f)),
+    [],
+    ['bash', 'scripts/with-postgres.sh'],
+  );
   if (code !== 0) exitCode = 1;
 }
 if (!only || only === 'integration') {
   process.stdout.write('\n== integration tests (real sandboxes) ==\n');
-  const code = await nodeTests('integration', all.filter((f) => f.endsWith('.integration.test.ts')), ['--test-concurrency=1']);
+  const code = await nodeTests(
+    'integration',
+    all.filter((f) => f.endsWith('.integration.test.ts')),
+    ['--test-concurrency=1'],
+  );
   if (code !== 0) exitCode = 1;
 }
 // The security battery's SLO cases (resource abuse, WebSocket floods, session-start storms and churn:
@@ -111,26 +123,47 @@ if (!only || only === 'integration') {
 // (security/*.integration.test.ts) run in the integration stage above.
 if (!only || only === 'security-slo') {
   process.stdout.write('\n== security battery: SLO cases ==\n');
-  const code = await nodeTests('security-slo', all.filter((f) => f.endsWith('.slo.test.ts')), ['--test-concurrency=1', '--expose-gc']);
+  const code = await nodeTests(
+    'security-slo',
+    all.filter((f) => f.endsWith('.slo.test.ts')),
+    ['--test-concurrency=1', '--expose-gc'],
+  );
   if (code !== 0) exitCode = 1;
 }
 if (!only || only === 'e2e') {
   process.stdout.write('\n== e2e (Playwright, Debian Chromium) ==\n');
   const json = path.join(tmp, 'e2e.json');
-  const code = await run(process.execPath, [path.join(root, 'node_modules/@playwright/test/cli.js'), 'test', '--reporter=list,json'], {
-    PLAYWRIGHT_JSON_OUTPUT_NAME: json,
-  });
-  let stats = { expected: 0, unexpected: 0, skipped: 0, flaky: 0 };
+  const code = await run(
+    process.execPath,
+    [path.join(root, 'node_modules/@playwright/test/cli.js'), 'test', '--reporter=list,json'],
+    {
+      PLAYWRIGHT_JSON_OUTPUT_NAME: json,
+    },
+  );
+  const counts = playwrightCounts(json, code);
+  totals.passed += counts.passed;
+  totals.failed += counts.failed;
+  totals.skipped += counts.skipped;
+  stageResults.push(`e2e: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+  if (code !== 0) exitCode = 1;
+}
+// The container image: built with podman from the Dockerfile (base image from Debian packages),
+// run as the Dockerfile's "Run with podman" line says, the seed exercise done in Chromium against
+// it, the host's network settings checked unchanged (scripts/test-image.mjs; ~30 s when nothing changed, ~5 min cold).
+if (!only || only === 'image') {
+  process.stdout.write('\n== image (podman build + run, Playwright against the container) ==\n');
+  const resultFile = path.join(tmp, 'image.json');
+  const code = await run(process.execPath, [path.join(root, 'scripts/test-image.mjs')], { NSLAB_IMAGE_RESULT: resultFile });
+  let counts = { passed: 0, failed: 0 };
   try {
-    stats = { ...stats, ...JSON.parse(fs.readFileSync(json, 'utf8')).stats };
+    counts = JSON.parse(fs.readFileSync(resultFile, 'utf8'));
   } catch {
-    // no report: counted as a failure below
+    // no result file: counted as a failure below
   }
-  const failed = stats.unexpected + (code !== 0 && stats.unexpected === 0 ? 1 : 0);
-  totals.passed += stats.expected + stats.flaky;
-  totals.failed += failed;
-  totals.skipped += stats.skipped;
-  stageResults.push(`e2e: ${stats.expected + stats.flaky} passed, ${failed} failed, ${stats.skipped} skipped`);
+  if (code !== 0 && counts.failed === 0) counts.failed = 1;
+  totals.passed += counts.passed;
+  totals.failed += counts.failed;
+  stageResults.push(`image: ${counts.passed} passed, ${counts.failed} failed`);
   if (code !== 0) exitCode = 1;
 }
 

@@ -178,7 +178,7 @@ describe('A. escape surface and host integrity', { timeout: 180_000 }, () => {
       assert.deepEqual(newOnes, [], `syscalls reachable from the sandbox that the allowlist does not document: ${newOnes.join(', ')}`);
       const int80 = await a.run('timeout 20 sh -c \'printf "int main(void){long r;__asm__ volatile(\\"int \\$0x80\\":\\"=a\\"(r):\\"a\\"(20L));return r>0?0:3;}" >/tmp/i.c && gcc -o /tmp/i /tmp/i.c 2>&1 && /tmp/i; echo int80=$?\'');
       const int80Text = /int80=0/.test(int80.output) ? 'int 0x80 (32-bit ABI) reachable' : /int80=/.test(int80.output) ? `int 0x80 not usable (${int80.output.trim().split('\n').pop()})` : 'gcc unavailable';
-      return `${reachable.length} of ${Object.keys(results).length} probed calls reachable, all in the committed allowlist (no seccomp by design, SECURITY.md); blocked: ${Object.entries(results).filter(([, e]) => blocked.has(e)).map(([k]) => k).join(' ')}; ${int80Text}`;
+      return `${reachable.length} of ${Object.keys(results).length} probed calls reachable, all in the committed allowlist (the rest refused by the seccomp filter, SECURITY.md; A12); blocked: ${Object.entries(results).filter(([, e]) => blocked.has(e)).map(([k]) => k).join(' ')}; ${int80Text}`;
     });
   });
 

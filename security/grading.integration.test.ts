@@ -3,7 +3,6 @@
 // side; shell-integration marks are soft evidence. Each case must fail to fool it and leave it
 // responsive (a ping answered, a real step still gradable).
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { startHarness, type Harness } from '../sandbox-agent/src/test-support/agent-harness';
 import { runCase } from './battery';

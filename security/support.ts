@@ -4,12 +4,13 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { after, before } from 'node:test';
 import { stripAnsi } from '../sandbox-agent/src/terminal/shell-marks';
 import { TestShell, type ShellResult } from '../sandbox-agent/src/sandbox/test-shell';
 import { UnshareDriver } from '../sandbox-agent/src/sandbox/unshare-driver';
 import { CgroupLayout } from '../sandbox-agent/src/sandbox/cgroups';
 import { defaultSandboxLimits, type Sandbox, type SandboxLimits } from '../sandbox-agent/src/sandbox/driver';
-import { TestClient, type Harness } from '../sandbox-agent/src/test-support/agent-harness';
+import { startHarness, TestClient, type Harness } from '../sandbox-agent/src/test-support/agent-harness';
 import { percentile } from './battery';
 
 export const hostNetns = fs.readlinkSync('/proc/self/ns/net');
@@ -158,6 +159,43 @@ export class Learner {
     this.client.close();
     await this.h.api('DELETE', `/v1/sessions/${this.sessionId}`);
   }
+}
+
+/**
+ * Adds `count` /32 routes on lo in the learner's own network namespace, 20 000 per `ip -batch` (ip
+ * keeps ~4 KiB per batch line: one batch of 200 000 would hit the sandbox's memory limit near 61 000).
+ * Returns how many routes the main table holds then.
+ */
+export async function addRoutes(l: Learner, count: number): Promise<number> {
+  const r = await l.run(
+    0,
+    `timeout 100 sh -c 'i=0; while [ $i -lt ${count} ]; do seq $i $((i + 19999 < ${count} - 1 ? i + 19999 : ${count} - 1)) | awk "{printf \\"route add 10.%d.%d.%d/32 dev lo\\\\n\\", int(\\$1/65536), int(\\$1/256)%256, \\$1%256}" | ip -batch - || exit 1; i=$((i + 20000)); done'; ip -4 route show table main | wc -l`,
+    120_000,
+  );
+  const n = Number(r.output.trim().split('\n').pop());
+  if (!(n >= count)) throw new Error(`only ${n} routes were added: ${r.output.slice(-300)}`);
+  return n;
+}
+
+/**
+ * Registers before/after hooks for a test file: an in-process agent (startHarness with `env`) under
+ * a battery cgroup of its own (`tag`), and, unless `canary` is false, a canary learner. Read them
+ * from the returned object inside the tests.
+ */
+export function batteryAgent(tag: string, env: Record<string, string>, options: { canary?: boolean } = {}): { readonly h: Harness; readonly canary: Canary } {
+  const ctx = {} as { h: Harness; canary: Canary; cgroupName: string };
+  before(async () => {
+    ctx.cgroupName = batteryCgroupName(tag);
+    process.env.AGENT_CGROUP_NAME = ctx.cgroupName;
+    ctx.h = await startHarness(env);
+    if (options.canary !== false) ctx.canary = await Canary.open(ctx.h);
+  });
+  after(async () => {
+    await ctx.canary?.close();
+    await ctx.h?.close();
+    removeCgroupParents(ctx.cgroupName);
+  });
+  return ctx;
 }
 
 export interface CanaryReport {

@@ -320,3 +320,25 @@ test('a closed lesson (410 workshop_ended) shows the app\'s message in the page 
     session.stop();
   }
 });
+
+test('input-dropped notice: shown in the learner\'s language for the right terminal; a repeat replaces it', async () => {
+  const agent = await startAgent();
+  fakeBrowser(agent.port);
+  const session = new LabSession({ labId: 'exercise-net-namespace', terminals: 2, outputDroppedText: '', locale: 'zh', fetchImpl: sessionFetch(agent) });
+  session.start();
+  try {
+    await until(() => session.getSnapshot().status === 'connected', 'connected');
+    const drop = () =>
+      agent.sockets.at(-1)!.send(JSON.stringify({ type: 'notice', level: 'warning', code: 'input-dropped', terminal: 1, message: 'Your typing in terminal 2 is being dropped' } satisfies ServerMessage));
+    const notices = () => session.getSnapshot().notices.filter((n) => n.code === 'input-dropped');
+    drop();
+    await until(() => notices().length === 1, 'the notice');
+    assert.match(notices()[0]!.message, /终端 2 中的输入正在被丢弃/);
+    drop();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(notices().length, 1, 'a repeated notice replaces the older one');
+  } finally {
+    session.stop();
+    await agent.close();
+  }
+});

@@ -442,6 +442,11 @@ export class LabSession {
         this.setTerminal(message.terminal, { phase: 'exited', exitCode: message.exitCode, signal: message.signal });
         return;
       case 'notice':
+        if (message.code === noticeCodes.inputDropped && message.terminal !== undefined) {
+          // Shown in the learner's language; a newer one replaces the older (it repeats while input is dropped).
+          this.pushNotice(message.level, message.code, uiStrings(this.locale ?? 'en').inputDropped(message.terminal + 1));
+          return;
+        }
         this.pushNotice(message.level, message.code, message.message, message.inMs);
         return;
       case 'error':
@@ -479,8 +484,8 @@ export class LabSession {
 
   private pushNotice(level: SessionNotice['level'], code: string, message: string, inMs?: number): void {
     const notice: SessionNotice = { id: ++this.noticeId, level, code, message, ...(inMs !== undefined ? { endsAtMs: Date.now() + inMs, inMs } : {}) };
-    // A newer idle warning replaces an older one.
-    const kept = this.snapshot.notices.filter((n) => code !== noticeCodes.idleWarning || n.code !== code);
+    // A newer idle warning (or input-dropped notice) replaces an older one.
+    const kept = this.snapshot.notices.filter((n) => (code !== noticeCodes.idleWarning && code !== noticeCodes.inputDropped) || n.code !== code);
     this.update({ notices: [...kept, notice].slice(-MAX_NOTICES) });
   }
 

@@ -64,6 +64,8 @@ const en = {
   seeMyProgress: 'See my progress',
   idleWarning: (s: number) => `No input for a while: this sandbox stops in ${s} s unless you type something or press “I’m still here”. Your progress is kept.`,
   stayHere: 'I’m still here',
+  inputDropped: (terminal: number) =>
+    `Your typing in terminal ${terminal} is being dropped: the program running there is not reading its input. Stop it (Ctrl-C, or kill it from another terminal) to type again.`,
   startAgain: 'Start a new sandbox',
   replacedBanner: 'This lab is open in another tab or window.',
   useHere: 'Use it here',
@@ -199,6 +201,7 @@ const zh: Strings = {
   seeMyProgress: '查看我的进度',
   idleWarning: (s: number) => `你已有一段时间没有输入：除非你输入内容或点击“我还在”，沙箱将在 ${s} 秒后停止。学习进度会保留。`,
   stayHere: '我还在',
+  inputDropped: (terminal: number) => `你在终端 ${terminal} 中的输入正在被丢弃：那里运行的程序没有读取输入。停止它（按 Ctrl-C，或在另一个终端中结束它）后即可继续输入。`,
   startAgain: '启动新的沙箱',
   replacedBanner: '本实验已在另一个标签页或窗口中打开。',
   useHere: '在这里使用',

@@ -170,12 +170,19 @@ export const noticeMessageSchema = z.object({
   message: z.string(),
   /** For a notice announcing something timed (code 'idle-warning': the session ends): ms from now. */
   inMs: z.number().int().min(0).optional(),
+  /** For a notice about one terminal (code 'input-dropped'): its index. */
+  terminal: terminalIndex.optional(),
 });
 
 /** Stable notice codes the browser shows in the learner's language. */
 export const noticeCodes = {
   /** No input for a while: the session ends in `inMs` unless the learner types or sends `active`. */
   idleWarning: 'idle-warning',
+  /**
+   * Input to `terminal` is being dropped: the program running there does not read it and the
+   * agent's queue for it is full (64 KiB). Sent at most once every 5 s per terminal while it lasts.
+   */
+  inputDropped: 'input-dropped',
 } as const;
 
 export const errorMessageSchema = z.object({

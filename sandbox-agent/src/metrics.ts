@@ -89,6 +89,9 @@ export const metrics = {
     'nslab_snapshot_ns_reused_total',
     'Of those, processes whose namespace links nsread reused because they provably had not run since the last read.',
   ),
+  inputDropped: new Counter('nslab_input_dropped_bytes_total', 'Input bytes dropped because the program on the terminal did not read them (queue full).'),
+  gradingDeferred: new Counter('nslab_grading_deferred_total', 'Grading requests that waited for their sandbox\'s grading budget (back-off after costly rounds).'),
+  tooMuchState: new Counter('nslab_grading_too_much_state_total', 'Grading rounds answered "too much state to check" (a sandbox over the grader\'s read limits).'),
   gauges: [] as Gauge[],
 };
 
@@ -108,6 +111,9 @@ export function renderMetrics(): string {
     metrics.sessionsEnded,
     metrics.startsRefused,
     metrics.stepsPassed,
+    metrics.inputDropped,
+    metrics.gradingDeferred,
+    metrics.tooMuchState,
     ...metrics.gauges,
   ].map((m) => m.render());
   return `${parts.join('\n')}\n`;

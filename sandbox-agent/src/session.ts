@@ -6,7 +6,7 @@ import { gradeLab, initialResults, type GradeTrigger } from '../../labs/core/gra
 import { getLab } from '../../labs/index';
 import { MAP_LIMITS, closeCodes, noticeCodes, encodeOutputFrame, mapSnapshotKey, toMapSnapshot, type MapSnapshot, type ServerMessage, type SessionStatus } from '../protocol/index';
 import type { AgentConfig } from './config';
-import { buildSnapshot } from './grader/snapshot';
+import { buildSnapshot, tooMuchState } from './grader/snapshot';
 import { runProbes } from './grader/probes';
 import { log } from './log';
 import { metrics } from './metrics';
@@ -36,6 +36,37 @@ const MAX_TRANSCRIPT = 200;
  */
 export const POLL_QUIET_MS = 100;
 export const POLL_MAX_DEFER_MS = 5_000;
+/**
+ * Grading budget per sandbox (issue 12): rounds of one sandbox never overlap, and after a round
+ * that took d ms the next starts no sooner than GRADE_COST_FACTOR x d later, so a sandbox's grading
+ * (however many Checks its learner sends: they coalesce) takes at most 1 / (1 + GRADE_COST_FACTOR)
+ * of the time, and its cost stays proportional to what its own reads cost. A sandbox over the
+ * grader's read limits ("too much state") waits TOO_MUCH_BACKOFF_MS, doubling per such round up to
+ * TOO_MUCH_BACKOFF_MAX_MS, until it is back within them; a Check or an answer waits at most
+ * ASKED_MAX_WAIT_MS of that, so a learner who just cleaned up is answered soon.
+ */
+export const GRADE_COST_FACTOR = 3;
+export const TOO_MUCH_BACKOFF_MS = 1_000;
+export const TOO_MUCH_BACKOFF_MAX_MS = 8_000;
+/** A Check or an answer waits at most this long for the budget (a learner who just cleaned up is answered soon). */
+export const ASKED_MAX_WAIT_MS = 2_000;
+
+/** The result every open step gets when the learner asks while the sandbox is over the grader's limits. */
+export function tooMuchStateMessage(reasons: Localized[]): { message: Localized; hint: Localized } {
+  return {
+    message: {
+      en: `Too much state to check: ${reasons.map((r) => r.en).join('; ')}. The grader reads a bounded amount of each sandbox so that the lab stays fast for everyone; your sandbox itself still works.`,
+      zh: `要检查的状态太多：${reasons.map((r) => r.zh).join('；')}。评分程序对每个沙箱只读取有限的内容，以便实验对所有人都保持流畅；你的沙箱本身仍然正常。`,
+    },
+    hint: {
+      en: 'Remove what this lab does not need (for example `ip route flush table main` in that namespace, or delete extra namespaces, interfaces or mounts), then press Check again.',
+      zh: '请删除本实验不需要的东西（例如在那个命名空间中执行 `ip route flush table main`，或删除多余的命名空间、网络接口或挂载点），然后再次点击“检查”。',
+    },
+  };
+}
+
+/** At most one 'input-dropped' notice per terminal this often. */
+export const INPUT_DROPPED_NOTICE_MS = 5_000;
 
 export class HttpError extends Error {
   constructor(
@@ -60,6 +91,16 @@ export class Session {
   private grading = false;
   private queued: { trigger: GradeTrigger; answeredStepId?: string } | null = null;
   lastGradeMs: number | null = null;
+  /** Grading budget (GRADE_COST_FACTOR): when the last round ended (performance.now()), how long the next waits, and the timer that runs the queued one then. */
+  private lastRoundEndMs = -Infinity;
+  private gradeWaitMs = 0;
+  private gradeTimer: { timer: NodeJS.Timeout; atMs: number } | null = null;
+  /** Consecutive rounds over the grader's limits (TOO_MUCH_BACKOFF_MS doubles with each). */
+  private tooMuchRounds = 0;
+  /** Grading rounds run (tests and the battery read it). */
+  gradingRounds = 0;
+  /** How long the last observe() waited on its probes (a ping waits for replies, not for the agent). */
+  private lastProbeWaitMs = 0;
   /** When the oldest keystroke not yet followed by output was typed, per terminal (echo metric). */
   private readonly keystrokeAt: (number | undefined)[] = [];
   /** Live namespace map: the latest trimmed snapshot, the key of the one last sent, when, and a pending send. */
@@ -87,6 +128,8 @@ export class Session {
   /** performance.now() of the last keystroke and of the last output (poll rounds wait for quiet). */
   private lastKeyAtMs = -Infinity;
   private lastOutputAtMs = -Infinity;
+  /** performance.now() of the last 'input-dropped' notice, per terminal. */
+  private readonly inputDroppedNoticeAt: number[] = [];
 
   constructor(
     readonly id: string,
@@ -121,6 +164,7 @@ export class Session {
           onFlow: (_terminal, paused) => {
             if (paused && this.client && !this.stallTimer) this.scheduleStallCheck(this.config.AGENT_SLOW_CONSUMER_MS);
           },
+          onInputDropped: (terminal, bytes) => this.inputDropped(terminal, bytes),
         }),
     );
     for (const terminal of this.terminals) terminal.start();
@@ -216,8 +260,25 @@ export class Session {
     });
   }
 
+  /**
+   * The program on a terminal does not read its input and the terminal's queue is full: the input
+   * is dropped (terminal.ts) and the learner is told, at most once every INPUT_DROPPED_NOTICE_MS.
+   */
+  private inputDropped(terminal: number, bytes: number): void {
+    metrics.inputDropped.inc({}, bytes);
+    const now = performance.now();
+    if (now - (this.inputDroppedNoticeAt[terminal] ?? -Infinity) < INPUT_DROPPED_NOTICE_MS) return;
+    this.inputDroppedNoticeAt[terminal] = now;
+    this.notify({
+      level: 'warning',
+      code: noticeCodes.inputDropped,
+      terminal,
+      message: `Your typing in terminal ${terminal + 1} is being dropped: the program running there is not reading its input. Stop it (Ctrl-C, or kill it from another terminal) to type again.`,
+    });
+  }
+
   /** Sends a notice to the learner's browser (and viewers); false when no browser is attached. */
-  notify(notice: { level: 'info' | 'warning'; code: string; message: string; inMs?: number }): boolean {
+  notify(notice: { level: 'info' | 'warning'; code: string; message: string; inMs?: number; terminal?: number }): boolean {
     for (const viewer of this.viewers) viewer.sendJson({ type: 'notice', ...notice });
     if (!this.client) return false;
     this.client.sendJson({ type: 'notice', ...notice });
@@ -369,11 +430,27 @@ export class Session {
   /** Runs the lab's checks against a fresh host-side snapshot; coalesces concurrent requests. */
   requestGrade(trigger: GradeTrigger, answeredStepId?: string): void {
     if (this.state !== 'running') return;
-    if (this.grading) {
+    const now = performance.now();
+    const dueAtMs = this.lastRoundEndMs + (trigger === 'auto' ? this.gradeWaitMs : Math.min(this.gradeWaitMs, ASKED_MAX_WAIT_MS));
+    if (this.grading || dueAtMs > now) {
       if (!this.queued || triggerRank[trigger] >= triggerRank[this.queued.trigger]) this.queued = { trigger, answeredStepId };
-      // The round in flight may be waiting on a probe (a ping that gets no reply waits its whole
-      // timeout): the live map must not wait for it, so it gets a snapshot of its own now.
-      this.refreshMap();
+      if (this.grading) {
+        // The round in flight may be waiting on a probe (a ping that gets no reply waits its whole
+        // timeout): the live map must not wait for it, so it gets a snapshot of its own now.
+        this.refreshMap();
+        return;
+      }
+      // Within this sandbox's grading budget: the request waits (coalesced with any others).
+      metrics.gradingDeferred.inc();
+      if (this.gradeTimer && this.gradeTimer.atMs <= dueAtMs) return;
+      if (this.gradeTimer) clearTimeout(this.gradeTimer.timer);
+      const timer = setTimeout(() => {
+        this.gradeTimer = null;
+        const next = this.queued;
+        this.queued = null;
+        if (next) this.requestGrade(next.trigger, next.answeredStepId);
+      }, Math.ceil(dueAtMs - now));
+      this.gradeTimer = { timer, atMs: dueAtMs };
       return;
     }
     this.grading = true;
@@ -403,15 +480,27 @@ export class Session {
     const probeSpecs = this.lab.steps.flatMap((step) =>
       options.probes === 'open' && this.results[step.id]?.status === 'passed' ? [] : (step.probes ?? []),
     );
-    const probes = probeSpecs.length > 0 ? await runProbes(probeSpecs, snapshot) : undefined;
+    // Over the grader's limits the checks do not run (grade()), so neither do their probes.
+    const probesStarted = performance.now();
+    const probes = probeSpecs.length > 0 && tooMuchState(snapshot).length === 0 ? await runProbes(probeSpecs, snapshot) : undefined;
+    this.lastProbeWaitMs = performance.now() - probesStarted;
     return { snapshot, transcript: [...this.transcript], answers: { ...this.answers }, passed, ...(probes ? { probes } : {}) };
   }
 
   private async grade(trigger: GradeTrigger, answeredStepId?: string): Promise<void> {
     const started = performance.now();
+    this.gradingRounds++;
+    this.lastProbeWaitMs = 0;
+    let overLimits = false;
     try {
       const observation = await this.observe({ probes: 'open' });
       if (this.state !== 'running') return;
+      const reasons = tooMuchState(observation.snapshot);
+      if (reasons.length > 0) {
+        overLimits = true;
+        this.answerTooMuchState(reasons, trigger, answeredStepId);
+        return;
+      }
       const { results, changed } = gradeLab(this.lab, observation, this.results, { nowMs: Date.now(), trigger, answeredStepId });
       const before = this.results;
       this.results = Object.fromEntries(results.map((r) => [r.stepId, r]));
@@ -435,6 +524,37 @@ export class Session {
       if (trigger !== 'auto') {
         this.client?.sendJson({ type: 'notice', level: 'warning', code: 'grading-failed', message: 'The grader could not read your sandbox just now; it will try again.' });
       }
+    } finally {
+      // Charge the round to this sandbox's grading budget (see GRADE_COST_FACTOR): its reads and
+      // checks, not the time a probe waited for replies (that costs the agent nothing).
+      const now = performance.now();
+      this.tooMuchRounds = overLimits ? this.tooMuchRounds + 1 : 0;
+      this.gradeWaitMs = overLimits
+        ? Math.min(TOO_MUCH_BACKOFF_MAX_MS, TOO_MUCH_BACKOFF_MS * 2 ** (this.tooMuchRounds - 1))
+        : GRADE_COST_FACTOR * Math.max(0, now - started - this.lastProbeWaitMs);
+      this.lastRoundEndMs = now;
+    }
+  }
+
+  /**
+   * The sandbox holds more than the grader reads (snapshot.ts tooMuchState): no check runs on a
+   * partial picture. When the learner asked (Check, an answer), every open step says so and why,
+   * in the learner's language; poll rounds stay silent. A passed step stays passed.
+   */
+  private answerTooMuchState(reasons: Localized[], trigger: GradeTrigger, answeredStepId?: string): void {
+    metrics.tooMuchState.inc();
+    if (this.tooMuchRounds === 0) log('info', 'grading: too much state to check', { session: this.id, reasons: reasons.map((r) => r.en) });
+    if (trigger === 'auto') return;
+    const { message, hint } = tooMuchStateMessage(reasons);
+    const nowMs = Date.now();
+    for (const step of this.lab.steps) {
+      const prev = this.results[step.id];
+      if (prev?.status === 'passed') continue;
+      if (trigger === 'answer' && answeredStepId !== undefined && step.id !== answeredStepId) continue;
+      const result: StepResult = { stepId: step.id, status: 'failed', message, hint, evidence: {}, atMs: prev?.status === 'failed' ? prev.atMs : nowMs };
+      this.results[step.id] = result;
+      this.client?.sendJson({ type: 'step', result });
+      for (const viewer of this.viewers) viewer.sendJson({ type: 'step', result });
     }
   }
 
@@ -534,7 +654,7 @@ export class Session {
   async end(reason: string, closeReason?: 'session-ended' | 'workshop-ended'): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
-    for (const timer of [this.idleTimer, this.pollTimer, this.commandTimer, this.mapTimer, this.inputIdleTimer, this.stallTimer]) if (timer) clearTimeout(timer);
+    for (const timer of [this.idleTimer, this.pollTimer, this.commandTimer, this.mapTimer, this.inputIdleTimer, this.stallTimer, this.gradeTimer?.timer]) if (timer) clearTimeout(timer);
     this.client?.fail(
       reason === 'shutdown' ? closeCodes.goingAway : closeCodes.sessionEnded,
       reason === 'shutdown' ? 'going-away' : reason === 'idle' ? 'session-idle' : (closeReason ?? 'session-ended'),

@@ -12,8 +12,15 @@ import { nativeDir, buildNative } from '../native';
 
 export const nsreadBinary = path.join(nativeDir, 'build', 'nsread');
 
-/** `total`: how many links the namespace has (nsread sends at most 256 of them). */
-export type ReadResult = { ok: true; stdout: string; total?: number } | { ok: false; stdout: ''; error: string };
+/**
+ * `total`: how many links the namespace has (nsread sends at most 256 of them; it stops counting at
+ * 1024: `linksCapped`); `routes`: how many routes it holds (counted up to 10 000: `routesCapped`);
+ * `fp`: a hash of the links and addresses read (equal fp, equal links).
+ */
+export type NetCounts = { total?: number; routes?: number; routesCapped?: boolean; linksCapped?: boolean; fp?: string };
+export type ReadResult = ({ ok: true; stdout: string } & NetCounts) | { ok: false; stdout: ''; error: string };
+/** A network namespace's fingerprint and counts, without its links (netfp). */
+export type FingerprintResult = ({ ok: true } & NetCounts) | { ok: false; error: string };
 
 /** Builds nsread when its binary is missing or older than its source; false when it cannot. */
 export function ensureNsreadBuilt(): boolean {
@@ -39,6 +46,10 @@ interface Reply {
   ok?: unknown;
   links?: unknown;
   total?: unknown;
+  routes?: unknown;
+  routesCapped?: unknown;
+  linksCapped?: unknown;
+  fp?: unknown;
   hostname?: unknown;
   error?: unknown;
   procs?: unknown;
@@ -49,11 +60,28 @@ interface Pending {
   timer: NodeJS.Timeout;
   reply: (msg: Reply) => void;
   fail: (error: string) => void;
+  /** Whose request (a sandbox's cache tag; 0: nobody's) and its line, to send again after a restart. */
+  owner: number;
+  line: string;
+  resent: boolean;
 }
+
+/** No single nsread request may take longer (nsread itself gives up a network read after 1 s). */
+export const MAX_REQUEST_MS = 2_000;
 
 const replyError = (msg: Reply): string => (typeof msg.error === 'string' ? msg.error : 'nsread: bad reply');
 
-class NsReader {
+function netCounts(msg: Reply): NetCounts {
+  return {
+    ...(typeof msg.total === 'number' ? { total: msg.total } : {}),
+    ...(typeof msg.routes === 'number' ? { routes: msg.routes } : {}),
+    ...(msg.routesCapped === true ? { routesCapped: true } : {}),
+    ...(msg.linksCapped === true ? { linksCapped: true } : {}),
+    ...(typeof msg.fp === 'string' && /^[0-9a-f]{16}$/.test(msg.fp) ? { fp: msg.fp } : {}),
+  };
+}
+
+export class NsReader {
   private child: ChildProcessWithoutNullStreams | null = null;
   private ready: Promise<boolean> | null = null;
   private readonly pending = new Map<number, Pending>();
@@ -63,6 +91,16 @@ class NsReader {
   /** Starts and requests in flight: while any, the reader's stdout keeps the event loop alive. */
   private inFlight = 0;
   disabled = false;
+  /** Requests of other sandboxes caught in a reader killed for one sandbox's stalled read: sent again. */
+  private resend: Pending[] = [];
+  /** Called with the owner of a request that timed out (its sandbox gets a reader of its own). */
+  onStall: (owner: number) => void = () => {};
+
+  constructor(
+    private readonly label = 'shared',
+    /** The reader program (nsread; tests pass a stand-in). */
+    private readonly binary = nsreadBinary,
+  ) {}
 
   private hold(): void {
     if (this.inFlight++ === 0) (this.child?.stdout as unknown as { ref?: () => void } | undefined)?.ref?.();
@@ -81,7 +119,7 @@ class NsReader {
         else this.inFlight--;
         done(ok);
       };
-      const child = spawn(nsreadBinary, [], { env: {} as NodeJS.ProcessEnv, cwd: '/', stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(this.binary, [], { env: {} as NodeJS.ProcessEnv, cwd: '/', stdio: ['pipe', 'pipe', 'pipe'] });
       this.child = child;
       // An idle reader never keeps the agent (or a test) alive; a start or read in flight does.
       child.unref();
@@ -109,7 +147,8 @@ class NsReader {
       });
       child.on('exit', (code, signal) => {
         if (!started) resolve(false);
-        this.onExit(code, signal);
+        // A reader retired for a stalled read was already replaced: its exit changes nothing.
+        if (this.child === child) this.onExit(code, signal);
       });
       child.stdin.on('error', () => {
         /* the exit handler fails what is pending */
@@ -148,7 +187,46 @@ class NsReader {
     while (this.crashes.length > 0 && now - this.crashes[0]! > 60_000) this.crashes.shift();
     if (this.crashes.length > 3) {
       this.disabled = true;
-      log('warn', 'nsread keeps exiting; the grader falls back to nsenter execs', { code, signal });
+      log('warn', 'nsread keeps exiting; the grader falls back to nsenter execs', { reader: this.label, code, signal });
+    }
+  }
+
+  /**
+   * The reader is stuck in one read (the oldest request, which just timed out): it is killed and
+   * forgotten at once (not waited for: a read can sit in the kernel), the requests queued behind
+   * it are sent again to a fresh reader, and the stalled read is charged to its sandbox (onStall),
+   * never counted as a crash: one learner cannot turn nsread off for everyone.
+   */
+  private retire(child: ChildProcessWithoutNullStreams): void {
+    if (this.child !== child) return;
+    this.child = null;
+    this.ready = null;
+    this.buffered = '';
+    child.kill('SIGKILL');
+    const again = [...this.pending.values()];
+    this.pending.clear();
+    const resend: Pending[] = [];
+    for (const p of again) {
+      if (p.resent) {
+        clearTimeout(p.timer);
+        p.fail('nsread restarted');
+      } else resend.push(p);
+    }
+    if (resend.length > 0) void this.sendAgain(resend);
+  }
+
+  private async sendAgain(list: Pending[]): Promise<void> {
+    const ok = await this.start();
+    for (const p of list) {
+      if (!ok || !this.child) {
+        clearTimeout(p.timer);
+        p.fail('nsread unavailable');
+        continue;
+      }
+      const id = this.nextId++;
+      p.resent = true;
+      this.pending.set(id, p);
+      this.child.stdin.write(p.line.replace(/^\d+ /, `${id} `));
     }
   }
 
@@ -157,26 +235,52 @@ class NsReader {
    * exits or does not answer in time (a stuck reader is killed and replaced, never waited on).
    * The caller has started the reader.
    */
-  private request<T>(child: ChildProcessWithoutNullStreams, line: (id: number) => string, timeoutMs: number, reply: (msg: Reply) => T, failed: (error: string) => T): Promise<T> {
+  private request<T>(
+    child: ChildProcessWithoutNullStreams,
+    line: (id: number) => string,
+    timeoutMs: number,
+    reply: (msg: Reply) => T,
+    failed: (error: string) => T,
+    owner = 0,
+  ): Promise<T> {
     const id = this.nextId++;
     this.hold();
     return new Promise<T>((done) => {
+      let settled = false;
       const settle = (result: T) => {
+        if (settled) return;
+        settled = true;
         this.release();
         done(result);
       };
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        settle(failed('nsread timed out'));
-        child.kill('SIGKILL');
-      }, Math.max(1, Math.ceil(timeoutMs)));
-      this.pending.set(id, { timer, reply: (msg) => settle(reply(msg)), fail: (error) => settle(failed(error)) });
-      child.stdin.write(line(id));
+      const text = line(id);
+      const pending: Pending = {
+        timer: setTimeout(() => {
+          // nsread answers in order: the oldest request waiting is the one it is working on.
+          const oldest = this.pending.values().next().value;
+          for (const [key, p] of this.pending) if (p === pending) this.pending.delete(key);
+          if (oldest !== pending) {
+            // Waiting behind another read: that one is charged when its own time is up.
+            settle(failed('nsread timed out (behind another read)'));
+            return;
+          }
+          settle(failed('nsread timed out'));
+          this.retire(child);
+          this.onStall(owner);
+        }, Math.max(1, Math.ceil(Math.min(timeoutMs, MAX_REQUEST_MS)))),
+        reply: (msg) => settle(reply(msg)),
+        fail: (error) => settle(failed(error)),
+        owner,
+        line: text,
+        resent: false,
+      };
+      this.pending.set(id, pending);
+      child.stdin.write(text);
     });
   }
 
   /** Reads one namespace; `path` must name an nsfs file whose inode is `inode` (nsread proves it). */
-  async read(kind: 'net' | 'uts', nsPath: string, inode: number, timeoutMs: number): Promise<ReadResult> {
+  async read(kind: 'net' | 'uts', nsPath: string, inode: number, timeoutMs: number, owner = 0): Promise<ReadResult> {
     if (!/^\/proc\/[0-9a-z/]+$/.test(nsPath) || !Number.isSafeInteger(inode) || inode <= 0) {
       return { ok: false, stdout: '', error: 'nsread: bad request' };
     }
@@ -186,13 +290,26 @@ class NsReader {
       (id) => `${id} ${kind} ${nsPath} ${inode}\n`,
       timeoutMs,
       (msg) => {
-        if (msg.ok === true && Array.isArray(msg.links)) {
-          return { ok: true, stdout: JSON.stringify(msg.links), ...(typeof msg.total === 'number' ? { total: msg.total } : {}) };
-        }
+        if (msg.ok === true && Array.isArray(msg.links)) return { ok: true, stdout: JSON.stringify(msg.links), ...netCounts(msg) };
         if (msg.ok === true && typeof msg.hostname === 'string') return { ok: true, stdout: msg.hostname };
         return { ok: false, stdout: '', error: replyError(msg) };
       },
       (error) => ({ ok: false, stdout: '', error }),
+      owner,
+    );
+  }
+
+  /** A network namespace's fingerprint and counts (the same bounded read, without the links). */
+  async fingerprint(nsPath: string, inode: number, timeoutMs: number, owner = 0): Promise<FingerprintResult> {
+    if (!/^\/proc\/[0-9a-z/]+$/.test(nsPath) || !Number.isSafeInteger(inode) || inode <= 0) return { ok: false, error: 'nsread: bad request' };
+    if (!(await this.start()) || !this.child) return { ok: false, error: 'nsread unavailable' };
+    return this.request<FingerprintResult>(
+      this.child,
+      (id) => `${id} netfp ${nsPath} ${inode}\n`,
+      timeoutMs,
+      (msg) => (msg.ok === true && typeof msg.fp === 'string' ? { ok: true, ...netCounts(msg) } : { ok: false, error: replyError(msg) }),
+      (error) => ({ ok: false, error }),
+      owner,
     );
   }
 
@@ -215,6 +332,7 @@ class NsReader {
           ? { ok: true, procs: procParts(msg.procs), nsReused: typeof msg.nsReused === 'number' ? msg.nsReused : 0 }
           : { ok: false, error: replyError(msg) },
       (error) => ({ ok: false, error }),
+      tag,
     );
   }
 
@@ -247,18 +365,54 @@ function procParts(raw: unknown[]): Map<number, ProcParts | null> {
 
 let reader: NsReader | null = null;
 let available: boolean | null = null;
+/**
+ * Sandboxes whose read once stalled (a request timed out) read on a reader of their own from then
+ * on, so a learner who can make a read hang (a process stuck holding its mm lock, a namespace whose
+ * dump never ends) delays only their own grading, and never makes nsread restart or turn off for
+ * the other sandboxes. Keyed by the sandbox's cache tag; closed when the sandbox ends (dropTag).
+ */
+const isolated = new Map<number, NsReader>();
+export const MAX_ISOLATED_READERS = 64;
 
-/** The process-wide reader, or null when the exec path must be used. */
-export function nsReader(): NsReader | null {
+/** The reader for this sandbox (its cache tag; 0: anyone's), or null when the exec path must be used. */
+export function nsReader(owner = 0): NsReader | null {
   if (process.env.NSLAB_NSREAD === 'off') return null;
   available ??= ensureNsreadBuilt();
   if (!available) return null;
-  reader ??= new NsReader();
+  const own = owner > 0 ? isolated.get(owner) : undefined;
+  if (own) return own.disabled ? null : own;
+  if (!reader) {
+    reader = new NsReader();
+    reader.onStall = isolate;
+  }
   return reader.disabled ? null : reader;
 }
 
-/** Stops the reader (agent shutdown, tests). */
+/** Gives this sandbox a reader of its own (its read stalled). */
+function isolate(owner: number): void {
+  if (owner <= 0 || isolated.has(owner)) return;
+  if (isolated.size >= MAX_ISOLATED_READERS) {
+    log('warn', 'nsread: too many sandboxes with stalled reads; this one stays on the shared reader', { owner });
+    return;
+  }
+  log('info', 'nsread: a read stalled; this sandbox reads on a reader of its own from now on', { owner });
+  isolated.set(owner, new NsReader(`sandbox-${owner}`));
+}
+
+/** The sandbox ended: its own reader (if any) stops, and the shared one drops what it held for it. */
+export function releaseReader(owner: number): void {
+  const own = isolated.get(owner);
+  if (own) {
+    isolated.delete(owner);
+    own.stop();
+  }
+  reader?.dropTag(owner);
+}
+
+/** Stops the readers (agent shutdown, tests). */
 export function stopNsReader(): void {
   reader?.stop();
   reader = null;
+  for (const own of isolated.values()) own.stop();
+  isolated.clear();
 }

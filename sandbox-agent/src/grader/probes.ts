@@ -4,12 +4,24 @@
 // openNetnsFd, never the host's namespace), bounded in count and time, and only towards an address
 // that an interface of the sandbox's own namespaces holds in the snapshot (the lab's topology). The
 // sandbox's namespaces have no route out by construction, so nothing can leave the sandbox anyway.
+// ping runs UNPRIVILEGED: after nsenter (host root) has joined the namespace, setpriv drops to the
+// sandbox's own host uid (uid 0 inside it) with no groups and no_new_privs (so ping's file
+// capability is not granted): it then has no capability on the host, only those the kernel gives the
+// owner of the sandbox's user namespace over the sandbox's own objects (a raw ICMP socket there).
 import type { ProbeSpec, NetnsSelector } from '../../../labs/core/model';
 import type { ProbeResult, Snapshot } from '../../../labs/core/snapshot';
 import { hostNetInodes, openNetnsFd, runInNetnsFd, type NetnsHandle } from './snapshot';
 import * as fs from 'node:fs';
 
 const PING = '/usr/bin/ping';
+const SETPRIV = '/usr/bin/setpriv';
+
+/** The command that runs ping as the sandbox's host uid (never host root), no new privileges. */
+export function unprivilegedPing(uidBase: number, pingArgs: string[]): { file: string; args: string[] } {
+  if (!Number.isInteger(uidBase) || uidBase < 100_000) throw new Error(`refusing to ping as host uid ${uidBase}`);
+  const id = String(uidBase);
+  return { file: SETPRIV, args: [`--reuid=${id}`, `--regid=${id}`, '--clear-groups', '--no-new-privs', '--', PING, ...pingArgs] };
+}
 export const probeLimits = { maxProbes: 8, maxCount: 3, minTimeoutMs: 200, maxTimeoutMs: 3_000 } as const;
 
 const ipv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -87,12 +99,8 @@ async function runOne(spec: ProbeSpec, snapshot: Snapshot): Promise<ProbeResult>
   try {
     const waitS = Math.max(0.2, spec.timeoutMs / 1000 / spec.count).toFixed(1);
     const deadlineS = String(Math.max(1, Math.ceil(spec.timeoutMs / 1000)));
-    const res = await runInNetnsFd(
-      fd,
-      PING,
-      ['-n', '-q', '-c', String(spec.count), '-i', '0.2', '-W', waitS, '-w', deadlineS, spec.to],
-      spec.timeoutMs + 500,
-    );
+    const cmd = unprivilegedPing(snapshot.sandbox.uidBase, ['-n', '-q', '-c', String(spec.count), '-i', '0.2', '-W', waitS, '-w', deadlineS, spec.to]);
+    const res = await runInNetnsFd(fd, cmd.file, cmd.args, spec.timeoutMs + 500);
     const { transmitted, received } = parsePingSummary(res.stdout);
     const ok = res.ok && received > 0;
     return {

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { Sandbox } from '../sandbox/driver';
 import { metrics } from '../metrics';
-import { nsReader } from './ns-reader';
+import { nsReader, releaseReader, type NetCounts, type ReadResult } from './ns-reader';
 import {
   namespaceTypes,
   type IdMapEntry,
@@ -25,6 +25,7 @@ import {
   type Snapshot,
   type UtsInfo,
 } from '../../../labs/core/snapshot';
+import { t, type Localized } from '../../../labs/core/model';
 
 export const snapshotLimits = {
   maxProcesses: 1000,
@@ -40,6 +41,10 @@ export const snapshotLimits = {
   maxAddressesPerInterface: 32,
   maxCmdlineBytes: 4096,
   maxCmdlineArgs: 64,
+  /** All mount tables of one snapshot together (each is also capped at maxMountinfoBytes). */
+  maxMountinfoTotalBytes: 1024 * 1024,
+  /** Routes in one network namespace (nsread counts them up to this many; more is "too much state"). */
+  maxRoutesPerNetns: 10_000,
   /** Parallel nsenter runs. */
   concurrency: 8,
   ipMaxBufferBytes: 8 * 1024 * 1024,
@@ -149,7 +154,7 @@ function rawProcess(pid: number, st: Map<string, string>, commText: string, ns: 
  */
 async function readProcesses(pids: number[], timeoutMs: number, tag: number): Promise<Map<number, RawProcess>> {
   const out = new Map<number, RawProcess>();
-  const reader = nsReader();
+  const reader = nsReader(tag);
   if (reader) {
     const res = await reader.procs(pids, timeoutMs, tag);
     if (res.ok) {
@@ -173,12 +178,10 @@ async function readProcesses(pids: number[], timeoutMs: number, tag: number): Pr
   return out;
 }
 
-interface RunResult {
+interface RunResult extends NetCounts {
   ok: boolean;
   stdout: string;
   error?: string;
-  /** nsread: how many links the namespace has when it sent only the first ones. */
-  total?: number;
 }
 
 function run(file: string, args: string[], timeoutMs: number): Promise<RunResult> {
@@ -203,12 +206,17 @@ function run(file: string, args: string[], timeoutMs: number): Promise<RunResult
 }
 
 /**
- * Per-sandbox cache of the per-namespace reads (one exec each). A learner who creates hundreds of
- * network or UTS namespaces must not make every grading round run hundreds of processes on the
- * host (that slowed the agent for everyone: battery case D06). With at most `refreshPerSnapshot`
- * namespaces everything is read fresh each time (the normal case for every lab); beyond that, a
- * namespace is re-read when its cheap fingerprint (/proc/<pid>/net/{dev,fib_trie,if_inet6}, sync
- * reads, no exec) changed, then the stalest first, within the budget; the rest reuse their last read.
+ * Per-sandbox cache of the per-namespace reads. A learner who creates hundreds of network or UTS
+ * namespaces must not make every grading round read them all (battery case D06). With at most
+ * `refreshPerSnapshot` namespaces everything is read fresh each time (the normal case for every
+ * lab); beyond that, a namespace is re-read when its fingerprint changed, then the stalest first,
+ * within the budget; the rest reuse their last read.
+ *
+ * The fingerprint never costs the agent's event loop work a learner controls (issue 12: it used to
+ * read /proc/PID/net/fib_trie whole, synchronously; with 61 000 routes every round stalled every
+ * learner's terminal for hundreds of ms). With nsread it is nsread's `netfp`: the same bounded
+ * netlink read (links, addresses, a capped route count), answered as a hash. Without nsread, a
+ * bounded asynchronous read of /proc/PID/net/{dev,if_inet6} and the first bytes of fib_trie.
  */
 interface CachedRead {
   fingerprint: string | null;
@@ -217,16 +225,26 @@ interface CachedRead {
 }
 const nsReadCache = new WeakMap<Sandbox, Map<string, CachedRead>>();
 export const refreshPerSnapshot = 12;
+/** The exec path's fingerprint reads at most this much of each /proc/PID/net file. */
+const FINGERPRINT_FILE_BYTES = 64 * 1024;
 
-function netFingerprint(pid: number): string | null {
-  try {
-    const dev = fs.readFileSync(`/proc/${pid}/net/dev`, 'utf8').split('\n').map((l) => l.split(':')[0]?.trim()).join(',');
-    const fib = fs.readFileSync(`/proc/${pid}/net/fib_trie`, 'utf8');
-    const v6 = fs.readFileSync(`/proc/${pid}/net/if_inet6`, 'utf8');
-    return createHash('sha1').update(dev).update(fib).update(v6).digest('base64');
-  } catch {
-    return null;
+async function netFingerprint(pid: number, inode: number, owner: number, timeoutMs: number): Promise<{ fp: string | null; counts: NetCounts }> {
+  const reader = nsReader(owner);
+  if (reader) {
+    const res = await reader.fingerprint(`/proc/${pid}/ns/net`, inode, timeoutMs, owner);
+    if (res.ok) {
+      const { ok: _ok, ...counts } = res;
+      return { fp: res.fp ?? null, counts };
+    }
+    if (res.error !== 'nsread unavailable') return { fp: null, counts: {} };
   }
+  const hash = createHash('sha1');
+  for (const file of ['dev', 'fib_trie', 'if_inet6']) {
+    const read = await readBoundedAsync(`/proc/${pid}/net/${file}`, FINGERPRINT_FILE_BYTES);
+    if (!read) return { fp: null, counts: {} };
+    hash.update(read.text);
+  }
+  return { fp: hash.digest('base64'), counts: {} };
 }
 
 async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -348,25 +366,29 @@ function matchPeers(parsed: Map<number, ParsedIface[]>): void {
 
 // ---------------------------------------------------------------- mount, user, PID namespaces
 
-/** Reads a /proc file synchronously, at most maxBytes (the learner controls how long it is). */
-function readBounded(file: string, maxBytes: number): { text: string; cut: boolean } | null {
+/**
+ * Reads a /proc file asynchronously (the kernel generates it on a libuv thread, not on the event
+ * loop), at most maxBytes.
+ */
+async function readBoundedAsync(file: string, maxBytes: number): Promise<{ text: string; cut: boolean } | null> {
+  let handle: fs.promises.FileHandle | null = null;
   try {
-    const fd = fs.openSync(file, 'r');
-    try {
-      const buf = Buffer.alloc(maxBytes + 1);
-      let n = 0;
-      for (;;) {
-        const r = fs.readSync(fd, buf, n, buf.length - n, null);
-        if (r <= 0) break;
-        n += r;
-        if (n >= buf.length) break;
-      }
-      return { text: buf.subarray(0, Math.min(n, maxBytes)).toString('utf8'), cut: n > maxBytes };
-    } finally {
-      fs.closeSync(fd);
+    handle = await fs.promises.open(file, 'r');
+    const buf = Buffer.alloc(Math.min(maxBytes + 1, 64 * 1024));
+    const chunks: Buffer[] = [];
+    let n = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, maxBytes + 1 - n), null);
+      if (bytesRead <= 0) break;
+      chunks.push(Buffer.from(buf.subarray(0, bytesRead)));
+      n += bytesRead;
+      if (n > maxBytes) break;
     }
+    return { text: Buffer.concat(chunks).subarray(0, Math.min(n, maxBytes)).toString('utf8'), cut: n > maxBytes };
   } catch {
     return null;
+  } finally {
+    await handle?.close().catch(() => {});
   }
 }
 
@@ -411,13 +433,25 @@ function nsLink(pid: number, type: string): string | null {
   }
 }
 
-function readMntns(inode: number, pid: number, warnings: string[]): MntnsInfo {
+async function readMntns(inode: number, pid: number, warnings: string[], budget: { bytes: number }, tooMuch: Localized[]): Promise<MntnsInfo> {
   const label = `mnt:[${inode}]`;
-  const read = nsLink(pid, 'mnt') === label ? readBounded(`/proc/${pid}/mountinfo`, snapshotLimits.maxMountinfoBytes) : null;
+  if (budget.bytes <= 0) {
+    return { inode, viaHostPid: pid, mounts: [], complete: false, truncated: true };
+  }
+  const read = nsLink(pid, 'mnt') === label ? await readBoundedAsync(`/proc/${pid}/mountinfo`, Math.min(snapshotLimits.maxMountinfoBytes, budget.bytes)) : null;
+  if (read) budget.bytes -= read.text.length;
   // The member must still be in that namespace after the read (it may have exited or re-unshared).
   if (!read || nsLink(pid, 'mnt') !== label) return { inode, viaHostPid: pid, mounts: [], complete: false, truncated: false };
   const { mounts, truncated } = parseMountinfo(read.text, snapshotLimits.maxMountsPerNs);
-  if (truncated || read.cut) warnings.push(`${label} has more mounts than reported`);
+  if (truncated || read.cut) {
+    warnings.push(`${label} has more mounts than reported`);
+    tooMuch.push(
+      t(
+        `${label} has more than ${Math.min(mounts.length, snapshotLimits.maxMountsPerNs)} mounts (the grader reads at most ${snapshotLimits.maxMountsPerNs} per mount namespace)`,
+        `${label} 中的挂载点超过 ${Math.min(mounts.length, snapshotLimits.maxMountsPerNs)} 个（评分程序每个挂载命名空间最多读取 ${snapshotLimits.maxMountsPerNs} 个）`,
+      ),
+    );
+  }
   return { inode, viaHostPid: pid, mounts, complete: true, truncated: truncated || read.cut };
 }
 
@@ -446,8 +480,8 @@ async function readUserns(targets: Array<[number, number]>, remainingMs: () => n
   for (const [inode, pid] of targets) {
     const label = `user:[${inode}]`;
     if (nsLink(pid, 'user') !== label) continue;
-    const uid = readBounded(`/proc/${pid}/uid_map`, 16 * 1024);
-    const gid = readBounded(`/proc/${pid}/gid_map`, 16 * 1024);
+    const uid = await readBoundedAsync(`/proc/${pid}/uid_map`, 16 * 1024);
+    const gid = await readBoundedAsync(`/proc/${pid}/gid_map`, 16 * 1024);
     if (!uid || !gid || nsLink(pid, 'user') !== label) continue;
     out.push({ inode, viaHostPid: pid, uidMap: parseIdMap(uid.text), gidMap: parseIdMap(gid.text), ownerHostUid: null, parentInode: null });
   }
@@ -602,7 +636,46 @@ export function releaseSnapshotState(sandbox: Sandbox): void {
   const tag = procTags.get(sandbox);
   if (tag === undefined) return;
   procTags.delete(sandbox);
-  nsReader()?.dropTag(tag);
+  releaseReader(tag);
+}
+
+/**
+ * Why a snapshot is not a complete picture of the sandbox: it holds more than the grader reads
+ * (routes, interfaces, namespaces, mounts, processes) or a read of it took too long. Checks are not
+ * run on such a snapshot; the learner gets "too much state to check" with these reasons (session.ts).
+ */
+const tooMuchBySnapshot = new WeakMap<Snapshot, Localized[]>();
+
+/** The reasons this snapshot is over the grader's limits (empty: it is complete). */
+export function tooMuchState(snapshot: Snapshot): Localized[] {
+  return tooMuchBySnapshot.get(snapshot) ?? [];
+}
+
+const NS_WHAT: Record<'net' | 'uts' | 'mnt' | 'user', Localized> = {
+  net: t('network namespaces', '个网络命名空间'),
+  uts: t('UTS namespaces', '个 UTS 命名空间'),
+  mnt: t('mount namespaces', '个挂载命名空间'),
+  user: t('user namespaces', '个用户命名空间'),
+};
+
+/** Reasons a network namespace read says the namespace is over the grader's limits. */
+function netTooMuch(inode: number, res: RunResult): Localized[] {
+  const label = `net:[${inode}]`;
+  const out: Localized[] = [];
+  if (res.routesCapped) {
+    const max = snapshotLimits.maxRoutesPerNetns;
+    out.push(t(`${label} holds more than ${max} routes (the grader reads at most ${max})`, `${label} 中的路由超过 ${max} 条（评分程序最多读取 ${max} 条）`));
+  }
+  if (res.linksCapped || (res.total ?? 0) > snapshotLimits.maxInterfacesPerNetns) {
+    const max = snapshotLimits.maxInterfacesPerNetns;
+    const count = res.linksCapped ? `more than ${res.total ?? max}` : String(res.total);
+    const countZh = res.linksCapped ? `超过 ${res.total ?? max}` : String(res.total);
+    out.push(t(`${label} has ${count} interfaces (the grader reads at most ${max})`, `${label} 中有 ${countZh} 个网络接口（评分程序最多读取 ${max} 个）`));
+  }
+  if (!res.ok && /took too long|timed out|timeout/.test(res.error ?? '')) {
+    out.push(t(`reading ${label} took too long (${res.error})`, `读取 ${label} 耗时过长（${res.error}）`));
+  }
+  return out;
 }
 
 export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number } = {}): Promise<Snapshot> {
@@ -611,11 +684,18 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
   const timeoutMs = opts.timeoutMs ?? 5_000;
   const deadline = t0 + timeoutMs;
   const warnings: string[] = [];
+  const tooMuch: Localized[] = [];
 
   let hostPids = [...new Set(sandbox.listHostPids())].sort((a, b) => a - b);
   if (hostPids.length > snapshotLimits.maxProcesses) {
     warnings.push(
       `${hostPids.length} processes in the sandbox; only the first ${snapshotLimits.maxProcesses} are reported`,
+    );
+    tooMuch.push(
+      t(
+        `${hostPids.length} processes (the grader reads at most ${snapshotLimits.maxProcesses})`,
+        `${hostPids.length} 个进程（评分程序最多读取 ${snapshotLimits.maxProcesses} 个）`,
+      ),
     );
     hostPids = hostPids.slice(0, snapshotLimits.maxProcesses);
   }
@@ -658,6 +738,7 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
       if (inode === undefined || m.has(inode)) continue;
       if (m.size >= max) {
         warnings.push(`more than ${max} ${what}; the rest are not reported`);
+        tooMuch.push(t(`more than ${max} ${NS_WHAT[type].en} (the grader reads at most ${max})`, `超过 ${max} ${NS_WHAT[type].zh}（评分程序最多读取 ${max} 个）`));
         break;
       }
       m.set(inode, p.hostPid);
@@ -668,8 +749,15 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
   const utsTargets = [...byNs('uts', snapshotLimits.maxUts, 'UTS namespaces')];
   const remaining = () => Math.max(1, deadline - performance.now());
 
-  // Mount tables (synchronous reads) and, from them, the named network namespaces.
-  const mntns = [...byNs('mnt', snapshotLimits.maxMntns, 'mount namespaces')].map(([inode, pid]) => readMntns(inode, pid, warnings));
+  // Mount tables (asynchronous, bounded reads: each and all together) and, from them, the named
+  // network namespaces.
+  const mntBudget = { bytes: snapshotLimits.maxMountinfoTotalBytes };
+  const mntns: MntnsInfo[] = [];
+  for (const [inode, pid] of byNs('mnt', snapshotLimits.maxMntns, 'mount namespaces')) mntns.push(await readMntns(inode, pid, warnings, mntBudget, tooMuch));
+  if (mntBudget.bytes <= 0) {
+    const kib = snapshotLimits.maxMountinfoTotalBytes >> 10;
+    tooMuch.push(t(`the mount tables together are longer than ${kib} KiB (the grader reads at most that)`, `所有挂载表合计超过 ${kib} KiB（评分程序最多读取这么多）`));
+  }
   const namedNetns: NamedNetns[] = [];
   const namedVia = new Map<number, NetnsHandle>();
   for (const m of mntns) {
@@ -681,7 +769,9 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
       const inode = /^net:\[(\d+)\]$/.exec(mount.root)?.[1];
       if (!name || !inode || mount.fsType !== 'nsfs') continue;
       if (namedNetns.length >= snapshotLimits.maxNamedNetns) {
-        warnings.push(`more than ${snapshotLimits.maxNamedNetns} named network namespaces; the rest are not reported`);
+        const max = snapshotLimits.maxNamedNetns;
+        warnings.push(`more than ${max} named network namespaces; the rest are not reported`);
+        tooMuch.push(t(`more than ${max} named network namespaces (ip netns add; the grader reads at most ${max})`, `超过 ${max} 个命名的网络命名空间（ip netns add；评分程序最多读取 ${max} 个）`));
         break;
       }
       namedNetns.push({ name, inode: Number(inode), mntInode: m.inode });
@@ -703,12 +793,18 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
   if (!cache) nsReadCache.set(sandbox, (cache = new Map()));
   const keyOf = (job: Job) => `${job.kind === 'uts' ? 'uts' : 'net'}:${job.inode}`;
   const fingerprints = new Map<Job, string | null>();
+  const owner = tag;
   let toRun = jobs;
   const reused: { job: Job; res: RunResult }[] = [];
   if (jobs.length > refreshPerSnapshot) {
-    const ranked = jobs.map((job) => {
-      const fp = job.kind === 'net' ? netFingerprint(job.pid) : null;
+    // Fingerprints off the event loop (nsread, or async reads), a few at a time.
+    const fps = await pool(jobs, snapshotLimits.concurrency, async (job) =>
+      job.kind === 'net' ? await netFingerprint(job.pid, job.inode, owner, remaining()) : { fp: null, counts: {} as NetCounts },
+    );
+    const ranked = jobs.map((job, i) => {
+      const fp = fps[i]!.fp;
       fingerprints.set(job, fp);
+      for (const reason of netTooMuch(job.inode, { ok: true, stdout: '', ...fps[i]!.counts })) tooMuch.push(reason);
       const cached = cache.get(keyOf(job));
       // First what changed since we last read it, then what was never read, then the stalest.
       const rank = !cached ? -1 : fp !== null && cached.fingerprint !== fp ? -2 : cached.atMs;
@@ -724,7 +820,7 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
     for (const key of cache.keys()) if (!live.has(key)) cache.delete(key);
   }
   const fresh = await pool(toRun, snapshotLimits.concurrency, async (job) => {
-    const reader = nsReader();
+    const reader = nsReader(owner);
     if (job.kind === 'named' && job.handle) {
       // Held by no process: entered through its bind mount, proven by inode (openNetnsFd).
       const fd = openNetnsFd(job.handle);
@@ -732,7 +828,7 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
       try {
         if (reader) {
           // nsread reopens our proven fd through /proc and checks the inode again itself.
-          const res = await reader.read('net', `/proc/${process.pid}/fd/${fd}`, job.inode, remaining());
+          const res: ReadResult = await reader.read('net', `/proc/${process.pid}/fd/${fd}`, job.inode, remaining(), owner);
           if (res.ok || res.error !== 'nsread unavailable') return { job, res };
         }
         return { job, res: (await runInNetnsFd(fd, IP, ['-j', '-d', 'addr', 'show'], remaining())) as RunResult };
@@ -753,7 +849,7 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
     let res: RunResult | null = null;
     if (reader) {
       // One line to the persistent reader (it proves the inode itself) instead of an exec.
-      const read = await reader.read(kind, `/proc/${job.pid}/ns/${kind}`, job.inode, remaining());
+      const read = await reader.read(kind, `/proc/${job.pid}/ns/${kind}`, job.inode, remaining(), owner);
       if (read.ok || read.error !== 'nsread unavailable') res = read;
     }
     res ??=
@@ -764,7 +860,12 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
     return { job, res };
   });
   for (const { job, res } of fresh) {
-    if (res.ok) cache.set(keyOf(job), { fingerprint: fingerprints.get(job) ?? (job.kind === 'net' ? netFingerprint(job.pid) : null), atMs: Date.now(), res });
+    if (!res.ok) continue;
+    // nsread's read carries the fingerprint netfp gives; the exec path's costs a bounded async read,
+    // and only when there are enough namespaces for fingerprints to be compared at all.
+    let fingerprint = res.fp ?? fingerprints.get(job) ?? null;
+    if (fingerprint === null && job.kind === 'net' && jobs.length > refreshPerSnapshot) fingerprint = (await netFingerprint(job.pid, job.inode, owner, remaining())).fp;
+    cache.set(keyOf(job), { fingerprint, atMs: Date.now(), res });
   }
   if (reused.length > 0) warnings.push(`${jobs.length} namespaces to read: ${toRun.length} read fresh this round, ${reused.length} from an earlier round`);
   const results = [...fresh, ...reused];
@@ -772,8 +873,14 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
   const parsed = new Map<number, ParsedIface[]>();
   const netns: NetnsInfo[] = [];
   const uts: UtsInfo[] = [];
+  const seenTooMuch = new Set(tooMuch.map((r) => r.en));
   for (const { job, res } of results) {
     if (job.kind === 'net' || job.kind === 'named') {
+      for (const reason of netTooMuch(job.inode, res)) {
+        if (seenTooMuch.has(reason.en)) continue;
+        seenTooMuch.add(reason.en);
+        tooMuch.push(reason);
+      }
       if (!res.ok && res.error !== 'reader process ended') warnings.push(`net:[${job.inode}]: ${res.error}`);
       const ifaces = res.ok ? parseIpJson(res.stdout, warnings, job.inode, res.total) : [];
       parsed.set(job.inode, ifaces);
@@ -794,7 +901,7 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
   matchPeers(parsed);
   const userns = await usernsPromise;
 
-  return {
+  const snapshot: Snapshot = {
     takenAtMs,
     durationMs: performance.now() - t0,
     sandbox: { id: sandbox.id, initHostPid: sandbox.initHostPid, baseNs: init.ns, uidBase: sandbox.uidBase },
@@ -807,4 +914,6 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
     namedNetns,
     warnings,
   };
+  if (tooMuch.length > 0) tooMuchBySnapshot.set(snapshot, tooMuch);
+  return snapshot;
 }

@@ -35,7 +35,10 @@ function running(pid: number): boolean {
 }
 const mountCount = () => read('/proc/self/mountinfo').split('\n').length;
 const slotCount = () => (fs.existsSync('/run/nslab/slots') ? fs.readdirSync('/run/nslab/slots').length : 0);
-const childCgroups = () => (fs.existsSync(`${CG}/${name}`) ? fs.readdirSync(`${CG}/${name}`, { withFileTypes: true }).filter((e) => e.isDirectory()).length : 0);
+const childCgroups = () =>
+  fs.existsSync(`${CG}/${name}`)
+    ? fs.readdirSync(`${CG}/${name}`, { withFileTypes: true }).filter((e) => e.isDirectory()).length
+    : 0;
 
 async function open(hostname = 'sk'): Promise<{ sb: Sandbox; shell: TestShell }> {
   const sb = await driver.create({ id: newId(), hostname, limits: defaultSandboxLimits });
@@ -52,9 +55,17 @@ async function close(b: { sb: Sandbox; shell: TestShell }): Promise<void> {
 }
 
 /** Runs a command (argv) to its end; stdout, stderr, exit code. */
-function run(argv: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<{ code: number | null; out: string; err: string }> {
+function run(
+  argv: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 120_000,
+): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: repo,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -69,9 +80,14 @@ function run(argv: string[], env: Record<string, string> = {}, timeoutMs = 120_0
 
 before(() => {
   // Refuse to pass anywhere but a cgroup2-only host.
-  assert.ok(fs.existsSync(`${CG}/cgroup.controllers`), `${CG} is not a cgroup2 mount: run this file through npm run test:stock-kernel`);
+  assert.ok(
+    fs.existsSync(`${CG}/cgroup.controllers`),
+    `${CG} is not a cgroup2 mount: run this file through npm run test:stock-kernel`,
+  );
   assert.ok(!fs.existsSync(`${CG}/cgroup.type`), `${CG} is not the root of the cgroup tree`);
-  const v1 = read('/proc/self/mountinfo').split('\n').filter((l) => / - cgroup /.test(l));
+  const v1 = read('/proc/self/mountinfo')
+    .split('\n')
+    .filter((l) => / - cgroup /.test(l));
   assert.deepEqual(v1, [], 'a cgroup v1 hierarchy is mounted: this is not a cgroup2-only host');
 });
 
@@ -86,7 +102,8 @@ describe('cgroup v2 only (Debian kernel under user-mode-linux)', { timeout: 600_
     await driver.preflight();
     assert.ok(driver.cgroupLayout.describe().startsWith(`cgroup v2, at the root ${CG} (pids: v2, memory: v2, cpu: v2); all sandboxes: memory.max `), driver.cgroupLayout.describe());
     const enabled = read(`${CG}/cgroup.subtree_control`).split(' ');
-    for (const c of ['pids', 'memory', 'cpu']) assert.ok(enabled.includes(c), `root subtree_control "${enabled.join(' ')}" (was "${rootBefore}")`);
+    for (const c of ['pids', 'memory', 'cpu'])
+      assert.ok(enabled.includes(c), `root subtree_control "${enabled.join(' ')}" (was "${rootBefore}")`);
     for (const c of ['pids', 'memory', 'cpu']) assert.ok(read(`${CG}/${name}/cgroup.subtree_control`).split(' ').includes(c));
     assert.equal(read(`${CG}/${name}/cpu.weight`), String(SANDBOXES_CPU_WEIGHT));
     // The ceiling on all sandboxes together (memory without swap, pids), sized from this kernel's memory.
@@ -114,12 +131,22 @@ describe('cgroup v2 only (Debian kernel under user-mode-linux)', { timeout: 600_
         cpuMaxPercent: defaultSandboxLimits.cpuMaxPercent,
       });
       const st = b.sb.stats();
-      assert.ok((st.memoryBytes ?? 0) > 0 && (st.pids ?? 0) >= 2 && st.oomKills === 0 && st.pidsLimitHits === 0, JSON.stringify(st));
+      assert.ok(
+        (st.memoryBytes ?? 0) > 0 && (st.pids ?? 0) >= 2 && st.oomKills === 0 && st.pidsLimitHits === 0,
+        JSON.stringify(st),
+      );
       const r = await b.shell.run('cat /proc/self/cgroup; cat /proc/self/uid_map; ip -o link | cut -d: -f2');
       const out = r.output.replace(/\r/g, '');
       assert.match(out, /^0::\/$/m, out);
       assert.doesNotMatch(out, /^\s*0\s+0\s/m, 'identity uid map');
-      assert.deepEqual(out.trim().split('\n').slice(-1).map((s) => s.trim()), ['lo']);
+      assert.deepEqual(
+        out
+          .trim()
+          .split('\n')
+          .slice(-1)
+          .map((s) => s.trim()),
+        ['lo'],
+      );
     } finally {
       await close(b);
     }
@@ -128,12 +155,18 @@ describe('cgroup v2 only (Debian kernel under user-mode-linux)', { timeout: 600_
   test('D01 (v2) fork bomb: bounded by pids.max, the learner is told, pids.events counts it', async () => {
     const b = await open();
     try {
-      const bomb = await b.shell.run(`timeout 20 bash -c 'trap "kill -9 0" EXIT; for i in $(seq 1000); do sleep 60 & done' 2>&1 | grep -m1 -o 'fork: .*'`, 60_000);
+      const bomb = await b.shell.run(
+        `timeout 20 bash -c 'trap "kill -9 0" EXIT; for i in $(seq 1000); do sleep 60 & done' 2>&1 | grep -m1 -o 'fork: .*'`,
+        60_000,
+      );
       assert.match(bomb.output, /fork: (retry: )?Resource temporarily unavailable/, bomb.output);
       const st = b.sb.stats();
       assert.ok((st.pidsLimitHits ?? 0) > 0, `pids.events max ${st.pidsLimitHits}`);
       assert.ok((st.pids ?? 0) <= defaultSandboxLimits.pidsMax);
-      const rec = await b.shell.run("timeout 5 bash -c ':(){ :|:& };:' 2>/dev/null; kill -9 -1 2>/dev/null; echo rec-done", 60_000);
+      const rec = await b.shell.run(
+        "timeout 5 bash -c ':(){ :|:& };:' 2>/dev/null; kill -9 -1 2>/dev/null; echo rec-done",
+        60_000,
+      );
       assert.match(rec.output, /rec-done/);
       assert.ok(b.sb.isAlive());
     } finally {
@@ -144,7 +177,10 @@ describe('cgroup v2 only (Debian kernel under user-mode-linux)', { timeout: 600_
   test('D02 (v2) memory hog: killed at memory.max, the learner sees "Killed", memory.events counts it', async () => {
     const b = await open();
     try {
-      const hog = await b.shell.run(`timeout 60 python3 -c 'a=[]\nfor i in range(8): a.append(b"\\x01" * (64<<20)); print("allocated", (i+1)*64, "MiB", flush=True)'`, 90_000);
+      const hog = await b.shell.run(
+        `timeout 60 python3 -c 'a=[]\nfor i in range(8): a.append(b"\\x01" * (64<<20)); print("allocated", (i+1)*64, "MiB", flush=True)'`,
+        90_000,
+      );
       assert.ok(hog.exitCode === 137 || /Killed/.test(hog.output), `exit ${hog.exitCode}: ${hog.output}`);
       assert.ok((b.sb.stats().oomKills ?? 0) >= 1, `memory.events oom_kill ${b.sb.stats().oomKills}`);
       assert.match(read(`${driver.cgroupDirs(b.sb.id).v2}/memory.events`), /^oom_kill [1-9]/m);
@@ -164,7 +200,10 @@ describe('cgroup v2 only (Debian kernel under user-mode-linux)', { timeout: 600_
       const u0 = [x, y].map((b) => b.sb.stats().cpuUsageUsec ?? NaN);
       await sleep(5_000);
       const used = [x, y].map((b, i) => (b.sb.stats().cpuUsageUsec ?? NaN) - u0[i]!);
-      assert.ok(used.every((u) => Number.isFinite(u) && u > 0), String(used));
+      assert.ok(
+        used.every((u) => Number.isFinite(u) && u > 0),
+        String(used),
+      );
       const ratio = Math.min(...used) / Math.max(...used);
       assert.ok(ratio >= 0.75, `CPU used ${used.map((u) => (u / 1e6).toFixed(2)).join(' s, ')} s: ratio ${ratio.toFixed(2)}`);
     } finally {
@@ -199,7 +238,9 @@ describe('cgroup v2 only (Debian kernel under user-mode-linux)', { timeout: 600_
   test('G03 + teardown (v2): 6 concurrent starts, then nothing left: process, cgroup, mount or uid slot', async () => {
     const mounts0 = mountCount();
     const slots0 = slotCount();
-    const boxes = await Promise.all([1, 2, 3, 4, 5, 6].map(() => driver.create({ id: newId(), hostname: 'storm', limits: defaultSandboxLimits })));
+    const boxes = await Promise.all(
+      [1, 2, 3, 4, 5, 6].map(() => driver.create({ id: newId(), hostname: 'storm', limits: defaultSandboxLimits })),
+    );
     assert.equal(childCgroups(), 6);
     const shell = await TestShell.open(boxes[0]!, { timeoutMs: 30_000 });
     await shell.run('unshare -n sleep 600 & ip netns add y; unshare -m sleep 600 & sleep 0.3');
@@ -215,13 +256,21 @@ describe('cgroup v2 only (Debian kernel under user-mode-linux)', { timeout: 600_
   });
 
   test('G04 (v2) create/destroy churn: 15 cycles leave the counts where they were', async () => {
-    const base = { mounts: mountCount(), slots: slotCount(), cgroups: childCgroups(), fds: fs.readdirSync('/proc/self/fd').length };
+    const base = {
+      mounts: mountCount(),
+      slots: slotCount(),
+      cgroups: childCgroups(),
+      fds: fs.readdirSync('/proc/self/fd').length,
+    };
     for (let i = 0; i < 15; i++) {
       const sb = await driver.create({ id: newId(), hostname: 'churn', limits: defaultSandboxLimits });
       await sb.destroy();
     }
     await sleep(200);
-    assert.deepEqual({ mounts: mountCount(), slots: slotCount(), cgroups: childCgroups(), fds: fs.readdirSync('/proc/self/fd').length }, base);
+    assert.deepEqual(
+      { mounts: mountCount(), slots: slotCount(), cgroups: childCgroups(), fds: fs.readdirSync('/proc/self/fd').length },
+      base,
+    );
   });
 });
 
@@ -254,7 +303,8 @@ describe('delegated subtrees on cgroup v2', { timeout: 600_000 }, () => {
       assert.ok(read(`${ctr}/cgroup.subtree_control`).includes('memory'));
       assert.equal(read(`${ctr}/cgroup.procs`), '');
     } finally {
-      for (const d of fs.existsSync(ctr) ? fs.readdirSync(ctr, { withFileTypes: true }).filter((e) => e.isDirectory()) : []) fs.rmdirSync(path.join(ctr, d.name));
+      for (const d of fs.existsSync(ctr) ? fs.readdirSync(ctr, { withFileTypes: true }).filter((e) => e.isDirectory()) : [])
+        fs.rmdirSync(path.join(ctr, d.name));
       fs.rmdirSync(ctr);
     }
   });
@@ -269,14 +319,19 @@ describe('delegated subtrees on cgroup v2', { timeout: 600_000 }, () => {
     const app = spawn('/bin/sh', ['-c', `echo $$ >${unit}/cgroup.procs && exec sleep 120`], { stdio: 'ignore' });
     try {
       await sleep(300);
-      const r = await run(['/bin/sh', '-c', `echo $$ >${unit}/cgroup.procs && exec ${node.join(' ')} nslab-unit`], { AGENT_CGROUP_PARENT: 'self' });
+      const r = await run(['/bin/sh', '-c', `echo $$ >${unit}/cgroup.procs && exec ${node.join(' ')} nslab-unit`], {
+        AGENT_CGROUP_PARENT: 'self',
+      });
       assert.equal(r.code, 0, `${r.err}\n${r.out}`);
       const report = JSON.parse(r.out.trim().split('\n').pop()!);
       assert.equal(report.summary.v2Base, unit);
       assert.equal(report.applied.memoryMaxBytes, defaultSandboxLimits.memoryMaxBytes);
       assert.equal(report.left, false);
       const leafProcs = read(`${unit}/${SUPERVISOR_LEAF}/cgroup.procs`).split('\n');
-      assert.ok(leafProcs.includes(String(app.pid)), `the unit's other process ${app.pid} was moved into the leaf: ${leafProcs.join(',')}`);
+      assert.ok(
+        leafProcs.includes(String(app.pid)),
+        `the unit's other process ${app.pid} was moved into the leaf: ${leafProcs.join(',')}`,
+      );
       assert.equal(read(`${unit}/cgroup.procs`), '');
     } finally {
       app.kill('SIGKILL');
@@ -303,7 +358,12 @@ describe('delegated subtrees on cgroup v2', { timeout: 600_000 }, () => {
         AGENT_STATE_DIR: '/tmp/sk-agent-state',
       });
       assert.equal(r.code, 78, `${r.err}\n${r.out}`);
-      assert.match(r.err, new RegExp(`nslab agent: sandbox preflight: the memory controller is not available: ${unit}/cgroup.controllers lists (cpu pids|pids cpu)`));
+      assert.match(
+        r.err,
+        new RegExp(
+          `nslab agent: sandbox preflight: the memory controller is not available: ${unit}/cgroup.controllers lists (cpu pids|pids cpu)`,
+        ),
+      );
       assert.match(r.err, /Delegate=yes/);
       assert.doesNotMatch(r.err, /\n\s+at /, 'a stack trace instead of a message');
     } finally {

@@ -46,15 +46,28 @@ describe('cgroup layout detection', () => {
   });
 
   test('hybrid host: every controller in v1 at its root, cgroup2 (unified) for listing and kill', () => {
-    const l = CgroupLayout.detect('auto', host(HYBRID_MOUNTINFO, HYBRID_SELF, { '/sys/fs/cgroup/unified/cgroup.controllers': '\n' }));
+    const l = CgroupLayout.detect(
+      'auto',
+      host(HYBRID_MOUNTINFO, HYBRID_SELF, { '/sys/fs/cgroup/unified/cgroup.controllers': '\n' }),
+    );
     assert.equal(l.mode, 'root');
-    assert.deepEqual(l.parentDirs('nslab'), ['/sys/fs/cgroup/unified/nslab', '/sys/fs/cgroup/pids/nslab', '/sys/fs/cgroup/memory/nslab', '/sys/fs/cgroup/cpu/nslab']);
+    assert.deepEqual(l.parentDirs('nslab'), [
+      '/sys/fs/cgroup/unified/nslab',
+      '/sys/fs/cgroup/pids/nslab',
+      '/sys/fs/cgroup/memory/nslab',
+      '/sys/fs/cgroup/cpu/nslab',
+    ]);
     assert.equal(l.controllerDir('nslab', 'x', 'memory'), '/sys/fs/cgroup/memory/nslab/x');
     assert.match(l.describe(), /hybrid/);
   });
 
   test('cgroup v2 host: one hierarchy, at the root', () => {
-    const l = CgroupLayout.detect('auto', host(V2_MOUNTINFO, '0::/user.slice/user-0.slice/session-1.scope\n', { '/sys/fs/cgroup/cgroup.controllers': 'cpuset cpu io memory hugetlb pids rdma misc\n' }));
+    const l = CgroupLayout.detect(
+      'auto',
+      host(V2_MOUNTINFO, '0::/user.slice/user-0.slice/session-1.scope\n', {
+        '/sys/fs/cgroup/cgroup.controllers': 'cpuset cpu io memory hugetlb pids rdma misc\n',
+      }),
+    );
     assert.equal(l.mode, 'root');
     assert.deepEqual(l.parentDirs('nslab'), ['/sys/fs/cgroup/nslab']);
     assert.deepEqual(l.sandboxDirs('nslab', 's1'), { v2: '/sys/fs/cgroup/nslab/s1', all: ['/sys/fs/cgroup/nslab/s1'] });
@@ -69,34 +82,55 @@ describe('cgroup layout detection', () => {
     // After the move into the supervisor leaf (an agent restart), the base is still the subtree.
     const again = CgroupLayout.detect('auto', host(V2_MOUNTINFO, '0::/nslab-supervisor\n', files));
     assert.deepEqual(again.parentDirs('nslab'), ['/sys/fs/cgroup/nslab']);
-    assert.throws(() => CgroupLayout.detect('root', host(V2_MOUNTINFO, '0::/\n', files)), /not the root of the cgroup tree.*AGENT_CGROUP_PARENT=self/);
+    assert.throws(
+      () => CgroupLayout.detect('root', host(V2_MOUNTINFO, '0::/\n', files)),
+      /not the root of the cgroup tree.*AGENT_CGROUP_PARENT=self/,
+    );
   });
 
   test('a systemd unit with Delegate=yes: AGENT_CGROUP_PARENT=self stays inside the unit', () => {
     const unit = '/sys/fs/cgroup/system.slice/nslab.service';
-    const l = CgroupLayout.detect('self', host(V2_MOUNTINFO, '0::/system.slice/nslab.service\n', { [`${unit}/cgroup.controllers`]: 'cpu memory pids\n' }));
+    const l = CgroupLayout.detect(
+      'self',
+      host(V2_MOUNTINFO, '0::/system.slice/nslab.service\n', { [`${unit}/cgroup.controllers`]: 'cpu memory pids\n' }),
+    );
     assert.equal(l.mode, 'subtree');
     assert.deepEqual(l.parentDirs('nslab'), [`${unit}/nslab`]);
-    const explicit = CgroupLayout.detect('/labs', host(V2_MOUNTINFO, '0::/\n', { '/sys/fs/cgroup/labs/cgroup.controllers': 'cpu memory pids\n' }));
+    const explicit = CgroupLayout.detect(
+      '/labs',
+      host(V2_MOUNTINFO, '0::/\n', { '/sys/fs/cgroup/labs/cgroup.controllers': 'cpu memory pids\n' }),
+    );
     assert.deepEqual(explicit.parentDirs('nslab'), ['/sys/fs/cgroup/labs/nslab']);
   });
 
   test('a controller that is nowhere stops start-up naming the file and the fix', () => {
     const unit = '/sys/fs/cgroup/system.slice/nslab.service';
     assert.throws(
-      () => CgroupLayout.detect('self', host(V2_MOUNTINFO, '0::/system.slice/nslab.service\n', { [`${unit}/cgroup.controllers`]: 'cpu pids\n' })),
+      () =>
+        CgroupLayout.detect(
+          'self',
+          host(V2_MOUNTINFO, '0::/system.slice/nslab.service\n', { [`${unit}/cgroup.controllers`]: 'cpu pids\n' }),
+        ),
       (e: Error) =>
         e instanceof CgroupLayoutError &&
         e.message.includes('the memory controller is not available') &&
         e.message.includes(`${unit}/cgroup.controllers lists cpu pids`) &&
         e.message.includes('Delegate=yes'),
     );
-    assert.throws(() => CgroupLayout.detect('auto', host(V2_MOUNTINFO, '0::/\n', { '/sys/fs/cgroup/cgroup.controllers': 'cpu pids\n' })), /cgroup_enable=memory/);
+    assert.throws(
+      () => CgroupLayout.detect('auto', host(V2_MOUNTINFO, '0::/\n', { '/sys/fs/cgroup/cgroup.controllers': 'cpu pids\n' })),
+      /cgroup_enable=memory/,
+    );
   });
 
   test('no cgroup2 at all, or a bad AGENT_CGROUP_PARENT, is a clear error', () => {
-    const v1only = HYBRID_MOUNTINFO.split('\n').filter((l) => !l.includes('cgroup2')).join('\n');
-    assert.throws(() => CgroupLayout.detect('auto', host(v1only, HYBRID_SELF, {})), /no cgroup2 file system is mounted.*systemd.unified_cgroup_hierarchy=1/);
+    const v1only = HYBRID_MOUNTINFO.split('\n')
+      .filter((l) => !l.includes('cgroup2'))
+      .join('\n');
+    assert.throws(
+      () => CgroupLayout.detect('auto', host(v1only, HYBRID_SELF, {})),
+      /no cgroup2 file system is mounted.*systemd.unified_cgroup_hierarchy=1/,
+    );
     for (const bad of ['../x', '/a/../b', 'yes', '/a b', '']) {
       assert.throws(() => CgroupLayout.detect(bad, host(V2_MOUNTINFO, '0::/\n', {})), /AGENT_CGROUP_PARENT must be/);
     }

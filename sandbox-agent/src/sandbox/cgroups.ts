@@ -210,7 +210,12 @@ export function parseCgroupMounts(mountinfo: string): CgroupMount[] {
     const root = unescape(pre[3] ?? '/');
     const point = unescape(pre[4] ?? '');
     const superOpts = (post[2] ?? '').split(',');
-    out.push({ point, root, version: fstype === 'cgroup2' ? 2 : 1, controllers: fstype === 'cgroup' ? superOpts.filter((o) => !o.includes('=') && o !== 'rw' && o !== 'ro') : [] });
+    out.push({
+      point,
+      root,
+      version: fstype === 'cgroup2' ? 2 : 1,
+      controllers: fstype === 'cgroup' ? superOpts.filter((o) => !o.includes('=') && o !== 'rw' && o !== 'ro') : [],
+    });
   }
   return out;
 }
@@ -349,12 +354,16 @@ export class CgroupLayout {
    */
   static detect(parent = process.env.AGENT_CGROUP_PARENT ?? 'auto', host: HostView = realHost): CgroupLayout {
     if (!/^(auto|root|self|\/[A-Za-z0-9._@:/-]*)$/.test(parent) || parent.includes('/..') || parent.includes('//')) {
-      throw new CgroupLayoutError(`AGENT_CGROUP_PARENT must be auto, root, self or a cgroup path such as /system.slice/nslab.service, got ${JSON.stringify(parent)}`);
+      throw new CgroupLayoutError(
+        `AGENT_CGROUP_PARENT must be auto, root, self or a cgroup path such as /system.slice/nslab.service, got ${JSON.stringify(parent)}`,
+      );
     }
     const mounts = parseCgroupMounts(host.mountinfo);
     const v2Mounts = mounts.filter((m) => m.version === 2);
     const v2 =
-      v2Mounts.find((m) => m.point === '/sys/fs/cgroup') ?? v2Mounts.find((m) => m.point === '/sys/fs/cgroup/unified') ?? v2Mounts[0];
+      v2Mounts.find((m) => m.point === '/sys/fs/cgroup') ??
+      v2Mounts.find((m) => m.point === '/sys/fs/cgroup/unified') ??
+      v2Mounts[0];
     if (!v2) {
       throw new CgroupLayoutError(
         'no cgroup2 file system is mounted (none in /proc/self/mountinfo). nslab needs cgroup v2 (a kernel >= 5.14 for cgroup.kill). ' +
@@ -380,11 +389,13 @@ export class CgroupLayout {
     } else {
       mode = 'subtree';
       if (parent === 'auto' || parent === 'self') {
-        if (ownDir === null) throw new CgroupLayoutError(`the agent's cgroup ${self.v2} is outside the cgroup2 mount at ${v2.point}`);
+        if (ownDir === null)
+          throw new CgroupLayoutError(`the agent's cgroup ${self.v2} is outside the cgroup2 mount at ${v2.point}`);
         v2Base = path.basename(ownDir) === SUPERVISOR_LEAF ? path.dirname(ownDir) : ownDir;
       } else {
         const dir = dirOf(v2, parent);
-        if (dir === null) throw new CgroupLayoutError(`AGENT_CGROUP_PARENT ${parent} is outside the cgroup2 mount at ${v2.point}`);
+        if (dir === null)
+          throw new CgroupLayoutError(`AGENT_CGROUP_PARENT ${parent} is outside the cgroup2 mount at ${v2.point}`);
         v2Base = dir;
       }
     }
@@ -402,13 +413,13 @@ export class CgroupLayout {
         const own = self.v1.get(c) ?? '/';
         const base =
           mode === 'root'
-            ? dirOf(v1, '/') ?? v1.point
+            ? (dirOf(v1, '/') ?? v1.point)
             : parent === 'auto' || parent === 'self'
               ? (() => {
                   const d = dirOf(v1, own) ?? v1.point;
                   return path.basename(d) === SUPERVISOR_LEAF ? path.dirname(d) : d;
                 })()
-              : dirOf(v1, parent) ?? path.join(v1.point, parent);
+              : (dirOf(v1, parent) ?? path.join(v1.point, parent));
         placements[c] = { version: 1, baseDir: base };
         continue;
       }
@@ -427,7 +438,8 @@ export class CgroupLayout {
 
   summary(): CgroupLayoutSummary {
     const controllers = {} as CgroupLayoutSummary['controllers'];
-    for (const c of REQUIRED_CONTROLLERS) controllers[c] = { version: this.placements[c].version, base: this.placements[c].baseDir };
+    for (const c of REQUIRED_CONTROLLERS)
+      controllers[c] = { version: this.placements[c].version, base: this.placements[c].baseDir };
     return { mode: this.mode, v2Base: this.v2Base, controllers };
   }
 
@@ -511,7 +523,9 @@ export class CgroupLayout {
     }
     this.ceiling = ceiling;
     if (!fs.existsSync(path.join(this.v2Base, name, 'cgroup.kill'))) {
-      throw new CgroupLayoutError(`${path.join(this.v2Base, name)} has no cgroup.kill: the kernel is older than 5.14; nslab needs 5.14 or later (see SECURITY.md for the patch floor)`);
+      throw new CgroupLayoutError(
+        `${path.join(this.v2Base, name)} has no cgroup.kill: the kernel is older than 5.14; nslab needs 5.14 or later (see SECURITY.md for the patch floor)`,
+      );
     }
   }
 
@@ -525,7 +539,9 @@ export class CgroupLayout {
     try {
       fs.mkdirSync(leaf, { recursive: true });
     } catch (e) {
-      throw new CgroupLayoutError(`cannot create the supervisor leaf ${leaf}: ${(e as Error).message} (is the delegated cgroup writable by the agent?)`);
+      throw new CgroupLayoutError(
+        `cannot create the supervisor leaf ${leaf}: ${(e as Error).message} (is the delegated cgroup writable by the agent?)`,
+      );
     }
     for (let round = 0; round < 50; round++) {
       const left = readProcs(procs);
@@ -588,7 +604,12 @@ export class CgroupLayout {
       const [quota, period] = words(readOr(path.join(cpu, 'cpu.max')));
       if (quota && quota !== 'max' && period) cpuMaxPercent = (Number(quota) * 100) / Number(period);
     }
-    return { pidsMax: finite(readNumber(path.join(this.controllerDir(name, id, 'pids'), 'pids.max'))), memoryMaxBytes, swapMaxBytes, cpuMaxPercent };
+    return {
+      pidsMax: finite(readNumber(path.join(this.controllerDir(name, id, 'pids'), 'pids.max'))),
+      memoryMaxBytes,
+      swapMaxBytes,
+      cpuMaxPercent,
+    };
   }
 }
 

@@ -17,7 +17,10 @@ export function kernelFloor(release: string): { ok: boolean; detail: string } {
   if (maj > 6 || (maj === 6 && min >= 8)) ok = true;
   else if (key in lines) ok = patch >= lines[key]!;
   else ok = false;
-  return { ok, detail: `kernel ${release} ${ok ? 'meets' : 'is below'} the floor (>= 6.8, or 6.6.15 / 6.1.76 / 5.15.149 / 5.10.209 / 5.4.269)` };
+  return {
+    ok,
+    detail: `kernel ${release} ${ok ? 'meets' : 'is below'} the floor (>= 6.8, or 6.6.15 / 6.1.76 / 5.15.149 / 5.10.209 / 5.4.269)`,
+  };
 }
 
 /**
@@ -120,19 +123,26 @@ export function checkHost(f: HostFacts): HostPreflight {
     fail(`AGENT_KERNEL_FLOOR must be "enforce" or "warn", got ${JSON.stringify(f.kernelFloorSetting)}`);
   }
   for (const ns of NEEDED_NS) {
-    if (!f.namespaces.includes(ns)) fail(`the kernel has no ${ns} namespaces (/proc/self/ns/${ns} is missing): enable CONFIG_${ns === 'mnt' ? 'NAMESPACES' : `${ns.toUpperCase()}_NS`} or use a stock distribution kernel`);
+    if (!f.namespaces.includes(ns))
+      fail(
+        `the kernel has no ${ns} namespaces (/proc/self/ns/${ns} is missing): enable CONFIG_${ns === 'mnt' ? 'NAMESPACES' : `${ns.toUpperCase()}_NS`} or use a stock distribution kernel`,
+      );
   }
   const warnings: string[] = [];
   const floor = kernelFloor(f.release);
   if (!floor.ok) {
     const msg = `${floor.detail}: learners get root in a user namespace, and older kernels have known escapes from one. Update the kernel (Debian 12: apt install linux-image-amd64, then reboot).`;
     if (f.kernelFloorSetting === 'enforce') {
-      fail(`${msg} A distribution kernel that backports these fixes under an older version number (RHEL 9's 5.14.0-xxx) may be allowed with AGENT_KERNEL_FLOOR=warn.`);
+      fail(
+        `${msg} A distribution kernel that backports these fixes under an older version number (RHEL 9's 5.14.0-xxx) may be allowed with AGENT_KERNEL_FLOOR=warn.`,
+      );
     }
     warnings.push(msg);
   }
   if (f.unprivilegedUsernsClone === 0) {
-    fail('kernel.unprivileged_userns_clone is 0: each sandbox is made by an unprivileged host uid, which then cannot create its user namespace. Fix: sysctl -w kernel.unprivileged_userns_clone=1 (and keep it in /etc/sysctl.d/).');
+    fail(
+      'kernel.unprivileged_userns_clone is 0: each sandbox is made by an unprivileged host uid, which then cannot create its user namespace. Fix: sysctl -w kernel.unprivileged_userns_clone=1 (and keep it in /etc/sysctl.d/).',
+    );
   }
   if (f.maxUserNamespaces !== null && f.maxUserNamespaces < 1000) {
     fail(
@@ -147,7 +157,9 @@ export function checkHost(f: HostFacts): HostPreflight {
     `Fix: load the profile nslab ships: install -m 0644 deploy/apparmor/${APPARMOR_PROFILE} /etc/apparmor.d/${APPARMOR_PROFILE} && apparmor_parser -r /etc/apparmor.d/${APPARMOR_PROFILE} ` +
     '(it allows user namespaces to /run/nslab/nslab-start-* and to the learner shells the agent starts), or turn the restriction off host-wide: sysctl -w kernel.apparmor_restrict_unprivileged_userns=0.';
   if (restricts && loaded && f.apparmorExecAttr === null) {
-    fail('AppArmor restricts user namespaces and the nslab-sandbox profile is loaded, but /proc/self/attr/exec is missing: cannot start learner shells under the profile.');
+    fail(
+      'AppArmor restricts user namespaces and the nslab-sandbox profile is loaded, but /proc/self/attr/exec is missing: cannot start learner shells under the profile.',
+    );
   }
   return {
     kernel: f.release,

@@ -1,20 +1,24 @@
 # nslab sandbox setup. Runs as /bin/sh -c "<this text>" as PID 1 of the sandbox's new PID namespace,
 # uid 0 of its new user namespace (full capabilities there, none on the host), inside its new mount
-# (already recursively private), uts, ipc, net and cgroup namespaces. It builds the root filesystem
-# on a size-capped tmpfs from the template the driver prepared, pivots into it, prints "ready" and
-# execs the sandbox init. Every exec costs ~8 ms on our VMs, so this uses builtins wherever it can
-# (6 execs in all, one of them in parallel; see SANDBOX.md).
+# (already recursively private), uts, ipc, net and cgroup namespaces. The driver's first stage
+# (FALLBACK_OUTER in unshare-driver.ts), as host root in a mount namespace the host owns, already
+# made the size-capped tmpfs root from the template, /usr read-only, the empty /usr/local and the
+# device binds: in this mount namespace, owned by the sandbox's user namespace, they are LOCKED
+# (no umount, no remount that clears ro/nosuid/nodev). This script adds the sandbox's own mounts,
+# pivots into the root, prints "ready" and execs the sandbox init. Every exec costs ~8 ms on our VMs,
+# so this uses builtins wherever it can (see SANDBOX.md).
 #
-# Arguments: $1 rootfs mount point (an empty host directory, mounted over privately here)
+# Arguments: $1 rootfs mount point (the tmpfs root, mounted there by the first stage)
 #            $2 hostname   $3 writable layer bytes   $4 writable layer inodes   $5 /dev/shm bytes
-#            $6 template directory (system files only, world-readable, made by the driver)
+#            $6 template directory (already copied by the first stage)
 set -eu
-R=$1 HN=$2 DISK=$3 INODES=$4 SHM=$5 T=$6
+R=$1 HN=$2 SHM=$5
 
 hostname "$HN" & # in parallel with the rest (2 cores); awaited before "ready"
 HPID=$!
-mount -t tmpfs -o "size=$DISK,nr_inodes=$INODES,mode=755,nosuid,nodev" nslab-root "$R"
-cp -dR --preserve=mode,timestamps "$T/." "$R/"
+# pivot_root refuses a locked new root: bind the root onto itself (recursively, so /usr and the
+# device binds come along, still locked) and work in that bind, whose top is not locked.
+mount --rbind "$R" "$R"
 cd "$R"
 echo "$HN" >etc/hostname
 printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n' "$HN" >etc/hosts
@@ -26,9 +30,6 @@ printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-lo
 # namespace only while another sysfs mount stays fully visible. The last line mounts this netns's
 # sysfs over the old root's /sys (detached below) so lo can be brought up with a builtin echo.
 {
-  echo "/usr $R/usr none bind,ro,nosuid,nodev 0 0"
-  echo "nslab-empty $R/usr/local tmpfs ro,size=4k,nr_inodes=16,mode=755,nosuid,nodev 0 0"
-  for d in null zero full random urandom tty; do echo "/dev/$d $R/dev/$d none bind 0 0"; done
   echo "devpts $R/dev/pts devpts newinstance,ptmxmode=0666,mode=620,gid=5,nosuid,noexec 0 0"
   echo "shm $R/dev/shm tmpfs size=$SHM,nr_inodes=4096,mode=1777,nosuid,nodev 0 0"
   echo "mqueue $R/dev/mqueue mqueue nosuid,nodev,noexec 0 0"

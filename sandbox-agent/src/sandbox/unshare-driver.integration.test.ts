@@ -272,7 +272,8 @@ describe('teardown', { timeout: 60_000 }, () => {
 });
 
 describe('nslab-start and the shell fallback build the same sandbox', { timeout: 60_000 }, () => {
-  test('the same mounts, hostname, lo state, init and fds, whichever path starts it', async () => {
+  test('the same mounts, locks, hostname, lo state, init, fds and limits, whichever path starts it', async () => {
+    const seccomps: string[] = [];
     const view = async (d: UnshareDriver) => {
       await d.preflight();
       const sb = await d.create({ id: newId(), hostname: 'same-sb', limits: defaultSandboxLimits });
@@ -280,9 +281,13 @@ describe('nslab-start and the shell fallback build the same sandbox', { timeout:
       try {
         const out = await shell.run(
           'findmnt -rn -o TARGET,FSTYPE,OPTIONS | sed "s/,size=[^,]*//; s/,nr_inodes=[^,]*//" | sort; hostname; cat /etc/hostname /etc/hosts; ' +
-            'cat /sys/class/net/lo/operstate; ps -o pid,comm -p 1 --no-headers; ls /proc/1/fd | wc -l; ulimit -n; ls -la / | wc -l',
+            'cat /sys/class/net/lo/operstate; ps -o pid,comm -p 1 --no-headers; ls /proc/1/fd | wc -l; ulimit -n; ulimit -c; ulimit -u; ls -la / | wc -l; ' +
+            // Locked (SANDBOX.md): the host-provided mounts cannot be unmounted or made writable.
+            'umount /usr/local 2>&1; umount -l /dev/null 2>&1; mount -o remount,bind,rw /usr 2>&1 | head -1; ls /usr/local | wc -l; stat -c "%u %g" / /etc/hosts /root',
         );
         assert.equal(out.exitCode, 0, out.output);
+        const seccomp = await shell.run('grep --color=never ^Seccomp: /proc/self/status /proc/1/status');
+        seccomps.push(seccomp.output.replace(/\r/g, '').replace(/\s+/g, ' ').trim());
         return out.output.replace(/\r/g, '');
       } finally {
         await shell.close();
@@ -301,7 +306,11 @@ describe('nslab-start and the shell fallback build the same sandbox', { timeout:
     }
     assert.match(native, /same-sb/);
     assert.match(native, /\/usr\S* \S+ ro,/);
+    assert.match(native, /umount: \/usr\/local: not mounted/);
+    assert.match(native, /mount: \/usr: permission denied/);
     // The shell path's extra sysfs over the old root's /sys is detached with the old root: no difference.
     assert.equal(native, shellPath);
+    // The one documented difference (SECURITY.md, "seccomp"): the fallback has no filter.
+    assert.deepEqual(seccomps, ['/proc/self/status:Seccomp: 2 /proc/1/status:Seccomp: 2', '/proc/self/status:Seccomp: 0 /proc/1/status:Seccomp: 0']);
   });
 });

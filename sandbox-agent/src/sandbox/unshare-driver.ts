@@ -55,6 +55,7 @@ const TOOLS = {
   ip: '/usr/sbin/ip',
   cp: '/usr/bin/cp',
   sleep: '/usr/bin/sleep',
+  setpriv: '/usr/bin/setpriv',
 } as const;
 
 const ID_RE = /^[a-z0-9-]{1,40}$/;
@@ -532,6 +533,40 @@ export class UnshareDriver implements SandboxDriver {
   }
 }
 
+/**
+ * RLIMIT_NPROC of every sandbox process, set before its user namespace exists: the kernel then
+ * counts every task of every uid of the sandbox against it (ucounts of the namespace's owner), a
+ * second bound beside the cgroup's pids.max, a little above it so the cgroup is what learners meet.
+ */
+export function sandboxNproc(pidsMax: number): number {
+  return pidsMax + 64;
+}
+
+/**
+ * The shell fallback's first stage, as host root in a new mount namespace the host's user namespace
+ * owns (made by the `unshare --mount` that runs it): the host-provided mounts, then drop to the
+ * sandbox's uid and continue as before (`unshare --user`, then rootfs-setup.sh). Same steps as
+ * nslab-start's host_mounts(); args: setup script, rootfs, hostname, disk, inodes, shm, template,
+ * nofile, uid base, nproc.
+ */
+const FALLBACK_OUTER = `set -eu
+S=$1 R=$2 DISK=$4 INODES=$5 T=$7 NOFILE=$8 B=$9 NPROC=\${10}
+ulimit -n "$NOFILE"; ulimit -c 0; ulimit -u "$NPROC"
+read x
+mount -t tmpfs -o "size=$DISK,nr_inodes=$INODES,mode=755,uid=$B,gid=$B,nosuid,nodev" nslab-root "$R"
+${TOOLS.setpriv} --reuid="$B" --regid="$B" --clear-groups -- ${TOOLS.cp} -dR --preserve=mode,timestamps "$T/." "$R/"
+{
+  echo "/usr $R/usr none bind,ro,nosuid,nodev 0 0"
+  echo "nslab-empty $R/usr/local tmpfs ro,size=4k,nr_inodes=16,mode=755,nosuid,nodev 0 0"
+  for d in null zero full random urandom tty; do echo "/dev/$d $R/dev/$d none bind 0 0"; done
+} >"$R/proc/.fstab-host"
+mount -a -T "$R/proc/.fstab-host"
+shift
+exec ${TOOLS.setpriv} --reuid="$B" --regid="$B" --clear-groups -- ${TOOLS.unshare} --user -- ${TOOLS.sh} -c \
+  'read x; exec ${TOOLS.unshare} --pid --fork --kill-child --mount --propagation private --uts --ipc --net --cgroup -- ${TOOLS.sh} -c "$0" nslab-setup "$@"' \
+  "$S" "$1" "$2" "$3" "$4" "$5" "$6"
+`;
+
 class UnshareSandbox implements Sandbox {
   initHostPid = 0;
   readonly uidCount = SANDBOX_UID_COUNT;
@@ -541,6 +576,10 @@ class UnshareSandbox implements Sandbox {
   private starter: ChildProcess | null = null;
   private starterExited = false;
   private destroying: Promise<void> | null = null;
+  /** RLIMIT_NPROC given to its processes (shells get the same). */
+  private nproc = '';
+  /** nslab-start, when this sandbox was started with it (its shells enter through it too). */
+  private starterPath: string | null = null;
 
   constructor(
     private readonly driver: UnshareDriver,
@@ -571,27 +610,29 @@ class UnshareSandbox implements Sandbox {
     makeCgroups: () => void,
   ): Promise<void> {
     const { templateDir, setup: setupScript } = assets;
+    this.starterPath = assets.starter;
     const shmBytes = Math.max(1 << 20, Math.min(Math.floor(spec.limits.diskMaxBytes / 4), 64 << 20));
-    // The starter runs as the sandbox's host uid from its first exec: `unshare --user` makes the
-    // user namespace; we (host root) write its full uid/gid maps and move it into the cgroups while
-    // it waits on stdin; then its shell execs `unshare` for every other namespace. That exec runs as
-    // uid 0 of the (now mapped) user namespace, so it gets full capabilities there and none outside,
-    // and the cgroup namespace is made after the move, rooted at the sandbox's own cgroups.
     // RLIMIT_NOFILE: node raises its own soft limit to the hard one (often 1048576); a sandbox gets
-    // a fixed 1024 (soft = hard; raising a hard limit needs CAP_SYS_RESOURCE on the host).
-    const hold =
-      `ulimit -n ${SANDBOX_NOFILE} && read x; exec ${TOOLS.unshare} --pid --fork --kill-child --mount --propagation private ` +
-      `--uts --ipc --net --cgroup -- ${TOOLS.sh} -c "$0" nslab-setup "$@"`;
+    // a fixed 1024 (soft = hard; raising a hard limit needs CAP_SYS_RESOURCE on the host). Also
+    // RLIMIT_CORE 0 and RLIMIT_NPROC (sandboxNproc): SANDBOX.md, "Limits".
+    // Both paths start as HOST ROOT and make the host-provided mounts (tmpfs root, /usr read-only,
+    // /usr/local hidden, device binds) in a mount namespace the host's user namespace owns; only then
+    // do they drop to the sandbox's host uid and create its user namespace, whose mount namespace
+    // gets those mounts locked (SANDBOX.md, "Locked mounts"). Handshake on stdin: "cg" once the
+    // process is in its cgroups (what it allocates is charged there), "go" once the maps are written.
+    // nslab-start (native/starter.c) does all of it in one program; the shell path (rootfs-setup.sh)
+    // is the fallback when it could not be built, or with NSLAB_STARTER=off.
+    const nproc = String(sandboxNproc(spec.limits.pidsMax));
+    this.nproc = nproc;
     const params = [this.driver.rootfsMountPoint, spec.hostname, String(spec.limits.diskMaxBytes), String(spec.limits.inodesMax), String(shmBytes), templateDir];
-    // nslab-start (native/starter.c) does all of it in one program; the shell path (rootfs-setup.sh,
-    // ~9 execs) is the fallback when it could not be built, or with NSLAB_STARTER=off.
+    const base = String(this.uidBase);
     const [file, args] = assets.starter
-      ? [assets.starter, [...params, String(SANDBOX_NOFILE)]]
-      : [TOOLS.unshare, ['--user', '--', TOOLS.sh, '-c', hold, setupScript, ...params]];
+      ? [assets.starter, [...params, String(SANDBOX_NOFILE), base, nproc]]
+      : [TOOLS.unshare, ['--mount', '--propagation', 'private', '--', TOOLS.bash, '-c', FALLBACK_OUTER, 'nslab-outer', setupScript, ...params, String(SANDBOX_NOFILE), base, nproc]];
     const starter = spawn(
       file,
       args,
-      { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: SANDBOX_PATH } as Record<string, string> as unknown as NodeJS.ProcessEnv, cwd: '/', uid: this.uidBase, gid: this.uidBase },
+      { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: SANDBOX_PATH } as Record<string, string> as unknown as NodeJS.ProcessEnv, cwd: '/' },
     );
     this.starter = starter;
     starter.once('exit', () => {
@@ -611,6 +652,7 @@ class UnshareSandbox implements Sandbox {
     try {
       makeCgroups();
       for (const f of this.procsFiles) fs.writeFileSync(f, String(spid));
+      starter.stdin!.write('cg\n');
       await waitForUserns(spid, timeoutMs);
       const map = `0 ${this.uidBase} ${SANDBOX_UID_COUNT}\n`;
       fs.writeFileSync(`/proc/${spid}/uid_map`, map);
@@ -637,19 +679,27 @@ class UnshareSandbox implements Sandbox {
   shellCommand(opts: { cols: number; rows: number; terminal: number }): ShellCommand {
     void opts; // the PTY carries the size; the terminal index needs nothing sandbox-side
     // bash, not dash: it can close the descriptors node-pty's helper leaves open (e.g. a pipe at
-    // fd 251) before anything of the sandbox runs. Then join the cgroups, then every namespace of
-    // the init (nsenter forks: the shell is in the PID namespace) at its cwd (/root).
+    // fd 251) before anything of the sandbox runs. Then join the cgroups (that needs host root), then
+    // enter as the SANDBOX'S HOST UID, never as host root: `nslab-start enter` drops to it, joins the
+    // user namespace as its owner, then every other namespace of the init at its cwd (/root), installs
+    // the sandbox's seccomp filter and forks bash into the PID namespace. The fallback does the same
+    // with `setpriv` + `nsenter` (it enters the user namespace first when unprivileged; not `--all`: an
+    // unprivileged nsenter fails to re-enter the host's time namespace, which the sandbox shares),
+    // without the seccomp filter (SECURITY.md).
     // Where AppArmor restricts unprivileged user namespaces (Ubuntu 23.10+) and nslab's profile is
-    // loaded, the shell execs nsenter under that profile (change_onexec), so the learner's own
-    // `unshare -U` keeps its capabilities inside the sandbox (host-preflight.ts).
+    // loaded, the shell execs under that profile (change_onexec), so the learner's own `unshare -U`
+    // keeps its capabilities inside the sandbox (host-preflight.ts).
     const host = this.driver.host;
     const apparmor =
       host?.apparmorProfile && host.apparmorExecAttr ? `printf %s ${shQuote(`exec ${host.apparmorProfile}`)} >${host.apparmorExecAttr} && ` : '';
+    const base = this.uidBase;
+    const enter = this.starterPath
+      ? `exec ${shQuote(this.starterPath)} enter ${this.initHostPid} ${base} ${SANDBOX_NOFILE} ${this.nproc} ${TOOLS.bash} -l`
+      : `ulimit -n ${SANDBOX_NOFILE} && ulimit -c 0 && ulimit -u ${this.nproc} && ` +
+        `exec ${TOOLS.setpriv} --reuid=${base} --regid=${base} --clear-groups -- ${TOOLS.nsenter} --target ${this.initHostPid} --user --cgroup --ipc --uts --net --pid --mount --wd -- ${TOOLS.bash} -l`;
     const script =
       'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; ' +
-      `ulimit -n ${SANDBOX_NOFILE} && ` +
-      `${this.joinCgroupsScript()} && ${apparmor}exec ${TOOLS.nsenter} --target ${this.initHostPid} --all ` +
-      `--wd -- ${TOOLS.bash} -l`;
+      `${this.joinCgroupsScript()} && ${apparmor}${enter}`;
     return {
       file: TOOLS.bash,
       args: ['--noprofile', '--norc', '-c', script],

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeFrame, limits } from '../../protocol/index';
-import { OUTPUT_FRAME_BYTES, Terminal } from './terminal';
+import { INPUT_QUEUE_BYTES, OUTPUT_FRAME_BYTES, Terminal } from './terminal';
 import type { ParsedCommand } from './shell-marks';
 
-function startTerminal(script: string) {
+function startTerminal(script: string, onInputDropped?: (terminal: number, bytes: number) => void) {
   const frames: { offset: number; data: Buffer }[] = [];
   const commands: ParsedCommand[] = [];
   let exited: () => void = () => {};
@@ -25,6 +25,7 @@ function startTerminal(script: string) {
       },
       onCommand: (_index, command) => commands.push(command),
       onExit: () => exited(),
+      ...(onInputDropped ? { onInputDropped } : {}),
     },
   );
   terminal.start({ cols: 120, rows: 40 });
@@ -73,5 +74,52 @@ test('input reaches the shell and its answer comes back as output', async () => 
     await new Promise((r) => setImmediate(r));
   }
   await exit;
+  terminal.kill();
+});
+
+const outputText = (frames: { data: Buffer }[]) => Buffer.concat(frames.map((f) => f.data)).toString('latin1');
+
+test('input to a program that does not read: bounded queue, dropped with a report, no busy retry', async () => {
+  let dropped = 0;
+  const { terminal, frames } = startTerminal('stty -icanon -echo; echo ready; sleep 30', (_t, bytes) => (dropped += bytes));
+  const t0 = performance.now();
+  while (!outputText(frames).includes('ready')) {
+    assert.ok(performance.now() - t0 < 3_000, 'shell started');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const chunk = 'x'.repeat(16_000);
+  for (let i = 0; i < 40; i++) terminal.write(chunk); // 640 KB: far more than the kernel and the queue hold
+  assert.ok(terminal.inputQueuedBytes <= INPUT_QUEUE_BYTES, `queued ${terminal.inputQueuedBytes}`);
+  assert.ok(terminal.inputQueuedBytes > 0, 'the kernel took everything: the test did not fill the PTY');
+  assert.ok(dropped > 0 && dropped === terminal.inputDroppedBytes, `dropped ${dropped}`);
+  // While it stays blocked the retries back off: little CPU over a second.
+  const cpu0 = process.cpuUsage();
+  await new Promise((r) => setTimeout(r, 1_000));
+  const cpu = process.cpuUsage(cpu0);
+  assert.ok((cpu.user + cpu.system) / 1000 < 100, `${(cpu.user + cpu.system) / 1000} ms of CPU in 1 s while input waits`);
+  // Ctrl-C is not dropped: it replaces the backlog.
+  assert.equal(terminal.write('\x03'), true);
+  terminal.kill();
+  assert.equal(terminal.inputQueuedBytes, 0);
+});
+
+test('a program that reads gets every byte of a big paste, in order', async () => {
+  const { terminal, frames, exit } = startTerminal('stty raw -echo; echo ready; head -c 200000 | md5sum; sleep 0.3');
+  const t0 = performance.now();
+  while (!outputText(frames).includes('ready')) {
+    assert.ok(performance.now() - t0 < 3_000, 'shell started');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  let all = '';
+  for (let i = 0; i < 20; i++) {
+    const part = String(i % 10).repeat(10_000);
+    all += part;
+    while (!terminal.write(part)) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const { createHash } = await import('node:crypto');
+  const sum = createHash('md5').update(all).digest('hex');
+  await exit;
+  assert.ok(outputText(frames).includes(sum), `md5 ${sum} not in ${outputText(frames).slice(-200)}`);
   terminal.kill();
 });

@@ -8,6 +8,7 @@
 // read in (setImmediate). While output streams (the last frame was big and recent), the next frame
 // waits up to STREAM_HOLD_MS for more, so bulk output goes out in frames of up to
 // OUTPUT_FRAME_BYTES: one WebSocket frame and one syscall per 32 KiB instead of per PTY read.
+import * as fs from 'node:fs';
 import * as pty from 'node-pty';
 import type { ShellCommand } from '../sandbox/driver';
 import { encodeOutputFrameFromChunks, limits, OUTPUT_HEADER_BYTES } from '../../protocol/index';
@@ -22,6 +23,30 @@ export const STREAM_HOLD_MS = 2;
 const STREAM_FRAME_BYTES = 2 * 1024;
 const STREAM_RECENT_MS = 10;
 
+/**
+ * Input not yet taken by the PTY, per terminal. The kernel holds a few KiB for a program that does
+ * not read (`stty -icanon; sleep infinity`); beyond that a write fails with EAGAIN. node-pty's own
+ * writer then retries through setImmediate, a busy loop that cost the agent 69% of a core under a
+ * 16 KB / 70 ms flood (issue 12), and queues without bound. So the agent writes to the PTY itself:
+ * what the kernel does not take waits here (at most INPUT_QUEUE_BYTES; more is dropped and the
+ * learner is told), and is retried on a timer that backs off from INPUT_RETRY_MIN_MS to
+ * INPUT_RETRY_MAX_MS, never spinning.
+ */
+export const INPUT_QUEUE_BYTES = 64 * 1024;
+export const INPUT_RETRY_MIN_MS = 4;
+export const INPUT_RETRY_MAX_MS = 100;
+
+/** Keys a learner presses to get out of a stuck program: they replace a full backlog instead of being dropped. */
+function isControlKey(data: Buffer): boolean {
+  return data.length <= 4 && data.every((b) => b === 0x03 || b === 0x04 || b === 0x1a || b === 0x1c);
+}
+
+/** The PTY master's fd (node-pty's UnixTerminal has it; not in its typings). */
+function ptyFd(proc: pty.IPty): number | null {
+  const fd = (proc as unknown as { fd?: unknown }).fd;
+  return typeof fd === 'number' && Number.isInteger(fd) && fd >= 0 ? fd : null;
+}
+
 export interface TerminalEvents {
   /** New output at `offset`; `frame` is its encoded output frame (protocol), ready to send. */
   onOutput(terminal: number, offset: number, data: Buffer, frame: Uint8Array): void;
@@ -29,6 +54,8 @@ export interface TerminalEvents {
   onExit(terminal: number, exitCode: number | null, signal: number | null): void;
   /** Flow control paused (true) or resumed (false) the PTY because of the attached client. */
   onFlow?(terminal: number, paused: boolean): void;
+  /** Input was dropped: the program on this terminal does not read it and the queue is full. */
+  onInputDropped?(terminal: number, droppedBytes: number): void;
 }
 
 export class Terminal {
@@ -54,6 +81,13 @@ export class Terminal {
     this.flushOutput();
   };
   running = false;
+  /** Input the PTY has not taken yet (see INPUT_QUEUE_BYTES). */
+  private inputQueue: Buffer[] = [];
+  inputQueuedBytes = 0;
+  /** Input dropped since this terminal started (the queue was full). */
+  inputDroppedBytes = 0;
+  private inputTimer: NodeJS.Timeout | null = null;
+  private inputRetryMs = INPUT_RETRY_MIN_MS;
 
   constructor(
     readonly index: number,
@@ -89,6 +123,7 @@ export class Terminal {
       encoding: null,
     });
     this.proc = proc;
+    this.clearInput();
     this.running = true;
     this.paused = false;
     this.pausedSinceMs = null;
@@ -112,6 +147,7 @@ export class Terminal {
       const finish = () => {
         if (this.proc !== proc) return;
         this.proc = null;
+        this.clearInput();
         this.running = false;
         this.events.onExit(this.index, exitCode ?? null, signal ? signal : null);
       };
@@ -141,9 +177,70 @@ export class Terminal {
     this.applyFlowControl();
   }
 
-  write(data: string | Buffer): void {
-    if (!this.proc) return;
-    this.proc.write(typeof data === 'string' ? data : data.toString('utf8'));
+  /** Queues input for the PTY (see INPUT_QUEUE_BYTES); false when it was dropped because the queue is full. */
+  write(data: string | Buffer): boolean {
+    const proc = this.proc;
+    if (!proc) return true;
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (buf.length === 0) return true;
+    if (ptyFd(proc) === null) {
+      proc.write(buf.toString('utf8')); // not a Unix PTY: node-pty's own writer
+      return true;
+    }
+    if (this.inputQueuedBytes + buf.length > INPUT_QUEUE_BYTES) {
+      if (!isControlKey(buf)) {
+        this.inputDroppedBytes += buf.length;
+        this.events.onInputDropped?.(this.index, buf.length);
+        return false;
+      }
+      // Ctrl-C and friends go first: what waits behind them is stale anyway.
+      this.inputDroppedBytes += this.inputQueuedBytes;
+      this.events.onInputDropped?.(this.index, this.inputQueuedBytes);
+      this.inputQueue = [];
+      this.inputQueuedBytes = 0;
+    }
+    this.inputQueue.push(buf);
+    this.inputQueuedBytes += buf.length;
+    if (!this.inputTimer) this.flushInput();
+    return true;
+  }
+
+  /** Writes queued input until the PTY takes no more; then retries on a backing-off timer. */
+  private flushInput(): void {
+    this.inputTimer = null;
+    const proc = this.proc;
+    const fd = proc ? ptyFd(proc) : null;
+    if (fd === null) return this.clearInput();
+    while (this.inputQueue.length > 0) {
+      const head = this.inputQueue[0]!;
+      let written: number;
+      try {
+        written = fs.writeSync(fd, head);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EAGAIN') break;
+        return this.clearInput(); // the PTY is closing
+      }
+      this.inputQueuedBytes -= written;
+      if (written < head.length) {
+        this.inputQueue[0] = head.subarray(written);
+        break;
+      }
+      this.inputQueue.shift();
+    }
+    if (this.inputQueue.length === 0) {
+      this.inputRetryMs = INPUT_RETRY_MIN_MS;
+      return;
+    }
+    this.inputTimer = setTimeout(() => this.flushInput(), this.inputRetryMs);
+    this.inputRetryMs = Math.min(INPUT_RETRY_MAX_MS, this.inputRetryMs * 2);
+  }
+
+  private clearInput(): void {
+    if (this.inputTimer) clearTimeout(this.inputTimer);
+    this.inputTimer = null;
+    this.inputQueue = [];
+    this.inputQueuedBytes = 0;
+    this.inputRetryMs = INPUT_RETRY_MIN_MS;
   }
 
   resize(cols: number, rows: number): void {
@@ -199,6 +296,7 @@ export class Terminal {
     this.proc = null;
     this.running = false;
     this.pausedSinceMs = null;
+    this.clearInput();
     if (!proc) return;
     try {
       proc.kill('SIGKILL');
