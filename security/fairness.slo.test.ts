@@ -3,73 +3,16 @@
 // learner, who must keep keystroke echo p99 < 50 ms while the agent's /healthz answers in < 100 ms.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { describe, test } from 'node:test';
 import { runCase } from './battery';
-import { addRoutes, assertCanary, batteryAgent, Learner, rand, sleep, type CanaryReport } from './support';
+import { addRoutes, assertFair, batteryAgent, Learner, measureFairShare, rand, sleep } from './support';
 import { noticeCodes } from '../sandbox-agent/protocol/index';
 
 const FILE = 'security/fairness.slo.test.ts';
-/** The fair-share SLOs of issue 12 (tighter than the battery's general canary SLO). */
-const fairSlo = { echoP99Ms: 50, healthzMaxMs: 100 };
 const HUGE_ROUTES = 200_000;
 
 const agent = batteryAgent('fair', { AGENT_GRADE_POLL_MS: '1000' });
-
-/** Samples GET /healthz every 200 ms until stopped; returns the slowest and the count. */
-function watchHealthz(baseUrl: string): { stop(): Promise<{ maxMs: number; n: number; failures: number }> } {
-  let running = true;
-  let maxMs = 0;
-  let n = 0;
-  let failures = 0;
-  const loop = (async () => {
-    while (running) {
-      const t0 = performance.now();
-      try {
-        const res = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(5_000) });
-        await res.text();
-        if (!res.ok) failures++;
-      } catch {
-        failures++;
-      }
-      maxMs = Math.max(maxMs, performance.now() - t0);
-      n++;
-      await sleep(200);
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return { maxMs: Math.round(maxMs * 10) / 10, n, failures };
-    },
-  };
-}
-
-/** The canary's figures and /healthz's, measured while `attack` runs; throws when an SLO breaks. */
-async function measureFair(attack: () => Promise<unknown>): Promise<{ report: CanaryReport; healthz: { maxMs: number; n: number; failures: number }; text: string; load: string }> {
-  const watch = watchHealthz(agent.h.baseUrl);
-  let healthz = { maxMs: 0, n: 0, failures: 0 };
-  let report: CanaryReport;
-  try {
-    report = await agent.canary.measure(100, 100, attack);
-  } finally {
-    await watch.stop().then((r) => (healthz = r));
-  }
-  const load = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  const text = `canary echo p99 ${report.p99Ms} ms (p95 ${report.p95Ms}, max ${report.maxMs}), /healthz max ${healthz.maxMs} ms over ${healthz.n} requests; load average ${load}`;
-  process.stdout.write(`# ${text}\n`);
-  return { report, healthz, text, load };
-}
-
-function assertFair(m: { report: CanaryReport; healthz: { maxMs: number; failures: number }; text: string }): string {
-  const bad: string[] = [];
-  if (m.report.p99Ms >= fairSlo.echoP99Ms) bad.push(`canary echo p99 >= ${fairSlo.echoP99Ms} ms`);
-  if (m.healthz.maxMs >= fairSlo.healthzMaxMs) bad.push(`/healthz >= ${fairSlo.healthzMaxMs} ms`);
-  if (m.healthz.failures > 0) bad.push('/healthz failed');
-  if (bad.length) throw new Error(`fair-share SLO broken (${bad.join('; ')}): ${m.text}`);
-  return `${m.text}; ${assertCanary(m.report)}`;
-}
+const measureFair = (attack: () => Promise<unknown>) => measureFairShare(agent, attack);
 
 describe('D. fair share, with the canary', { timeout: 400_000 }, () => {
   test('D07 a huge routing table and a Check every 200 ms', async (t) => {

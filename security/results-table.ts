@@ -11,7 +11,7 @@ interface Row {
   atMs: number;
 }
 
-const ORDER = ['A', 'B', 'C', 'D', 'E', 'F', 'G'];
+const ORDER = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'];
 
 function sortKey(id: string): string {
   const section = ORDER.indexOf(id[0] ?? 'Z');

@@ -19,6 +19,8 @@ export interface AdmissionConfig {
   clientMaxSandboxes: number;
   /** New sandboxes for learners outside a workshop, per client address per minute. */
   clientStartsPerMin: number;
+  /** Sandboxes being started at once for learners outside a workshop, per client address. */
+  clientMaxStarting: number;
 }
 
 export declare class AdmissionConfigError extends Error {

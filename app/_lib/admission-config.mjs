@@ -15,9 +15,9 @@ export const ADMISSION_MODES = /** @type {const} */ (['open', 'public', 'worksho
  * if the mode changes). Workshop members are never counted per address (a class behind one NAT).
  */
 const DEFAULTS = {
-  open: { learnerMaxSandboxes: 4, learnerStartsPerMin: 12, clientMaxSandboxes: 40, clientStartsPerMin: 30 },
-  public: { learnerMaxSandboxes: 2, learnerStartsPerMin: 6, clientMaxSandboxes: 4, clientStartsPerMin: 6 },
-  'workshop-only': { learnerMaxSandboxes: 2, learnerStartsPerMin: 6, clientMaxSandboxes: 4, clientStartsPerMin: 6 },
+  open: { learnerMaxSandboxes: 4, learnerStartsPerMin: 12, clientMaxSandboxes: 40, clientStartsPerMin: 30, clientMaxStarting: 2 },
+  public: { learnerMaxSandboxes: 2, learnerStartsPerMin: 6, clientMaxSandboxes: 4, clientStartsPerMin: 6, clientMaxStarting: 1 },
+  'workshop-only': { learnerMaxSandboxes: 2, learnerStartsPerMin: 6, clientMaxSandboxes: 4, clientStartsPerMin: 6, clientMaxStarting: 1 },
 };
 
 const LIMITS = {
@@ -25,6 +25,7 @@ const LIMITS = {
   NSLAB_LEARNER_STARTS_PER_MIN: ['learnerStartsPerMin', 1, 600],
   NSLAB_CLIENT_MAX_SANDBOXES: ['clientMaxSandboxes', 1, 5000],
   NSLAB_CLIENT_STARTS_PER_MIN: ['clientStartsPerMin', 1, 6000],
+  NSLAB_CLIENT_MAX_STARTING: ['clientMaxStarting', 1, 64],
 };
 
 export class AdmissionConfigError extends Error {

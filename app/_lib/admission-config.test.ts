@@ -6,7 +6,7 @@ test('defaults: open mode, no trusted proxy, classroom-sized quotas', () => {
   const c = parseAdmissionConfig({});
   assert.equal(c.mode, 'open');
   assert.deepEqual(c.trustedProxies, []);
-  assert.deepEqual([c.learnerMaxSandboxes, c.learnerStartsPerMin, c.clientMaxSandboxes, c.clientStartsPerMin], [4, 12, 40, 30]);
+  assert.deepEqual([c.learnerMaxSandboxes, c.learnerStartsPerMin, c.clientMaxSandboxes, c.clientStartsPerMin, c.clientMaxStarting], [4, 12, 40, 30, 2]);
 });
 
 test('public mode holds learners outside a workshop harder; explicit values win', () => {
@@ -34,6 +34,7 @@ test('bad values are refused with one line per variable, naming it', () => {
     NSLAB_LEARNER_STARTS_PER_MIN: 'many',
     NSLAB_CLIENT_MAX_SANDBOXES: '-3',
     NSLAB_CLIENT_STARTS_PER_MIN: '1e3',
+    NSLAB_CLIENT_MAX_STARTING: '100',
   };
   assert.throws(
     () => parseAdmissionConfig(bad),
@@ -47,7 +48,8 @@ test('bad values are refused with one line per variable, naming it', () => {
       assert.match(text, /NSLAB_LEARNER_STARTS_PER_MIN must be a whole number, got "many"/);
       assert.match(text, /NSLAB_CLIENT_MAX_SANDBOXES must be a whole number, got "-3"/);
       assert.match(text, /NSLAB_CLIENT_STARTS_PER_MIN must be a whole number, got "1e3"/);
-      assert.equal(e.problems.length, 7);
+      assert.match(text, /NSLAB_CLIENT_MAX_STARTING must be between 1 and 64, got 100/);
+      assert.equal(e.problems.length, 8);
       return true;
     },
   );

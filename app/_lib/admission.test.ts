@@ -110,8 +110,9 @@ describe('admission gate', () => {
     assert.equal(results.filter((r) => r.ok).length, 100);
     assert.equal(agent.running.length, 100);
     // The same address without a workshop: public mode's per-address cap.
-    const anon = await Promise.all(Array.from({ length: 10 }, (_, i) => start(gate, agent, `anon-${i}`, '192.0.2.1')));
-    assert.equal(anon.filter((r) => r.ok).length, 4);
+    let anonOk = 0;
+    for (let i = 0; i < 10; i++) if ((await start(gate, agent, `anon-${i}`, '192.0.2.1')).ok) anonOk++;
+    assert.equal(anonOk, 4);
   });
 
   test('per learner: running sandboxes and starts per minute; fetching the running session is free', async () => {
@@ -131,10 +132,23 @@ describe('admission gate', () => {
 
   test('parallel requests reserve before asking the agent, so a burst cannot overshoot the cap', async () => {
     const agent = fakeAgent();
-    const gate = new AdmissionGate(parseAdmissionConfig({ NSLAB_CLIENT_MAX_SANDBOXES: '5', NSLAB_CLIENT_STARTS_PER_MIN: '100' }), agent.deps);
+    const gate = new AdmissionGate(parseAdmissionConfig({ NSLAB_CLIENT_MAX_SANDBOXES: '5', NSLAB_CLIENT_STARTS_PER_MIN: '100', NSLAB_CLIENT_MAX_STARTING: '64' }), agent.deps);
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => start(gate, agent, `p-${i}`, '198.51.100.1')));
     assert.equal(results.filter((r) => r.ok).length, 5);
     assert.equal(agent.running.length, 5);
+  });
+
+  test('one address drives at most clientMaxStarting starts at once; the rest are told to retry in a second', async () => {
+    const agent = fakeAgent();
+    const gate = new AdmissionGate(parseAdmissionConfig({}), agent.deps);
+    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => start(gate, agent, `burst-${i}`, '198.51.100.2')));
+    const refused = results.filter((r) => !r.ok);
+    assert.equal(results.length - refused.length, 2, 'NSLAB_CLIENT_MAX_STARTING defaults to 2');
+    assert.ok(refused.every((r) => !r.ok && r.code === 'sandbox_rate_limited' && r.retryAfterS === 1));
+    // Once those have started, the address may start more; workshop members are not held by it.
+    assert.ok((await start(gate, agent, 'burst-next', '198.51.100.2')).ok);
+    const members = await Promise.all(Array.from({ length: 16 }, (_, i) => start(gate, agent, `member-${i}`, '198.51.100.2', true)));
+    assert.equal(members.filter((r) => r.ok).length, 16);
   });
 
   test('workshop-only mode refuses learners outside a workshop (403), admits members', async () => {

@@ -10,7 +10,10 @@
 // - per client address, only for learners outside a running workshop with that lesson (the
 //   "anonymous" ones, including every request without a cookie): running sandboxes of the learners
 //   who started them from that address (clientMaxSandboxes) and new sandboxes per minute
-//   (clientStartsPerMin). Workshop members are counted per learner only, so a class of 100 behind
+//   (clientStartsPerMin), and at most clientMaxStarting of them being started at once, so one
+//   address can never drive many concurrent starts (each start costs the agent's event loop some
+//   milliseconds: 30 at once from a flood took a fellow learner's echo p99 past 100 ms; H01).
+//   Workshop members are counted per learner only, so a class of 100 behind
 //   one school NAT address all get sandboxes (the workshop's capacity bounds them instead);
 // - `workshop-only` mode: learners outside a running workshop get no sandbox at all.
 // Fetching the session a learner already runs for a lab (a reload) is never refused or charged.
@@ -147,6 +150,8 @@ export type Admission =
 
 /** How long a refused client is told to wait when it is at a running-sandbox limit (sandboxes end on idle). */
 export const AT_LIMIT_RETRY_AFTER_S = 30;
+/** How long a client is told to wait when its starts are all in progress (a start takes ~0.1-0.3 s). */
+export const STARTING_RETRY_AFTER_S = 1;
 /** Learners remembered per address (the agent's query takes at most 2000). */
 const MAX_LEARNERS_PER_CLIENT = 1000;
 
@@ -186,6 +191,9 @@ export class AdmissionGate {
       return { ok: false, status: 429, code, retryAfterS, limit };
     };
 
+    if (ck !== null && this.clientInFlight.count(ck) > config.clientMaxStarting) {
+      return refuse('sandbox_rate_limited', STARTING_RETRY_AFTER_S, config.clientMaxStarting);
+    }
     const known = ck !== null ? [...(this.clientLearners.get(ck)?.keys() ?? [])] : [];
     const asked = [...new Set([req.learnerId, ...known])];
     let running: RunningSession[] | null = null;
