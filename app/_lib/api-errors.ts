@@ -101,7 +101,7 @@ const catalog = {
     zh: () => '目前所有沙箱都在使用中，稍后会自动重试。',
   },
   sandbox_rate_limited: {
-    en: (p) => `Too many new sandboxes from here; try again in ${p.retryAfterS ?? 60} seconds.`,
+    en: (p) => `Too many new sandboxes from here; try again in ${p.retryAfterS ?? 60} ${p.retryAfterS === 1 ? 'second' : 'seconds'}.`,
     zh: (p) => `从这里新建的沙箱太多了，请在 ${p.retryAfterS ?? 60} 秒后再试。`,
   },
   learner_sandbox_limit: {
