@@ -13,3 +13,21 @@ export function gateFor(harness: Harness, env: Record<string, string> = {}): Adm
     },
   });
 }
+
+/**
+ * One session start as POST /api/sessions does it: admission, then the agent, then settling the
+ * ticket. `outcome` is the refusal code or the agent's HTTP status; `retryAfterS` on a refusal.
+ */
+export async function startThroughGate(
+  gate: AdmissionGate,
+  harness: Harness,
+  request: { learnerId: string; client: string; member: boolean; labId?: string },
+): Promise<{ outcome: string; sessionId?: string; retryAfterS?: number }> {
+  const labId = request.labId ?? 'exercise-net-namespace';
+  const a = await gate.admit({ ...request, labId });
+  if (!a.ok) return { outcome: a.code, retryAfterS: a.retryAfterS };
+  const res = await harness.api('POST', '/v1/sessions', { learnerId: request.learnerId, labId });
+  gate.settle(a.ticket, res.status === 201);
+  const ok = res.status === 201 || res.status === 200;
+  return { outcome: String(res.status), ...(ok ? { sessionId: (JSON.parse(res.text) as { sessionId: string }).sessionId } : {}) };
+}

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { runCase } from './battery';
-import { gateFor } from './admission-support';
+import { gateFor, startThroughGate } from './admission-support';
 import { batteryAgent, cgroupParents, rand } from './support';
 import { CgroupLayout, hostCeilingInput, sandboxesCeiling } from '../sandbox-agent/src/sandbox/cgroups';
 import { openDatabase } from '../app/_lib/db/database';
@@ -28,19 +28,11 @@ describe('H. admission and app hardening', { timeout: 300_000 }, () => {
       await Promise.all(
         members.map(async (learnerId) => {
           for (let attempt = 0; attempt < 40; attempt++) {
-            const a = await gate.admit({ learnerId, labId: 'exercise-net-namespace', client: nat, member: true });
-            if (!a.ok) {
-              refusals.push(a.code);
-              return;
-            }
-            const res = await agent.h.api('POST', '/v1/sessions', { learnerId, labId: 'exercise-net-namespace' });
-            gate.settle(a.ticket, res.status === 201);
-            if (res.status === 201 || res.status === 200) {
-              made.push((JSON.parse(res.text) as { sessionId: string }).sessionId);
-              return;
-            }
+            const r = await startThroughGate(gate, agent.h, { learnerId, client: nat, member: true });
+            if (r.sessionId) return void made.push(r.sessionId);
+            if (!/^\d+$/.test(r.outcome)) return void refusals.push(r.outcome);
             agentBusy++;
-            await new Promise((r) => setTimeout(r, 200 + Math.random() * 300));
+            await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 300));
           }
         }),
       );
@@ -49,16 +41,9 @@ describe('H. admission and app hardening', { timeout: 300_000 }, () => {
       // The same address without a workshop is held to public mode's per-address quota.
       const anonCodes: string[] = [];
       for (let i = 0; i < 6; i++) {
-        const learnerId = `anon-${rand()}`;
-        const a = await gate.admit({ learnerId, labId: 'exercise-net-namespace', client: nat, member: false });
-        if (!a.ok) {
-          anonCodes.push(a.code);
-          continue;
-        }
-        const res = await agent.h.api('POST', '/v1/sessions', { learnerId, labId: 'exercise-net-namespace' });
-        gate.settle(a.ticket, res.status === 201);
-        anonCodes.push(String(res.status));
-        if (res.status === 201) made.push((JSON.parse(res.text) as { sessionId: string }).sessionId);
+        const r = await startThroughGate(gate, agent.h, { learnerId: `anon-${rand()}`, client: nat, member: false });
+        anonCodes.push(r.outcome);
+        if (r.sessionId) made.push(r.sessionId);
       }
       const anonOk = anonCodes.filter((c) => c === '201').length;
       assert.equal(anonOk, gate.config.clientMaxSandboxes, anonCodes.join(','));

@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { describe, test } from 'node:test';
 import { runCase } from './battery';
-import { gateFor } from './admission-support';
+import { gateFor, startThroughGate } from './admission-support';
 import { assertFair, batteryAgent, Learner, measureFairShare, rand, sleep } from './support';
-import type { SessionInfo } from '../sandbox-agent/protocol';
 
 const FILE = 'security/admission.slo.test.ts';
 const agent = batteryAgent('adm', { AGENT_GRADE_POLL_MS: '1000', AGENT_MAX_SESSIONS: '250' });
@@ -34,17 +33,12 @@ describe('H. admission control (through the gate and a real agent)', { timeout: 
           while (next < 215 || performance.now() - floodStart < 8_000) {
             next++;
             if (next > 215) await sleep(20);
-            const learnerId = `flood-${rand()}${rand()}`; // no cookie: a new learner each time
-            const a = await gate.admit({ learnerId, labId: 'exercise-net-namespace', client: flooder, member: false });
-            if (!a.ok) {
-              statuses.set(String(a.status), (statuses.get(String(a.status)) ?? 0) + 1);
-              retryAfters.push(a.retryAfterS);
-              continue;
-            }
-            const res = await h.api('POST', '/v1/sessions', { learnerId, labId: 'exercise-net-namespace' });
-            gate.settle(a.ticket, res.status === 201);
-            statuses.set(String(res.status), (statuses.get(String(res.status)) ?? 0) + 1);
-            if (res.status === 201) made.push((JSON.parse(res.text) as SessionInfo).sessionId);
+            // No cookie: a new learner each time.
+            const r = await startThroughGate(gate, h, { learnerId: `flood-${rand()}${rand()}`, client: flooder, member: false });
+            const status = /^\d+$/.test(r.outcome) ? r.outcome : '429'; // a refusal is the route's 429
+            statuses.set(status, (statuses.get(status) ?? 0) + 1);
+            if (r.retryAfterS !== undefined) retryAfters.push(r.retryAfterS);
+            if (r.outcome === '201' && r.sessionId) made.push(r.sessionId);
           }
         };
         await Promise.all(Array.from({ length: 16 }, worker));

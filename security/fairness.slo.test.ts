@@ -2,7 +2,6 @@
 // state, unread input) costs only them. Each attack runs through the real agent beside the canary
 // learner, who must keep keystroke echo p99 < 50 ms while the agent's /healthz answers in < 100 ms.
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import { describe, test } from 'node:test';
 import { runCase } from './battery';
 import { addRoutes, assertFair, batteryAgent, Learner, measureFairShare, rand, sleep } from './support';
