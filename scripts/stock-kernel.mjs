@@ -67,6 +67,8 @@ mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts -o newinstance,ptmxmode=0666,mode=620
 ln -sf pts/ptmx /dev/ptmx 2>/dev/null
+# The repository at a path no tmpfs below covers (a clone may live in /tmp or /root): /mnt.
+mount --bind ${q(root)} /mnt
 for d in /tmp /run /var/tmp /root /dev/shm; do mount -t tmpfs -o mode=1777 tmpfs "$d"; done
 chmod 755 /root /run
 # With the options systemd mounts it with on Debian 12 (nsdelegate: a cgroup namespace is a delegation boundary).
@@ -85,7 +87,7 @@ done
   echo "cgroup2 root controllers: $(cat /sys/fs/cgroup/cgroup.controllers); subtree_control: '$(cat /sys/fs/cgroup/cgroup.subtree_control)'"
   echo "links: $(ip -o link | cut -d: -f2 | tr -d ' ' | tr '\\n' ' ')"
 } | tee /run/out/env.txt
-cd ${q(root)}
+cd /mnt || { echo 'stock-kernel: the repository is not visible inside'; echo 1 >/run/out/rc; poweroff -f; }
 ${q(process.execPath)} --import tsx --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout \\
   --test-reporter=tap --test-reporter-destination=/run/out/stock.tap ${FILES.map(q).join(' ')}
 echo $? >/run/out/rc
