@@ -101,12 +101,12 @@ describe('ipc-cgroup-time', () => {
   test('time-offset: zero offset, only time_for_children, or the offset without a member all fail', () => {
     const zero = handDone();
     zero.snapshot.timens![0]!.boottimeSec = 0;
-    assert.match(gradeAll(ipcCgroupTime, zero)['time-offset']!.message.en, /boot-time offset of 0/);
+    assert.match(gradeAll(ipcCgroupTime, zero)['time-offset']!.message!.en, /boot-time offset of 0/);
     const pending = handDone();
     pending.snapshot.processes.find((p) => p.pid === 40)!.ns.time = pending.snapshot.sandbox.baseNs.time!;
     const r = gradeAll(ipcCgroupTime, pending)['time-offset']!;
     assert.equal(r.status, 'failed');
-    assert.match(r.message.en, /for its children/);
+    assert.match(r.message!.en, /for its children/);
     const gone = handDone();
     gone.snapshot.processes = gone.snapshot.processes.filter((p) => p.pid !== 40);
     assert.equal(gradeAll(ipcCgroupTime, gone)['time-offset']?.status, 'failed');
