@@ -154,7 +154,7 @@ function checkTimeOffset(obs: Observation): CheckResult {
     return passed(
       t(
         `${describeProcess(member)} is in ${nsLabel('time', ns.inode)}, whose CLOCK_BOOTTIME runs ${off.en} ahead of the sandbox's ${nsLabel('time', base)} (the host read its timens_offsets)`,
-        `${describeProcessZh(member)} 在 ${nsLabel('time', ns.inode)} 中，它的 CLOCK_BOOTTIME 比沙箱的 ${nsLabel('time', base)} 快 ${off.zh}（主机读取了它的 timens_offsets）`,
+        `${describeProcessZh(member)} 在 ${nsLabel('time', ns.inode)} 中，它的 CLOCK_BOOTTIME 比沙箱的 ${nsLabel('time', base)} 快 ${off.zh}（宿主机读取了它的 timens_offsets）`,
       ),
       { pid: member.pid, timeInode: ns.inode, boottimeSec: Math.round(ns.boottimeSec) },
     );

@@ -189,7 +189,7 @@ export const utsNamespace: LabDef = {
       kinds: ['command', 'output', 'state'],
       check: checkUsernsEperm,
       hints: [
-        t('In a new user namespace you hold every capability, but only over the namespaces that user namespace owns.', '在新的用户命名空间里你拥有全部 capability，但只对这个用户命名空间拥有的命名空间有效。'),
+        t('In a new user namespace you hold every capability, but only over the namespaces that user namespace owns.', '在新的用户命名空间里你拥有全部能力，但只对这个用户命名空间拥有的命名空间有效。'),
         t('`unshare -Ur` makes a user namespace (and maps you to root in it) without a new UTS namespace: the hostname still belongs to the old one.', '`unshare -Ur` 只创建用户命名空间（并把你映射成其中的 root），不创建新的 UTS 命名空间：主机名仍属于原来的那个。'),
         t('In terminal 1: `unshare -Ur hostname container2`. It is meant to fail.', '在终端 1 中运行 `unshare -Ur hostname container2`。它注定会失败。'),
       ],
