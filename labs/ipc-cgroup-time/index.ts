@@ -17,6 +17,7 @@ import {
 } from '../core/helpers';
 import type { CheckResult, LabDef, Observation } from '../core/model';
 import { t } from '../core/model';
+import { typed } from '../core/solution';
 import type { IpcnsInfo, Snapshot } from '../core/snapshot';
 
 export const stepIds = {
@@ -234,38 +235,9 @@ export const ipcCgroupTime: LabDef = {
     },
   ],
   solution: [
-    {
-      stepId: stepIds.ipcQueue,
-      actions: [
-        { type: 'type', terminal: 0, text: 'unshare -i bash\r' },
-        { type: 'wait', ms: 800 },
-        { type: 'type', terminal: 0, text: 'ipcmk -Q\r' },
-        { type: 'wait', ms: 500 },
-      ],
-    },
-    { stepId: stepIds.ipcInvisible, actions: [{ type: 'type', terminal: 1, text: 'ipcs -q\r' }, { type: 'wait', ms: 500 }] },
-    {
-      stepId: stepIds.cgroupRoot,
-      actions: [
-        { type: 'type', terminal: 0, text: 'exit\r' },
-        { type: 'wait', ms: 400 },
-        { type: 'type', terminal: 0, text: 'unshare -C bash\r' },
-        { type: 'wait', ms: 800 },
-        { type: 'type', terminal: 0, text: 'cat /proc/self/cgroup\r' },
-        { type: 'wait', ms: 400 },
-      ],
-    },
-    {
-      stepId: stepIds.timeOffset,
-      actions: [
-        { type: 'type', terminal: 0, text: 'exit\r' },
-        { type: 'wait', ms: 400 },
-        { type: 'type', terminal: 0, text: 'unshare -T --boottime 86400 bash\r' },
-        { type: 'wait', ms: 800 },
-        { type: 'type', terminal: 0, text: 'uptime\r' },
-        { type: 'wait', ms: 400 },
-      ],
-    },
+    { stepId: stepIds.ipcQueue, actions: typed(0, ['unshare -i bash', 800], 'ipcmk -Q') },
+    { stepId: stepIds.ipcInvisible, actions: typed(1, 'ipcs -q') },
+    { stepId: stepIds.cgroupRoot, actions: typed(0, ['exit', 400], ['unshare -C bash', 800], 'cat /proc/self/cgroup') },
+    { stepId: stepIds.timeOffset, actions: typed(0, ['exit', 400], ['unshare -T --boottime 86400 bash', 800], 'uptime') },
   ],
 };
-

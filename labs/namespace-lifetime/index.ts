@@ -8,6 +8,7 @@ import { baseNs, describeProcess, describeProcessZh, evidenceNumber, evidenceStr
 import { parseNsInode } from '../core/concept-helpers';
 import type { CheckResult, LabDef, Observation } from '../core/model';
 import { t } from '../core/model';
+import { typed } from '../core/solution';
 
 export const stepIds = {
   netnsAdd: 'netns-add',
@@ -256,25 +257,17 @@ export const namespaceLifetime: LabDef = {
     },
   ],
   solution: [
-    { stepId: stepIds.netnsAdd, actions: [{ type: 'type', terminal: 0, text: 'ip netns add lab\r' }, { type: 'wait', ms: 600 }] },
-    { stepId: stepIds.enterNamed, actions: [{ type: 'type', terminal: 0, text: 'nsenter --net=/run/netns/lab sleep 1000 &\r' }, { type: 'wait', ms: 600 }] },
-    { stepId: stepIds.deleteSurvives, actions: [{ type: 'type', terminal: 0, text: 'ip netns delete lab\r' }, { type: 'wait', ms: 600 }] },
+    { stepId: stepIds.netnsAdd, actions: typed(0, ['ip netns add lab', 600]) },
+    { stepId: stepIds.enterNamed, actions: typed(0, ['nsenter --net=/run/netns/lab sleep 1000 &', 600]) },
+    { stepId: stepIds.deleteSurvives, actions: typed(0, ['ip netns delete lab', 600]) },
     {
       stepId: stepIds.fdKeeps,
-      actions: [
-        { type: 'type', terminal: 1, text: (obs) => `exec 3</proc/${holderPid(obs)}/ns/net; kill ${holderPid(obs)}\r` },
-        { type: 'wait', ms: 600 },
-        { type: 'type', terminal: 1, text: 'nsenter --net=/proc/self/fd/3 sleep 1000 &\r' },
-        { type: 'wait', ms: 600 },
-      ],
+      actions: typed(1, [(obs) => `exec 3</proc/${holderPid(obs)}/ns/net; kill ${holderPid(obs)}`, 600], ['nsenter --net=/proc/self/fd/3 sleep 1000 &', 600]),
     },
     {
       stepId: stepIds.owner,
       actions: [
-        { type: 'type', terminal: 0, text: 'unshare -U -r -n sleep 1000 &\r' },
-        { type: 'wait', ms: 600 },
-        { type: 'type', terminal: 0, text: 'lsns -o NS,TYPE,NPROCS,PID,PNS,ONS -t net\r' },
-        { type: 'wait', ms: 400 },
+        ...typed(0, ['unshare -U -r -n sleep 1000 &', 600], ['lsns -o NS,TYPE,NPROCS,PID,PNS,ONS -t net', 400]),
         { type: 'answer', stepId: stepIds.owner, value: ownerInode },
       ],
     },

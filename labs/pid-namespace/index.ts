@@ -20,6 +20,7 @@ import {
 import type { CheckResult, CommandRecord, LabDef, Localized, Observation } from '../core/model';
 import { t } from '../core/model';
 import { checkNoFork } from './no-fork';
+import { typed } from '../core/solution';
 
 export const stepIds = { noFork: 'no-fork', becomePid1: 'become-pid1', psShrinks: 'ps-shrinks', nspidOutside: 'nspid-outside' } as const;
 
@@ -273,24 +274,8 @@ export const pidNamespace: LabDef = {
     },
   ],
   solution: [
-    {
-      stepId: stepIds.noFork,
-      actions: [
-        { type: 'type', terminal: 0, text: 'unshare -p bash\r' },
-        { type: 'wait', ms: 800 },
-        { type: 'type', terminal: 0, text: 'ls\r' },
-        { type: 'wait', ms: 500 },
-      ],
-    },
-    {
-      stepId: stepIds.becomePid1,
-      actions: [
-        { type: 'type', terminal: 0, text: 'exit\r' },
-        { type: 'wait', ms: 400 },
-        { type: 'type', terminal: 0, text: 'unshare -pf --mount-proc bash\r' },
-        { type: 'wait', ms: 800 },
-      ],
-    },
+    { stepId: stepIds.noFork, actions: typed(0, ['unshare -p bash', 800], 'ls') },
+    { stepId: stepIds.becomePid1, actions: typed(0, ['exit', 400], ['unshare -pf --mount-proc bash', 800]) },
     { stepId: stepIds.psShrinks, actions: [{ type: 'type', terminal: 0, text: 'ps -ef\r' }, { type: 'wait', ms: 500 }] },
     {
       stepId: stepIds.nspidOutside,

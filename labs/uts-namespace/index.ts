@@ -20,6 +20,7 @@ import {
 } from '../core/helpers';
 import { nsenterInvocations } from '../core/concept-helpers';
 import { checkUsernsEperm } from './userns-eperm';
+import { typed } from '../core/solution';
 import type { CheckResult, LabDef, Observation } from '../core/model';
 import { t } from '../core/model';
 
@@ -223,7 +224,7 @@ export const utsNamespace: LabDef = {
     },
   ],
   solution: [
-    { stepId: stepIds.usernsEperm, actions: [{ type: 'type', terminal: 0, text: 'unshare -Ur hostname container2\r' }, { type: 'wait', ms: 500 }] },
+    { stepId: stepIds.usernsEperm, actions: typed(0, 'unshare -Ur hostname container2') },
     {
       stepId: stepIds.newHostname,
       actions: [
