@@ -239,7 +239,7 @@ export const pidNamespace: LabDef = {
       hints: [
         t('unshare(2) with CLONE_NEWPID never moves the caller: only its children are born in the new PID namespace.', '带 CLONE_NEWPID 的 unshare(2) 从不移动调用者：只有它之后创建的子进程才会出生在新的 PID 命名空间里。'),
         t('The first child becomes PID 1 and exits at once; a PID namespace whose PID 1 has exited takes no new process.', '第一个子进程成为 1 号进程并立即退出；1 号进程退出后，这个 PID 命名空间不再接收新进程。'),
-        t('In terminal 1: `unshare -p bash`, then `ls` (it fails), then `exit`.', '在终端 1 中：运行 `unshare -p bash`，然后 `ls`（会失败），最后 `exit`。'),
+        t('In terminal 1: `unshare -p bash`, then `ls` (it fails); leave that bash with Ctrl-D.', '在终端 1 中：运行 `unshare -p bash`，然后 `ls`（会失败）；用 Ctrl-D 离开那个 bash。'),
       ],
     },
     {
@@ -275,7 +275,7 @@ export const pidNamespace: LabDef = {
   ],
   solution: [
     { stepId: stepIds.noFork, actions: typed(0, ['unshare -p bash', 800], 'ls') },
-    { stepId: stepIds.becomePid1, actions: typed(0, ['exit', 400], ['unshare -pf --mount-proc bash', 800]) },
+    { stepId: stepIds.becomePid1, actions: typed(0, ['\x04', 400], ['unshare -pf --mount-proc bash', 800]) },
     { stepId: stepIds.psShrinks, actions: [{ type: 'type', terminal: 0, text: 'ps -ef\r' }, { type: 'wait', ms: 500 }] },
     {
       stepId: stepIds.nspidOutside,
