@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { assertLabShape, clone, gradeAll, loadFixture, statuses } from '../core/testing/fixtures';
 import type { CommandRecord, Observation } from '../core/model';
 import type { ProcessInfo } from '../core/snapshot';
+import { gradeLab, initialResults, passedEvidenceOf, resultsById } from '../core/grade';
 import { ipcCgroupTime, ipcsKey } from './index';
 
 const load = (name: string) => loadFixture(import.meta.url, name);
@@ -111,4 +112,36 @@ describe('ipc-cgroup-time', () => {
     gone.snapshot.processes = gone.snapshot.processes.filter((p) => p.pid !== 40);
     assert.equal(gradeAll(ipcCgroupTime, gone)['time-offset']?.status, 'failed');
   });
+
+  describe('recorded in real sandboxes', () => {
+    const stages = ['recorded-stage-1-ipc-queue', 'recorded-stage-2-ipc-invisible', 'recorded-stage-3-cgroup-root', 'recorded-stage-4-time-offset'];
+
+    test('the solution step by step: each stage passes its step and not the next', () => {
+      let prev = resultsById(initialResults(ipcCgroupTime, 0));
+      for (const [i, name] of stages.entries()) {
+        const obs = load(name);
+        const { results } = gradeLab(ipcCgroupTime, { ...obs, passed: passedEvidenceOf(Object.values(prev)) }, prev, { nowMs: i + 1, trigger: 'explicit' });
+        prev = resultsById(results);
+        assert.equal(prev[ids[i]!]?.status, 'passed', `${name}: ${prev[ids[i]!]?.message?.en}`);
+        if (i + 1 < ids.length) assert.notEqual(prev[ids[i + 1]!]?.status, 'passed', `${ids[i + 1]} before its stage`);
+      }
+      assert.match(prev['time-offset']!.message!.en, /86400 s \(1 day\) ahead/);
+      // The queue's namespace is gone by the end: the step stays passed on its kept evidence.
+      assert.equal(load(stages[3]!).snapshot.ipcns, undefined);
+    });
+
+    test('recorded: a queue made before unshare -i is in the sandbox\'s own namespace and does not count', () => {
+      const r = gradeAll(ipcCgroupTime, load('recorded-queue-in-base'));
+      assert.equal(r['ipc-queue']?.status, 'failed');
+      assert.match(r['ipc-queue']!.message!.en, /which has no message queue yet/);
+      assert.match(r['ipc-queue']!.hint!.en, /Queue 0x[0-9a-f]{8} is in the sandbox's own ipc:\[\d+\]/);
+    });
+
+    test('recorded: unshare -T without --boottime makes a time namespace with offset 0, which does not count', () => {
+      const r = gradeAll(ipcCgroupTime, load('recorded-time-no-offset'));
+      assert.equal(r['time-offset']?.status, 'failed');
+      assert.match(r['time-offset']!.message!.en, /boot-time offset of 0/);
+    });
+  });
 });
+

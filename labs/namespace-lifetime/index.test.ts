@@ -97,4 +97,21 @@ describe('namespace-lifetime', () => {
     s5.answers = { owner: { value: `user:[${USER}]`, atMs: 1 } };
     assert.equal(walk([...base.slice(0, 4), s5])[4]!['owner']!.status, 'passed');
   });
+
+  test('recorded in real sandboxes: the solution step by step, each stage passes its step and not the next', () => {
+    const recorded = ids.map((id, i) => load(`recorded-stage-${i + 1}-${id}`));
+    const results = walk(recorded);
+    for (let i = 0; i < ids.length; i++) {
+      assert.equal(results[i]![ids[i]!]!.status, 'passed', `${ids[i]}: ${results[i]![ids[i]!]!.message}`);
+      if (i + 1 < ids.length) assert.equal(results[i]![ids[i + 1]!]!.status, 'failed', `${ids[i + 1]} before its stage`);
+    }
+    // ip netns add leaves the namespace held by the bind mount alone.
+    assert.match(results[0]!['netns-add']!.message, /no process is in that namespace/);
+    assert.match(results[3]!['fd-keeps']!.message, /an open fd kept it alive/);
+    // Forgery: the answer is the sandbox's own user namespace (it owns /run/netns/lab's namespace).
+    const forged = clone(recorded[4]!);
+    forged.answers = { owner: { value: String(forged.snapshot.sandbox.baseNs.user), atMs: 1 } };
+    assert.equal(walk([...recorded.slice(0, 4), forged])[4]!['owner']!.status, 'failed');
+  });
 });
+

@@ -118,4 +118,15 @@ describe('pid-namespace', () => {
       assert.equal(live['no-fork']?.status, 'failed');
     });
   });
+
+  test('recorded: unshare -p bash, then ls: the dead PID namespace passes no-fork from state alone', () => {
+    const obs = load('recorded-no-fork-bash');
+    // The broken bash cannot even report its commands (the prompt hook forks): state decides.
+    assert.deepEqual(obs.transcript, []);
+    const r = gradeAll(pidNamespace, obs);
+    assert.equal(r['no-fork']?.status, 'passed', r['no-fork']?.message?.en);
+    assert.match(r['no-fork']!.message!.en, /bash \(PID \d+\) is still in pid:\[\d+\]; its children's pid:\[\d+\] had a PID 1 that has exited/);
+    assert.equal(r['become-pid1']?.status, 'failed');
+  });
 });
+

@@ -91,4 +91,16 @@ describe('uts-namespace', () => {
       assert.equal(gradeAll(utsNamespace, obs)['userns-eperm']?.status, 'failed');
     });
   });
+
+  test('recorded: unshare -Ur / -U hostname fail with EPERM; the step passes on the exit status and the unchanged state', () => {
+    const obs = load('recorded-eperm');
+    const r = gradeAll(utsNamespace, obs);
+    assert.equal(r['userns-eperm']?.status, 'passed', r['userns-eperm']?.message?.en);
+    assert.match(r['userns-eperm']!.message!.en, /`unshare -U hostname container3` failed \(exit status 1\) and the sandbox's uts:\[\d+\] is still "nslab"/);
+    // Forgery: the same transcript while the kernel says the hostname did change.
+    const forged = clone(obs);
+    forged.snapshot.uts[0]!.hostname = 'container3';
+    assert.equal(gradeAll(utsNamespace, forged)['userns-eperm']?.status, 'failed');
+  });
 });
+
