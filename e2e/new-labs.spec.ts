@@ -4,27 +4,12 @@
 // fresh user namespace) passing from the state the grader reads.
 import { expect, test, type Page } from '@playwright/test';
 import { getLab } from '../labs';
+import { pane, rows, run as type, step, waitForPrompt } from './terminal';
 
-const pane = (page: Page, n: number) => page.locator(`[data-terminal="${n}"]`);
-const step = (page: Page, id: string) => page.locator(`[data-step-id="${id}"]`);
-
-async function rows(page: Page, n: number): Promise<string[]> {
-  const text = await pane(page, n).locator('.xterm-rows').innerText();
-  return text.replace(/\u00a0/g, ' ').split('\n').map((row) => row.trimEnd());
-}
-
-async function waitForPrompt(page: Page, n: number, timeoutMs = 20_000): Promise<void> {
-  await expect(pane(page, n)).toHaveAttribute('data-phase', 'running', { timeout: timeoutMs });
-  await expect
-    .poll(async () => (await rows(page, n)).filter((row) => row.trim() !== '').at(-1) ?? '', { timeout: timeoutMs })
-    .toMatch(/@[\w.-]+:[^\n]*[#$]$/);
-}
-
-async function run(page: Page, n: number, command: string, waitPrompt = true): Promise<void> {
-  await pane(page, n).locator('.xterm-screen').click();
-  await page.keyboard.type(command);
-  await page.keyboard.press('Enter');
-  if (waitPrompt) await waitForPrompt(page, n);
+/** Types a command line and waits for the prompt to come back. */
+async function run(page: Page, n: number, command: string): Promise<void> {
+  await type(page, n, command);
+  await waitForPrompt(page, n);
 }
 
 async function open(page: Page, path: string, terminals: number): Promise<void> {
