@@ -11,6 +11,8 @@ import { pidNamespace } from './pid-namespace';
 import { userNamespace } from './user-namespace';
 import { mountNamespace } from './mount-namespace';
 import { utsNamespace } from './uts-namespace';
+import { ipcCgroupTime } from './ipc-cgroup-time';
+import { namespaceLifetime } from './namespace-lifetime';
 
 export const labs: Record<string, LabDef> = {
   [containersAndOci.id]: containersAndOci,
@@ -24,6 +26,8 @@ export const labs: Record<string, LabDef> = {
   [userNamespace.id]: userNamespace,
   [mountNamespace.id]: mountNamespace,
   [utsNamespace.id]: utsNamespace,
+  [ipcCgroupTime.id]: ipcCgroupTime,
+  [namespaceLifetime.id]: namespaceLifetime,
 };
 
 export const labIds: readonly string[] = Object.keys(labs);

@@ -18,8 +18,9 @@ fi
 # the tools the agent itself runs (unshare, nsenter, ip), and a C/C++ toolchain: node-pty is built
 # from source by npm ci (node-gyp: python3, make, g++), and the agent builds its namespace reader
 # (sandbox-agent/native/nsread.c) with cc.
-pkgs=(util-linux iproute2 procps iputils-ping psmisc vim-tiny less bash-completion ca-certificates python3 make g++ gcc libc6-dev)
-[ "$want_test" = 1 ] && pkgs+=(chromium fonts-noto-cjk strace)
+# strace is a learner's tool too: the clone-setns-unshare lesson shows `unshare -f` as unshare() + fork().
+pkgs=(util-linux iproute2 procps iputils-ping psmisc vim-tiny less bash-completion ca-certificates python3 make g++ gcc libc6-dev strace)
+[ "$want_test" = 1 ] && pkgs+=(chromium fonts-noto-cjk)
 # The stock-kernel stage: Debian's kernel as a process (user-mode-linux), kmod to load its veth and
 # bridge modules, python3 for the memory-hog case.
 [ "$want_test" = 1 ] && pkgs+=(user-mode-linux kmod)

@@ -176,6 +176,32 @@ export const probeResultSchema = z.object({
 });
 export type ProbeResult = z.infer<typeof probeResultSchema>;
 
+/**
+ * A time namespace's clock offsets, from the host's /proc/PID/timens_offsets of a process whose
+ * time_for_children it is (seconds, with the nanoseconds as a fraction; may be negative).
+ */
+export const timensSchema = z.object({
+  inode: z.number().int().nonnegative(),
+  viaHostPid: z.number().int().positive(),
+  monotonicSec: z.number(),
+  boottimeSec: z.number(),
+});
+export type TimensInfo = z.infer<typeof timensSchema>;
+
+/**
+ * System V IPC objects of one IPC namespace, read from /proc/sysvipc/* by a host reader that joined
+ * only that IPC namespace (read only when the sandbox has more than one IPC namespace).
+ */
+export const ipcnsSchema = z.object({
+  inode: z.number().int().nonnegative(),
+  viaHostPid: z.number().int().positive(),
+  /** Message queues (at most 32 listed): key as a number (0 = IPC_PRIVATE) and msqid. */
+  msgQueues: z.array(z.object({ key: z.number().int(), id: z.number().int().nonnegative() })),
+  shmSegments: z.number().int().nonnegative(),
+  semSets: z.number().int().nonnegative(),
+});
+export type IpcnsInfo = z.infer<typeof ipcnsSchema>;
+
 export const snapshotSchema = z.object({
   /** Milliseconds since the epoch when reading started. */
   takenAtMs: z.number(),
@@ -201,6 +227,10 @@ export const snapshotSchema = z.object({
   pidns: z.array(pidnsSchema).optional(),
   /** Named network namespaces (/run/netns/<name>). */
   namedNetns: z.array(namedNetnsSchema).optional(),
+  /** Time namespaces other than the sandbox's own, with their offsets. */
+  timens: z.array(timensSchema).optional(),
+  /** SysV IPC objects per IPC namespace (present only when the sandbox has more than one). */
+  ipcns: z.array(ipcnsSchema).optional(),
   /** Non-fatal problems met while reading (a process that ended mid-read is not one of them). */
   warnings: z.array(z.string()),
 });

@@ -2,13 +2,14 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertLabShape, clone, gradeAll, loadFixture, statuses } from '../core/testing/fixtures';
 import { pidNamespace, psListingWhy, psRows } from './index';
+import type { Observation } from '../core/model';
 
 const load = (name: string) => loadFixture(import.meta.url, name);
 
 describe('pid-namespace', () => {
   test('lab shape', () => {
     assertLabShape(pidNamespace);
-    assert.deepEqual(pidNamespace.steps.map((s) => s.id), ['become-pid1', 'ps-shrinks', 'nspid-outside']);
+    assert.deepEqual(pidNamespace.steps.map((s) => s.id), ['no-fork', 'become-pid1', 'ps-shrinks', 'nspid-outside']);
   });
 
   test('recorded: done right passes every step, citing the pid namespace and NSpid', () => {
@@ -30,7 +31,7 @@ describe('pid-namespace', () => {
     assert.equal(sleep.ns.pid_for_children, undefined);
     assert.equal(sleep.ns.pid, obs.snapshot.sandbox.baseNs.pid);
     const r = gradeAll(pidNamespace, obs);
-    assert.deepEqual(statuses(r), { 'become-pid1': 'failed', 'ps-shrinks': 'failed', 'nspid-outside': 'failed' });
+    assert.deepEqual(statuses(r), { 'no-fork': 'failed', 'become-pid1': 'failed', 'ps-shrinks': 'failed', 'nspid-outside': 'failed' });
     assert.match(r['become-pid1']!.message!.en, /sleep \(PID \d+\) unshared a PID namespace, but still runs in pid:\[\d+\]/);
     assert.match(r['become-pid1']!.hint!.en, /Add -f/);
   });
@@ -82,4 +83,50 @@ describe('pid-namespace', () => {
     assert.equal(psRows('USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\nroot 1 0.0 0.0 1 1 pts/0 S 06:13 0:00 bash\n')?.[0]?.pid, 1);
     assert.equal(psRows('no header here'), null);
   });
+
+  describe('no-fork (the deliberate ENOMEM of `unshare -p bash`)', () => {
+    /** The no-fork recording with its sleep turned into the bash of `unshare -p bash` whose PID 1 came and went. */
+    function deadNs(): Observation {
+      const obs = clone(load('recorded-no-fork'));
+      const bash = obs.snapshot.processes.find((p) => p.comm === 'sleep')!;
+      bash.comm = 'bash';
+      bash.cmdline = ['bash'];
+      bash.ns.pid_for_children = 4026532999;
+      obs.snapshot.pidns!.push({ inode: 4026532999, level: 1, init: null, members: 0 });
+      obs.transcript = [{ terminal: 0, command: 'ls', exitCode: 254, output: 'bash: fork: Cannot allocate memory\n', startedAtMs: 1, endedAtMs: 2 }];
+      return obs;
+    }
+
+    test('a readable pid_for_children with no member left passes, citing the dead namespace and the error', () => {
+      const r = gradeAll(pidNamespace, deadNs());
+      assert.equal(r['no-fork']?.status, 'passed', r['no-fork']?.message?.en);
+      assert.match(r['no-fork']!.message!.en, /bash \(PID 13\) is still in pid:\[\d+\]; its children's pid:\[4026532999\] had a PID 1 that has exited.*`ls` failed: Cannot allocate memory/);
+    });
+
+    test('the recorded unshare -p before any fork (link hidden) is not yet the failure', () => {
+      const r = gradeAll(pidNamespace, load('recorded-no-fork'));
+      assert.equal(r['no-fork']?.status, 'failed');
+      assert.match(r['no-fork']!.message!.en, /has had no PID 1 yet/);
+    });
+
+    test('forgeries: the error printed by echo, or a live nested namespace, do not count', () => {
+      const echoed = clone(load('recorded-no-fork'));
+      echoed.snapshot.processes.find((p) => p.comm === 'sleep')!.ns.pid_for_children = echoed.snapshot.sandbox.baseNs.pid!;
+      echoed.transcript = [{ terminal: 0, command: 'echo "bash: fork: Cannot allocate memory"; false', exitCode: 1, output: 'bash: fork: Cannot allocate memory\n', startedAtMs: 1, endedAtMs: 2 }];
+      assert.equal(gradeAll(pidNamespace, echoed)['no-fork']?.status, 'failed');
+      const live = gradeAll(pidNamespace, load('recorded-done'));
+      assert.equal(live['no-fork']?.status, 'failed');
+    });
+  });
+
+  test('recorded: unshare -p bash, then ls: the dead PID namespace passes no-fork from state alone', () => {
+    const obs = load('recorded-no-fork-bash');
+    // The broken bash cannot even report its commands (the prompt hook forks): state decides.
+    assert.deepEqual(obs.transcript, []);
+    const r = gradeAll(pidNamespace, obs);
+    assert.equal(r['no-fork']?.status, 'passed', r['no-fork']?.message?.en);
+    assert.match(r['no-fork']!.message!.en, /bash \(PID \d+\) is still in pid:\[\d+\]; its children's pid:\[\d+\] had a PID 1 that has exited/);
+    assert.equal(r['become-pid1']?.status, 'failed');
+  });
 });
+

@@ -19,8 +19,10 @@ import {
 } from '../core/helpers';
 import type { CheckResult, CommandRecord, LabDef, Localized, Observation } from '../core/model';
 import { t } from '../core/model';
+import { checkNoFork } from './no-fork';
+import { typed } from '../core/solution';
 
-export const stepIds = { becomePid1: 'become-pid1', psShrinks: 'ps-shrinks', nspidOutside: 'nspid-outside' } as const;
+export const stepIds = { noFork: 'no-fork', becomePid1: 'become-pid1', psShrinks: 'ps-shrinks', nspidOutside: 'nspid-outside' } as const;
 
 /** A nested PID namespace's PID 1 now, or the one step 1 recorded. */
 interface Pid1 {
@@ -230,6 +232,17 @@ export const pidNamespace: LabDef = {
   terminals: 2,
   steps: [
     {
+      id: stepIds.noFork,
+      title: t('Forget -f: watch the fork fail', '忘记 -f：看着 fork 失败'),
+      kinds: ['state'],
+      check: checkNoFork,
+      hints: [
+        t('unshare(2) with CLONE_NEWPID never moves the caller: only its children are born in the new PID namespace.', '带 CLONE_NEWPID 的 unshare(2) 从不移动调用者：只有它之后创建的子进程才会出生在新的 PID 命名空间里。'),
+        t('The first child becomes PID 1 and exits at once; a PID namespace whose PID 1 has exited takes no new process.', '第一个子进程成为 1 号进程并立即退出；1 号进程退出后，这个 PID 命名空间不再接收新进程。'),
+        t('In terminal 1: `unshare -p bash`, then `ls` (it fails); leave that bash with Ctrl-D.', '在终端 1 中：运行 `unshare -p bash`，然后 `ls`（会失败）；用 Ctrl-D 离开那个 bash。'),
+      ],
+    },
+    {
       id: stepIds.becomePid1,
       title: t('Start a shell as PID 1 of a new PID namespace', '在新的 PID 命名空间中以 1 号进程的身份启动一个 shell'),
       kinds: ['state'],
@@ -261,7 +274,8 @@ export const pidNamespace: LabDef = {
     },
   ],
   solution: [
-    { stepId: stepIds.becomePid1, actions: [{ type: 'type', terminal: 0, text: 'unshare -pf --mount-proc bash\r' }, { type: 'wait', ms: 800 }] },
+    { stepId: stepIds.noFork, actions: typed(0, ['unshare -p bash', 800], 'ls') },
+    { stepId: stepIds.becomePid1, actions: typed(0, ['\x04', 400], ['unshare -pf --mount-proc bash', 800]) },
     { stepId: stepIds.psShrinks, actions: [{ type: 'type', terminal: 0, text: 'ps -ef\r' }, { type: 'wait', ms: 500 }] },
     {
       stepId: stepIds.nspidOutside,

@@ -1,4 +1,6 @@
-// Lab `uts-namespace`: change the hostname inside a new UTS namespace (`unshare -u`), prove the
+// Lab `uts-namespace`: who may change a hostname. First a deliberate failure (`unshare -Ur hostname
+// NAME`: EPERM, the UTS namespace is owned by the sandbox's user namespace; userns-eperm.ts), then
+// a UTS namespace made together with a user namespace (`unshare -Uur bash`), renamed; prove the
 // sandbox's own hostname is unchanged, and read the new one from outside with nsenter -u.
 import {
   baseNs,
@@ -17,10 +19,12 @@ import {
   quoteCommand,
 } from '../core/helpers';
 import { nsenterInvocations } from '../core/concept-helpers';
+import { checkUsernsEperm } from './userns-eperm';
+import { typed } from '../core/solution';
 import type { CheckResult, LabDef, Observation } from '../core/model';
 import { t } from '../core/model';
 
-export const stepIds = { newHostname: 'new-hostname', outsideUnchanged: 'outside-unchanged', nsenterUts: 'nsenter-uts' } as const;
+export const stepIds = { usernsEperm: 'userns-eperm', newHostname: 'new-hostname', outsideUnchanged: 'outside-unchanged', nsenterUts: 'nsenter-uts' } as const;
 
 interface Renamed {
   pid: number;
@@ -181,13 +185,24 @@ export const utsNamespace: LabDef = {
   terminals: 2,
   steps: [
     {
+      id: stepIds.usernsEperm,
+      title: t('Fail to rename a UTS namespace you do not own', '修改一个不归你所有的 UTS 命名空间：失败'),
+      kinds: ['command', 'output', 'state'],
+      check: checkUsernsEperm,
+      hints: [
+        t('In a new user namespace you hold every capability, but only over the namespaces that user namespace owns.', '在新的用户命名空间里你拥有全部能力，但只对这个用户命名空间拥有的命名空间有效。'),
+        t('`unshare -Ur` makes a user namespace (and maps you to root in it) without a new UTS namespace: the hostname still belongs to the old one.', '`unshare -Ur` 只创建用户命名空间（并把你映射成其中的 root），不创建新的 UTS 命名空间：主机名仍属于原来的那个。'),
+        t('In terminal 1: `unshare -Ur hostname container2`. It is meant to fail.', '在终端 1 中运行 `unshare -Ur hostname container2`。它注定会失败。'),
+      ],
+    },
+    {
       id: stepIds.newHostname,
-      title: t('Change the hostname in a new UTS namespace', '在新的 UTS 命名空间中修改主机名'),
+      title: t('Change the hostname in a UTS namespace you own', '在归你所有的 UTS 命名空间中修改主机名'),
       kinds: ['state'],
       check: checkNewHostname,
       hints: [
         t('-u gives the shell its own UTS namespace, a copy of the hostname it can change freely.', '-u 会给 shell 一个自己的 UTS 命名空间，也就是一份可以随意修改的主机名副本。'),
-        t('In terminal 1: `unshare -u bash`, then `hostname container1`.', '在终端 1 中：先运行 `unshare -u bash`，再运行 `hostname container1`。'),
+        t('Add -u: the UTS namespace is then made after the user namespace, and owned by it. In terminal 1: `unshare -Uur bash`, then `hostname container1`.', '加上 -u：UTS 命名空间会在用户命名空间之后创建，并归它所有。在终端 1 中：先运行 `unshare -Uur bash`，再运行 `hostname container1`。'),
       ],
     },
     {
@@ -209,10 +224,11 @@ export const utsNamespace: LabDef = {
     },
   ],
   solution: [
+    { stepId: stepIds.usernsEperm, actions: typed(0, 'unshare -Ur hostname container2') },
     {
       stepId: stepIds.newHostname,
       actions: [
-        { type: 'type', terminal: 0, text: 'unshare -u bash\r' },
+        { type: 'type', terminal: 0, text: 'unshare -Uur bash\r' },
         { type: 'wait', ms: 800 },
         { type: 'type', terminal: 0, text: 'hostname container1\r' },
         { type: 'wait', ms: 400 },

@@ -268,4 +268,25 @@ describe('buildSnapshot with a real sandbox', { timeout: 90_000 }, () => {
     assert.ok(elapsedMs < 3_000, `probes bounded in time (${Math.round(elapsedMs)} ms)`);
     await shell.run('ip link del br0; ip link del veth0 2>/dev/null; ip netns del pb; true');
   });
+
+  test('time namespace offsets and SysV queues per IPC namespace (read only when there is a second one)', async () => {
+    const plain = await take();
+    assert.equal(plain.timens, undefined);
+    assert.equal(plain.ipcns, undefined);
+    await shell.run('ipcmk -Q >/dev/null; unshare -i sh -c "ipcmk -Q >/dev/null; ipcmk -Q >/dev/null; exec sleep 64" & unshare -T --boottime 86400 sleep 65 & sleep 0.4');
+    const snap = await take();
+    const t = snap.processes.find((p) => p.cmdline.join(' ') === 'sleep 65')!;
+    assert.notEqual(t.ns.time, snap.sandbox.baseNs.time);
+    assert.deepEqual(snap.timens, [{ inode: t.ns.time!, viaHostPid: t.hostPid, monotonicSec: 0, boottimeSec: 86400 }]);
+    const i = snap.processes.find((p) => p.cmdline.join(' ') === 'sleep 64')!;
+    const base = snap.ipcns!.find((n) => n.inode === snap.sandbox.baseNs.ipc)!;
+    const inner = snap.ipcns!.find((n) => n.inode === i.ns.ipc)!;
+    // Two queues made inside, one outside: each namespace's table holds only its own.
+    assert.equal(base.msgQueues.length, 1);
+    assert.equal(inner.msgQueues.length, 2);
+    for (const q of inner.msgQueues) assert.ok(!base.msgQueues.some((b) => b.key === q.key));
+    assert.deepEqual(snap.warnings, []);
+    await shell.run('kill %1 %2; wait; ipcrm --all=msg');
+  });
 });
+

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import type { Sandbox } from '../sandbox/driver';
 import { metrics } from '../metrics';
 import { nsReader, releaseReader, type NetCounts, type ReadResult } from './ns-reader';
+import { readIpcns, readTimens } from './ipc-time';
 import {
   namespaceTypes,
   type IdMapEntry,
@@ -913,6 +914,8 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
   }
   matchPeers(parsed);
   const userns = await usernsPromise;
+  const timens = await readTimens(processes, init.ns.time, warnings);
+  const ipcns = await readIpcns(processes, init.ns.ipc, sandbox.initHostPid, remaining, warnings);
 
   const snapshot: Snapshot = {
     takenAtMs,
@@ -925,6 +928,8 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
     userns,
     pidns: pidNamespaces(processes),
     namedNetns,
+    ...(timens.length > 0 ? { timens } : {}),
+    ...(ipcns ? { ipcns } : {}),
     warnings,
   };
   if (tooMuch.length > 0) tooMuchBySnapshot.set(snapshot, tooMuch);
