@@ -9,6 +9,7 @@ import {
   findCommands,
   nsInodesInText,
   programOf,
+  runsProgram,
   soleCommand,
   stripAnsi,
 } from './helpers';
@@ -124,10 +125,9 @@ export function knownNamespaces(snapshot: Snapshot): Map<number, ConceptNsType> 
 
 // ---------------------------------------------------------------- processes
 
-/** A real run of `program`: comm AND argv[0]'s basename agree (a login shell's argv[0] is `-bash`). */
-export function isProgram(process: ProcessInfo, program: string): boolean {
-  const argv0 = basename(process.cmdline[0]).replace(/^-/, '');
-  return process.comm === program && argv0 === program;
+/** A real run of `program` (a login shell's argv[0] is `-bash`): see runsProgram. */
+export function isProgram(snapshot: Snapshot, process: ProcessInfo, program: string): boolean {
+  return runsProgram(snapshot, process, program);
 }
 
 /** Processes the learner started (not the sandbox's init). */
@@ -136,7 +136,7 @@ export function learnerProcesses(snapshot: Snapshot): ProcessInfo[] {
 }
 
 export function processesOf(snapshot: Snapshot, program: string): ProcessInfo[] {
-  return learnerProcesses(snapshot).filter((p) => isProgram(p, program));
+  return learnerProcesses(snapshot).filter((p) => isProgram(snapshot, p, program));
 }
 
 /** The hostname the agent read for this UTS namespace (from outside), if any. */

@@ -61,13 +61,23 @@ describe('snapshot helpers', () => {
     assert.equal(onlyLoopback(incomplete), false);
   });
 
-  test('isSleep needs both comm and argv[0]', () => {
-    assert.equal(isSleep(proc({})), true);
-    assert.equal(isSleep(proc({ cmdline: ['/usr/bin/sleep', '60'] })), true);
-    assert.equal(isSleep(proc({ cmdline: ['bash'] })), false);
-    assert.equal(isSleep(proc({ comm: 'bash' })), false);
-    assert.equal(isSleep(proc({ cmdline: [] })), false);
-    assert.equal(isSleep(proc({ cmdline: ['sleepy'] })), false);
+  test('isSleep needs comm, argv[0] and, when the snapshot identifies it, the exe file of /usr/bin/sleep', () => {
+    const legacy = fixture('netns-with-veth'); // recorded before exe was read: comm and argv[0] only
+    assert.equal(legacy.sandbox.programs, undefined);
+    assert.equal(isSleep(proc({}), legacy), true);
+    assert.equal(isSleep(proc({ cmdline: ['/usr/bin/sleep', '60'] }), legacy), true);
+    assert.equal(isSleep(proc({ cmdline: ['bash'] }), legacy), false);
+    assert.equal(isSleep(proc({ comm: 'bash' }), legacy), false);
+    assert.equal(isSleep(proc({ cmdline: [] }), legacy), false);
+    assert.equal(isSleep(proc({ cmdline: ['sleepy'] }), legacy), false);
+    const s = { ...legacy, sandbox: { ...legacy.sandbox, programs: { sleep: { dev: 65024, ino: 100 }, bash: { dev: 65024, ino: 200 } } } };
+    assert.equal(isSleep(proc({ exe: { path: '/usr/bin/sleep', dev: 65024, ino: 100 } }), s), true);
+    // issue 13: `ln -s /bin/bash /tmp/sleep; unshare -n /tmp/sleep` has comm and argv[0] "sleep"
+    assert.equal(isSleep(proc({ cmdline: ['/tmp/sleep'], exe: { path: '/usr/bin/bash', dev: 65024, ino: 200 } }), s), false);
+    // a copy of sleep is another file; an unreadable or unknown exe is no proof
+    assert.equal(isSleep(proc({ exe: { path: '/tmp/sleep', dev: 44, ino: 100 } }), s), false);
+    assert.equal(isSleep(proc({ exe: null }), s), false);
+    assert.equal(isSleep(proc({}), s), false);
   });
 });
 

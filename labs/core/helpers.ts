@@ -109,12 +109,25 @@ export function basename(path: string | undefined): string {
 }
 
 /**
- * A real `sleep`: comm is 'sleep' AND argv[0]'s basename is 'sleep'. Both are under the learner's
- * control, so neither alone is trusted: `echo sleep > /proc/self/comm` in a bash changes only comm,
- * `exec -a sleep bash` changes only argv[0].
+ * A process runs `program` (a file the snapshot identifies in sandbox.programs): its exe, read
+ * from the host, is that very file (device and inode), AND comm and argv[0]'s basename say so.
+ * comm and argv[0] are the learner's to choose (`echo sleep > /proc/self/comm`, `exec -a sleep
+ * bash`, `ln -s /bin/bash /tmp/sleep; /tmp/sleep`: issue 13), the exe is not: a symlink or a copy
+ * runs another inode. Snapshots recorded before the agent read exe (no sandbox.programs) fall back
+ * to comm and argv[0] alone.
  */
-export function isSleep(process: ProcessInfo): boolean {
-  return process.comm === 'sleep' && basename(process.cmdline[0]) === 'sleep';
+export function runsProgram(snapshot: Snapshot, process: ProcessInfo, program: string): boolean {
+  if (process.comm !== program || basename(process.cmdline[0]).replace(/^-/, '') !== program) return false;
+  const programs = snapshot.sandbox.programs;
+  if (programs === undefined) return true;
+  const want = programs[program];
+  const exe = process.exe;
+  return !!want && !!exe && exe.dev === want.dev && exe.ino === want.ino;
+}
+
+/** A real `sleep` (see runsProgram). */
+export function isSleep(process: ProcessInfo, snapshot: Snapshot): boolean {
+  return runsProgram(snapshot, process, 'sleep');
 }
 
 /** `sleep (PID 42)`. */

@@ -70,7 +70,7 @@ function requireBaseNet(snapshot: Snapshot): number {
 export function isolatedSleeps(snapshot: Snapshot): ProcessInfo[] {
   const base = baseNs(snapshot, 'net');
   if (base === undefined) return [];
-  return snapshot.processes.filter((p) => isSleep(p) && p.ns.net !== undefined && p.ns.net !== base);
+  return snapshot.processes.filter((p) => isSleep(p, snapshot) && p.ns.net !== undefined && p.ns.net !== base);
 }
 
 /** A sleep the later steps may target: alive now, or recorded when isolate-sleep passed. */
@@ -220,7 +220,7 @@ function checkIsolateSleep(obs: Observation): CheckResult {
   const impostor = newest(
     snapshot.processes.filter(
       (p) =>
-        !isSleep(p) &&
+        !isSleep(p, snapshot) &&
         p.ns.net !== undefined &&
         p.ns.net !== baseNet &&
         (p.comm === 'sleep' || /(^|\/)sleep$/.test(p.cmdline[0] ?? '')),
@@ -243,7 +243,7 @@ function checkIsolateSleep(obs: Observation): CheckResult {
 
   // A sleep the learner started, but in the sandbox's own network namespace (forgot -n).
   // Sleeps whose parent is PID 1 are left out: the sandbox's init may keep one of its own.
-  const sameNs = newest(snapshot.processes.filter((p) => isSleep(p) && p.ns.net === baseNet && p.ppid !== 1));
+  const sameNs = newest(snapshot.processes.filter((p) => isSleep(p, snapshot) && p.ns.net === baseNet && p.ppid !== 1));
   if (sameNs) {
     return fail(
       t(
@@ -359,7 +359,7 @@ function checkFindPid(obs: Observation): CheckResult {
     );
   }
   const baseNet = baseNs(snapshot, 'net');
-  if (isSleep(proc) && proc.ns.net === baseNet) {
+  if (isSleep(proc, snapshot) && proc.ns.net === baseNet) {
     return fail(
       t(
         `PID ${pid} is a sleep, but it is in the sandbox's own network namespace ${nsLabel('net', baseNet)}, like your shell: not the one unshare -n started.`,

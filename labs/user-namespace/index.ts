@@ -14,6 +14,7 @@ import {
   nsLabel,
   passed,
   quoteCommand,
+  readFileOf,
   stripAnsi,
   uidInOwnUserns,
   usernsOf,
@@ -78,9 +79,14 @@ function checkReadUidMap(obs: Observation): CheckResult {
       .filter((u) => u !== undefined)
       .flatMap((u) => idMapAsSandboxSees(snapshot, u.uidMap).map((e) => `${e.inside} ${e.outside} ${e.count}`)),
   );
+  // Reading leaves no kernel trace: graded on the transcript and the kernel together (issue 13).
+  // The command line is one reader of exactly /proc/<self|$$|PID>/uid_map (readFileOf: `echo
+  // '0 0 1' # /proc/self/uid_map` is an echo), and a line it printed is a map the kernel has for a
+  // new user namespace of this sandbox.
   const reads = obs.transcript.filter((r) => /\/proc\/(self|\$\$|\d+)\/uid_map/.test(r.command)).reverse();
   for (const record of reads) {
     if (record.exitCode !== 0) continue;
+    if (!/^\/proc\/(self|\$\$|\d+)\/uid_map$/.test(readFileOf(record.command) ?? '')) continue;
     const lines = stripAnsi(record.output)
       .split('\n')
       .map((l) => l.trim().split(/\s+/).join(' '))
