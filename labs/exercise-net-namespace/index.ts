@@ -724,6 +724,8 @@ export const exerciseNetNamespace: LabDef = {
     },
     {
       id: stepIds.findPid,
+      // Its answer is on the live map otherwise (issue 13): the map shows pids only once it passed.
+      conceals: ['pids'],
       title: t('Find the PID of your sleep', '找到 sleep 进程的 PID'),
       kinds: ['answer', 'state'],
       check: checkFindPid,
