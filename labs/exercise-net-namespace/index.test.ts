@@ -334,7 +334,12 @@ describe('inspect-ns', () => {
     const found = nsListings([
       cmd('cat /proc/23/ns/net', ''),
       cmd('ls -la /proc/23/ns/', ''),
-      cmd('cd /tmp && readlink /proc/24/ns/net', ''),
+      cmd('readlink /proc/24/ns/net /proc/24/ns/uts', ''),
+      // issue 13: output another command could have printed never counts
+      cmd('cd /tmp && readlink /proc/25/ns/net', ''),
+      cmd("ls /proc/26/ns; echo 'net -> net:[4026532999]'", ''),
+      cmd('ls -l /proc/27/ns /tmp/fake-links', ''),
+      cmd("echo 'net:[4026532999]' # /proc/28/ns/net", ''),
     ]);
     assert.deepEqual(
       found.map((l) => l.ref),
@@ -453,7 +458,9 @@ describe('nsenter-ip', () => {
     assert.equal(parseNsenter(['nsenter', '-m', '-u', '-t', '42', 'ip', 'a'])?.net, false);
     assert.equal(parseNsenter(['nsenter', '-S', '0', '-t', '7', '-n', 'ip'])?.targetPid, 7);
     assert.equal(parseNsenter(['ls']), null);
-    assert.equal(nsenterCalls([cmd('nsenter -t 5 -n ip a; echo done', '')])[0]?.targetPid, 5);
+    // issue 13: `; echo ...` could print the listing itself: such a line is not nsenter's output
+    assert.equal(nsenterCalls([cmd('nsenter -t 5 -n ip a; echo done', '')])[0], undefined);
+    assert.equal(nsenterCalls([cmd('nsenter -t 5 -n ip a | grep -v DOWN', '')])[0]?.targetPid, 5);
   });
 });
 

@@ -27,6 +27,7 @@ import {
   procNsPathPid,
   programOf,
   simpleCommands,
+  soleCommand,
 } from '../core/helpers';
 import { parseNsenterWords } from '../core/concept-helpers';
 import type { CheckResult, CommandRecord, Evidence, LabDef, Observation } from '../core/model';
@@ -391,21 +392,22 @@ interface NsListing {
   ref: { pid: number } | { dynamic: string };
 }
 
-/** Commands that list or readlink /proc/<PID>/ns (or its net link), newest first. */
+/**
+ * Commands that list or readlink /proc/<PID>/ns (or its net link), newest first. The command line
+ * must be that one listing (soleCommand: `ls /proc/$!/ns; ls -l /proc/1/ns` shows PID 1's links)
+ * and every path it names of the same /proc/<PID>/ns (a second directory could hold symlinks the
+ * learner made); the check then compares the inode shown with the one the agent read.
+ */
 export function nsListings(transcript: CommandRecord[]): NsListing[] {
   const out: NsListing[] = [];
   for (const record of findCommands(transcript, /\/proc\/.+?\/ns/)) {
-    for (const words of simpleCommands(record.command)) {
-      if (!listingTools.has(programOf(words))) continue;
-      const ref = words
-        .slice(1)
-        .map(procNsPathPid)
-        .find((r) => r !== null);
-      if (ref) {
-        out.push({ record, ref });
-        break;
-      }
-    }
+    const words = soleCommand(record.command);
+    if (!words || !listingTools.has(programOf(words))) continue;
+    const paths = words.slice(1).filter((w) => !w.startsWith('-') && !/^\d*>/.test(w));
+    const ref = paths.map(procNsPathPid).find((r) => r !== null);
+    const dir = /^\/proc\/[^/]+\/ns/.exec(paths[0] ?? '')?.[0];
+    if (!ref || !dir || paths.some((p) => !/^\/proc\/[^/]+\/ns(\/[a-z_*]*)?\/?$/.test(p) || !p.startsWith(dir))) continue;
+    out.push({ record, ref });
   }
   return out;
 }
@@ -547,17 +549,13 @@ export function parseNsenter(words: string[]): Omit<NsenterCall, 'record'> | nul
   return { targetPid: parsed.targetPid, targetText: parsed.targetText, net: parsed.types.includes('net'), inner: parsed.inner };
 }
 
-/** nsenter invocations of the transcript, newest first. */
+/** nsenter invocations whose command line printed nothing but nsenter's output (soleCommand), newest first. */
 export function nsenterCalls(transcript: CommandRecord[]): NsenterCall[] {
   const out: NsenterCall[] = [];
   for (const record of findCommands(transcript, /nsenter/)) {
-    for (const words of simpleCommands(record.command)) {
-      const parsed = parseNsenter(words);
-      if (parsed) {
-        out.push({ record, ...parsed });
-        break;
-      }
-    }
+    const words = soleCommand(record.command);
+    const parsed = words ? parseNsenter(words) : null;
+    if (parsed) out.push({ record, ...parsed });
   }
   return out;
 }
