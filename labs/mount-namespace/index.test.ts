@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertLabShape, clone, gradeAll, loadFixture, statuses } from '../core/testing/fixtures';
+import { assertLabShape, clone, forged, gradeAll, loadFixture, statuses } from '../core/testing/fixtures';
 import { mountNamespace } from './index';
 
 const load = (name: string) => loadFixture(import.meta.url, name);
@@ -38,5 +38,53 @@ describe('mount-namespace', () => {
     const call = obs.transcript.find((c) => c.command.startsWith('nsenter'))!;
     call.command = 'nsenter -t 1 -m findmnt /mnt';
     assert.equal(gradeAll(mountNamespace, obs)['nsenter-mount']?.status, 'failed');
+  });
+
+  describe('forgeries (issue 13): the kernel state of the real solution, the reading steps faked', () => {
+    const done = () => load('recorded-done');
+    const isLook = (c: string) => c === 'findmnt /mnt';
+    const isNsenter = (c: string) => c.startsWith('nsenter');
+
+    test('the real looks pass: findmnt, mountpoint, and cat of the file terminal 1 wrote', () => {
+      for (const [command, output] of [
+        ['findmnt /mnt', ''],
+        ['mountpoint /mnt', '/mnt is not a mountpoint'],
+        ['cat /mnt/note', 'cat: /mnt/note: No such file or directory'],
+      ] as const) {
+        const obs = forged(done(), isLook, [{ terminal: 1, command, output, exitCode: 1 }]);
+        assert.equal(gradeAll(mountNamespace, obs)['neighbour-blind']?.status, 'passed', command);
+      }
+    });
+
+    test('neighbour-blind stays failed on a failing look at anything else, or output printed by hand', () => {
+      for (const typed of [
+        { command: 'cat /mnt/anything', output: 'cat: /mnt/anything: No such file or directory', exitCode: 1 },
+        { command: 'ls /mnt/nothing-here', output: "ls: cannot access '/mnt/nothing-here': No such file or directory", exitCode: 2 },
+        { command: 'findmnt /mnt/sub', output: '', exitCode: 1 },
+        { command: 'findmnt /mnt; false', output: '', exitCode: 1 },
+        { command: 'false # findmnt /mnt', output: '', exitCode: 1 },
+        { command: 'echo "/mnt is not a mountpoint"; false', output: '/mnt is not a mountpoint', exitCode: 1 },
+        { command: 'findmnt /mnt -x', output: 'findmnt: invalid option', exitCode: 1 },
+      ]) {
+        const obs = forged(done(), isLook, [{ terminal: 1, ...typed }]);
+        assert.equal(gradeAll(mountNamespace, obs)['neighbour-blind']?.status, 'failed', typed.command);
+      }
+    });
+
+    test('nsenter-mount stays failed when the inner command shows no tmpfs', () => {
+      for (const typed of [
+        { command: 'nsenter -t 13 -m true /mnt', output: '', exitCode: 0 },
+        { command: 'nsenter -t 13 -m ls /mnt', output: 'note', exitCode: 0 },
+        { command: 'nsenter -t 13 -m echo /mnt scratch tmpfs', output: '/mnt scratch tmpfs', exitCode: 0 },
+        { command: 'nsenter -t 13 -m true; echo "/mnt scratch tmpfs rw"', output: '/mnt scratch tmpfs rw', exitCode: 0 },
+        { command: 'nsenter -t 13 -m findmnt /mnt', output: '', exitCode: 0 },
+        { command: 'nsenter -t 13 -m findmnt /mnt | sed s/x/y/', output: 'TARGET SOURCE FSTYPE\n/mnt scratch tmpfs rw', exitCode: 0 },
+      ]) {
+        const obs = forged(done(), isNsenter, [{ terminal: 1, ...typed }]);
+        assert.equal(gradeAll(mountNamespace, obs)['nsenter-mount']?.status, 'failed', typed.command);
+      }
+      const real = forged(done(), isNsenter, [{ terminal: 1, command: 'nsenter -t 13 -m df /mnt', output: 'Filesystem 1K-blocks Used Available Use% Mounted on\nscratch 1000 4 996 1% /mnt', exitCode: 0 }]);
+      assert.equal(gradeAll(mountNamespace, real)['nsenter-mount']?.status, 'passed', 'df of the mount point shows it');
+    });
   });
 });

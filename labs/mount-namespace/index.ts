@@ -99,9 +99,16 @@ function checkPrivateMount(obs: Observation): CheckResult {
  */
 function filesWrittenInside(obs: Observation, inside: Set<number>, mountPoint: string): Set<string> {
   const out = new Set<string>();
+  // A terminal whose `mount ... <mount point>` succeeded is inside too: the kernel shows that
+  // tmpfs in the private namespace only (a running `unshare -m bash` has no record yet when the
+  // shell integration reports commands of the inner shell alone).
+  const mounted = new Set(inside);
   for (const record of obs.transcript) {
-    if (!inside.has(record.terminal) || record.exitCode !== 0) continue;
-    for (const words of simpleCommands(record.command)) {
+    const cmds = simpleCommands(record.command);
+    const mountsHere = cmds.findIndex((w) => programOf(w) === 'mount' && w.includes(mountPoint));
+    if (mountsHere >= 0 && record.exitCode === 0) mounted.add(record.terminal);
+    if (!mounted.has(record.terminal) || record.exitCode !== 0) continue;
+    for (const words of cmds) {
       const targets = programOf(words) === 'touch' ? words.slice(1) : [];
       words.forEach((w, k) => {
         const m = /^\d*>>?(.*)$/.exec(w);
