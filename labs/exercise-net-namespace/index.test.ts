@@ -7,6 +7,8 @@ import { answerSchema, commandRecordSchema, evidenceSchema, localizedSchema } fr
 import type { CheckResult, CommandRecord, Observation, StepDef } from '../core/model';
 import { snapshotSchema } from '../core/snapshot';
 import { gradeLab, initialResults, resultsById } from '../core/grade';
+import { forged } from '../core/testing/fixtures';
+import { bashPosingAsSleep, withExe } from '../core/testing/exe';
 
 const fixtureDir = new URL('./fixtures/', import.meta.url);
 
@@ -506,5 +508,31 @@ describe('the whole lab through gradeLab', () => {
       second.changed.map((r) => r.stepId),
       ['inspect-ns', 'nsenter-ip'],
     );
+  });
+});
+
+describe('exercise-net-namespace forgeries (issue 13)', () => {
+  const done = () => load('recorded-exercise-done');
+
+  test('a bash posing as sleep (symlink /tmp/sleep -> /bin/bash) is no sleep: its exe is bash\'s file', () => {
+    const real = withExe(done());
+    for (const id of ['isolate-sleep', 'find-pid']) assert.equal(run(id, real).status, 'passed', id);
+    const fake = withExe(done(), bashPosingAsSleep);
+    for (const id of ['isolate-sleep', 'find-pid']) assert.equal(run(id, fake).status, 'failed', id);
+  });
+
+  test("inspect-ns and nsenter-ip stay failed when another command printed the links or the listing", () => {
+    const listing = done().transcript.find((r) => r.command.startsWith('ls -la /proc/14'))!.output;
+    for (const command of ['ls /proc/14/ns; cat /tmp/saved', 'ls -la /proc/14/ns /tmp/links', "echo x # ls -la /proc/14/ns/", 'ls /proc/14/ns && ls -la /proc/$$/ns']) {
+      const obs = forged(done(), (c) => c.startsWith('ls -la /proc/14'), [{ terminal: 1, command, output: listing, exitCode: 0 }]);
+      assert.equal(run('inspect-ns', obs).status, 'failed', command);
+    }
+    const ipA = done().transcript.find((r) => r.command.startsWith('nsenter'))!.output;
+    for (const command of ['nsenter -t 14 -n true; ip a', 'nsenter -t 14 -n true && cat /tmp/ip-a', 'nsenter -t 14 -n cat /tmp/ip-a']) {
+      const obs = forged(done(), (c) => c.startsWith('nsenter'), [{ terminal: 1, command, output: ipA, exitCode: 0 }]);
+      assert.equal(run('nsenter-ip', obs).status, 'failed', command);
+    }
+    const real = forged(done(), (c) => c.startsWith('nsenter'), [{ terminal: 1, command: 'nsenter -t 14 -n ip a', output: ipA, exitCode: 0 }]);
+    assert.equal(run('nsenter-ip', real).status, 'passed');
   });
 });
