@@ -74,3 +74,8 @@ export function forged(observation: Observation, drop: (command: string) => bool
   obs.passed = {};
   return obs;
 }
+
+/** Each typed forgery, alone in place of the genuine commands `drop` matches, leaves the step failed. */
+export function assertStaysFailed(lab: LabDef, observation: Observation, stepId: string, drop: (command: string) => boolean, typed: TypedCommand[]): void {
+  for (const c of typed) assert.equal(gradeAll(lab, forged(observation, drop, [c]))[stepId]?.status, 'failed', `${stepId}: ${c.command}`);
+}
