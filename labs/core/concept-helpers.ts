@@ -5,7 +5,6 @@
 // No DOM and no Node APIs: imported by the agent, the app and tests.
 import {
   baseNs,
-  basename,
   findCommands,
   nsInodesInText,
   programOf,

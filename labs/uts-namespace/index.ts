@@ -8,7 +8,6 @@ import {
   evidenceNumber,
   evidenceString,
   failed,
-  firstLine,
   hostnameOf,
   newest,
   nsLabel,
