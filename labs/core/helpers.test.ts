@@ -15,6 +15,8 @@ import {
   parsePid,
   procNsPathPid,
   processesInOwnNs,
+  readFileOf,
+  soleCommand,
   shellWords,
   simpleCommands,
   stripAnsi,
@@ -225,3 +227,38 @@ describe('transcript and evidence', () => {
     );
   });
 });
+
+describe('output attribution (issue 13)', () => {
+  test('soleCommand: one command, line filters after it, background sleeps before it', () => {
+    assert.deepEqual(soleCommand('grep NSpid /proc/14/status'), ['grep', 'NSpid', '/proc/14/status']);
+    assert.deepEqual(soleCommand('ls -l /proc/14/ns | sort | head -n 20'), ['ls', '-l', '/proc/14/ns']);
+    assert.deepEqual(soleCommand('sleep 1000 & ls -l /proc/$!/ns'), ['ls', '-l', '/proc/$!/ns']);
+    assert.deepEqual(soleCommand('ls -l /proc/$(pgrep -xn sleep)/ns 2>&1'), ['ls', '-l', '/proc/$(pgrep -xn sleep)/ns', '>']);
+    assert.deepEqual(soleCommand("sudo cat '/proc/self/uid_map'"), ['cat', '/proc/self/uid_map']);
+    for (const line of [
+      'ls /proc/$!/ns; ls -l /proc/1/ns/',
+      'true && cat /proc/14/status',
+      'cat /proc/14/status || echo x',
+      'bash & ls /proc/$!/ns',
+      'ls /proc/14/ns | sed s/a/b/',
+      'ls /proc/14/ns | grep x /tmp/forged',
+      'grep NSpid < /tmp/forged',
+      'cat /proc/$(echo 14; echo NSpid >&2)/status',
+      'ls /proc/14/ns |& cat',
+    ])
+      assert.equal(soleCommand(line), null, line);
+    assert.equal(soleCommand("echo 'NSpid: 14 1' # /proc/14/status")?.[0], 'echo');
+  });
+
+  test('readFileOf: the one file a reader prints', () => {
+    assert.equal(readFileOf('grep NSpid /proc/14/status'), '/proc/14/status');
+    assert.equal(readFileOf('grep -e NSpid /proc/14/status'), '/proc/14/status');
+    assert.equal(readFileOf('head -n 20 /proc/14/status'), '/proc/14/status');
+    assert.equal(readFileOf('cat /proc/14/status | grep NSpid'), '/proc/14/status');
+    assert.equal(readFileOf('cat /proc/14/status /tmp/forged'), null);
+    assert.equal(readFileOf('grep -f /tmp/patterns /proc/14/status'), null);
+    assert.equal(readFileOf("echo 'NSpid: 14 1' # /proc/14/status"), null);
+    assert.equal(readFileOf('awk 1 /proc/14/status'), null);
+  });
+});
+
