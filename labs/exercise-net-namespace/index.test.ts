@@ -536,3 +536,15 @@ describe('exercise-net-namespace forgeries (issue 13)', () => {
     assert.equal(run('nsenter-ip', real).status, 'passed');
   });
 });
+
+test('recorded (issue 13): `ln -s /bin/bash /tmp/sleep; unshare -n /tmp/sleep ...` is no sleep, by its exe read from the host', () => {
+  const obs = load('recorded-symlink-sleep');
+  const posing = obs.snapshot.processes.find((p) => p.comm === 'sleep')!;
+  assert.equal(posing.exe?.ino, obs.snapshot.sandbox.programs?.bash?.ino, 'the kernel says it runs bash');
+  assert.notEqual(posing.ns.net, obs.snapshot.sandbox.baseNs.net);
+  const r = run('isolate-sleep', obs);
+  assert.equal(r.status, 'failed');
+  assert.match(r.message.en, /is named sleep, but it is not the sleep program/);
+  assert.equal(run('find-pid', withAnswer(obs, String(posing.pid))).status, 'failed');
+});
+
