@@ -4,7 +4,7 @@ import { parseLsnsOutput } from '../core/concept-helpers';
 import { assertBilingual, assertWellFormedLab, cmd, editProcesses, gradeAll, loadObservation, withTranscript } from '../core/concept-test-support';
 import { namespaceTypes as lab } from './index';
 import { forged } from '../core/testing/fixtures';
-import { bashPosingAsSleep, withExe } from '../core/testing/exe';
+import { assertRefusesBashAsSleep } from '../core/testing/exe';
 
 const load = (name: string) => loadObservation(new URL(`./fixtures/${name}.json`, import.meta.url));
 const done = load('recorded-done');
@@ -106,11 +106,6 @@ describe('namespace-types forgeries (issue 13)', () => {
   });
 
   test('bash posing as sleep in new namespaces does not count as the sleeps the steps ask for', () => {
-    const real = gradeAll(lab, withExe(done));
-    const fake = gradeAll(lab, withExe(done, bashPosingAsSleep));
-    for (const id of ['net-uts-ipc', 'mount-ns', 'pid-ns']) {
-      assert.equal(real[id]?.status, 'passed', id);
-      assert.equal(fake[id]?.status, 'failed', id);
-    }
+    assertRefusesBashAsSleep(lab, done, ['net-uts-ipc', 'mount-ns', 'pid-ns']);
   });
 });
