@@ -55,11 +55,21 @@ function groupsOf(map: MapSnapshot, type: NsType): NsGroup[] {
   return [...inodes].map((inode) => ({ inode, base: isBase(map, type, inode), members: membersOf(map, type, inode) }));
 }
 
+/** A PID as the map may show it: "?" while an open step asks for it (map.concealed). */
+function pidText(map: MapSnapshot, pid: number): string {
+  return map.concealed?.includes('pids') ? '?' : String(pid);
+}
+
+/** An inode as the map may show it: "?" while an open step asks for it (map.concealed). */
+function inodeText(map: MapSnapshot, inode: number): string {
+  return map.concealed?.includes('inodes') ? '?' : String(inode);
+}
+
 function netnsLabel(map: MapSnapshot, netns: MapNetns, strings: UiStrings): string {
   if (isBase(map, 'net', netns.inode)) return strings.mapBase;
   if (netns.names[0]) return netns.names[0];
   const first = membersOf(map, 'net', netns.inode).find((p) => p.comm !== 'nsenter' && p.comm !== 'unshare');
-  return first ? strings.mapNetnsOf(first.comm) : `net:[${netns.inode}]`;
+  return first ? strings.mapNetnsOf(first.comm) : `net:[${inodeText(map, netns.inode)}]`;
 }
 
 function ifaceState(iface: MapInterface, strings: UiStrings): { text: string; tone: 'up' | 'nocarrier' | 'down' } {
@@ -404,7 +414,7 @@ function NetworkView({ map, strings, highlight }: { map: MapSnapshot; strings: U
                 </g>
               )}
               <text x={box.x + 14} y={box.y + 40} fontSize={11} fill="#64748b" fontFamily="var(--font-mono)">
-                net:[{box.netns.inode}]
+                net:[{inodeText(map, box.netns.inode)}]
               </text>
               {box.rows.length === 0 && (
                 <text x={box.x + 14} y={box.y + BOX_HEAD + 24} fontSize={12} fill="#94a3b8">
@@ -460,7 +470,7 @@ function NetworkView({ map, strings, highlight }: { map: MapSnapshot; strings: U
               })}
               {(() => {
                 const top = box.y + BOX_HEAD + Math.max(1, box.rows.length) * ROW_H + PAD;
-                const lines = box.procs.map((p) => `${p.comm}  ·  PID ${p.pid}`);
+                const lines = box.procs.map((p) => `${p.comm}  ·  PID ${pidText(map, p.pid)}`);
                 if (box.moreProcs > 0) lines.push(strings.mapMore(box.moreProcs));
                 if (lines.length === 0) lines.push(strings.mapNoProcess);
                 return (
@@ -547,7 +557,7 @@ function NamespacesView({ map, strings, highlight, focus }: { map: MapSnapshot; 
                   >
                     <div className="flex items-center gap-1.5">
                       <span className="font-mono text-[0.72rem] text-slate-600">
-                        {type}:[{group.inode}]
+                        {type}:[{inodeText(map, group.inode)}]
                       </span>
                       <span
                         className={`rounded-full px-1.5 text-[0.65rem] font-bold ${group.base ? 'bg-slate-100 text-slate-600' : 'bg-sky-600 text-white'}`}
@@ -572,7 +582,7 @@ function NamespacesView({ map, strings, highlight, focus }: { map: MapSnapshot; 
                             data-map-process={p.comm}
                             data-highlight={hot ? 'true' : undefined}
                           >
-                            {p.comm} <span className="text-slate-500">{p.pid}</span>
+                            {p.comm} <span className="text-slate-500">{pidText(map, p.pid)}</span>
                           </li>
                         );
                       })}
@@ -598,7 +608,7 @@ function TableView({ map, strings, focus }: { map: MapSnapshot; strings: UiStrin
   const order = focus ? [focus, ...nsTypes.filter((t) => t !== focus)] : [...nsTypes];
   const where = (inode: number | null) => {
     const netns = map.netns.find((n) => n.inode === inode);
-    return netns ? netnsLabel(map, netns, strings) : inode === null ? '?' : `net:[${inode}]`;
+    return netns ? netnsLabel(map, netns, strings) : inode === null ? '?' : `net:[${inodeText(map, inode)}]`;
   };
   const peerName = (iface: MapInterface, inode: number) => {
     if (!iface.peer) return null;
@@ -626,7 +636,7 @@ function TableView({ map, strings, focus }: { map: MapSnapshot; strings: UiStrin
             netns.interfaces.map((iface) => (
               <tr key={`${netns.inode}/${iface.ifindex}`} data-table-iface={iface.name}>
                 <td className={cell}>
-                  {netnsLabel(map, netns, strings)} <span className="font-mono text-xs text-slate-500">net:[{netns.inode}]</span>
+                  {netnsLabel(map, netns, strings)} <span className="font-mono text-xs text-slate-500">net:[{inodeText(map, netns.inode)}]</span>
                 </td>
                 <td className={`${cell} font-mono`}>{iface.name}</td>
                 <td className={cell}>{iface.kind ?? (iface.name === 'lo' ? 'loopback' : '')}</td>
@@ -660,7 +670,7 @@ function TableView({ map, strings, focus }: { map: MapSnapshot; strings: UiStrin
                   </span>{' '}
                   ({group.base ? strings.mapBase : strings.mapNew})
                 </td>
-                <td className={cell}>{group.members.map((p) => `${p.comm} (${p.pid})`).join(', ') || strings.mapNoProcess}</td>
+                <td className={cell}>{group.members.map((p) => `${p.comm} (${pidText(map, p.pid)})`).join(', ') || strings.mapNoProcess}</td>
               </tr>
             )),
           )}

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { assertLabShape, clone, gradeAll, loadFixture, statuses } from '../core/testing/fixtures';
 import type { Observation } from '../core/model';
 import { buildABridge, probes } from './index';
+import { forged } from '../core/testing/fixtures';
 
 const load = (name: string) => loadFixture(import.meta.url, name);
 const ids = buildABridge.steps.map((s) => s.id);
@@ -86,5 +87,23 @@ describe('build-a-bridge', () => {
     fresh.transcript = [];
     delete fresh.probes;
     assert.ok(Object.values(statuses(gradeAll(buildABridge, fresh))).every((s) => s === 'failed'));
+  });
+});
+
+describe('build-a-bridge forgeries (issue 13)', () => {
+  test("ping-across needs the learner's own ping output, not text printed after a failed ping", () => {
+    const done = loadFixture(import.meta.url, 'recorded-done');
+    const isPing = (c: string) => c.includes('ping');
+    const reply = '2 packets transmitted, 2 received, 0% packet loss, time 1001ms\n';
+    assert.equal(gradeAll(buildABridge, forged(done, isPing, [{ terminal: 0, command: 'ping -c 2 172.17.0.2', output: reply, exitCode: 0 }]))['ping-across']?.status, 'passed');
+    for (const command of [
+      "ping -c 1 -W 1 172.17.0.2 || echo '1 packets received'",
+      "echo '2 received' # ping -c 2 172.17.0.2",
+      "ping -c 1 172.17.0.2; echo '2 received'",
+      "ip netns exec ns1 echo '2 received' && ping -c 1 172.17.0.2",
+    ]) {
+      const obs = forged(done, isPing, [{ terminal: 0, command, output: reply, exitCode: 0 }]);
+      assert.equal(gradeAll(buildABridge, obs)['ping-across']?.status, 'failed', command);
+    }
   });
 });

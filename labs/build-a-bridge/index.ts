@@ -20,6 +20,11 @@ import {
   probeResult,
   quoteCommand,
   vethPeer,
+  basename,
+  shellWords,
+  simpleCommands,
+  soleCommand,
+  programOf,
 } from '../core/helpers';
 import type { CheckResult, LabDef, Observation, ProbeSpec } from '../core/model';
 import { t } from '../core/model';
@@ -248,10 +253,32 @@ function checkMoveEth0(obs: Observation): CheckResult {
 
 const pingTargets: string[] = [topology.nsAddress, topology.bridgeAddress];
 
+/** True when the command line's output can only be ping's (see learnerPing). */
+function pingsAlone(command: string): boolean {
+  const sole = soleCommand(command);
+  if (sole) return programOf(sole) === 'ping';
+  const words = shellWords(command);
+  if (words.some((w) => ['|', '||', ';', '&', '|&', ';;'].includes(w) || /^\d*[<>]/.test(w) || /[`]|\$\(/.test(w))) return false;
+  const stages = simpleCommands(command);
+  const last = stages.pop();
+  // `ip ... set|add|del ...` (also through `ip netns exec <ns> ip ...`, never another program) and `sleep N`.
+  const quiet = (st: string[]): boolean => {
+    if (programOf(st) === 'sleep') return st.length === 2 && /^\d+(\.\d+)?[smhd]?$/.test(st[1] ?? '');
+    if (programOf(st) !== 'ip') return false;
+    const exec = st.indexOf('exec');
+    if (exec >= 0) return exec === 2 && st[1] === 'netns' && basename(st[4]) === 'ip' && quiet(st.slice(4));
+    return st.some((w) => ['set', 'add', 'del', 'delete'].includes(w)) && !st.some((w) => /^-/.test(w));
+  };
+  return !!last && programOf(last) === 'ping' && stages.every(quiet);
+}
+
 /** The learner's own successful ping across the bridge (soft evidence), newest first. */
 function learnerPing(obs: Observation): { command: string; received: string } | undefined {
   for (const { record, words } of commandsRunning(obs.transcript, ['ping'])) {
-    if (record.exitCode !== 0 || !words.some((w) => pingTargets.includes(w))) continue;
+    // The host's own probes prove the path; this is the learner doing it too. Only a line whose
+    // output is ping's (issue 13: `echo '1 received'` is not): ping alone, or last after `&&`-joined
+    // `ip` and `sleep` commands, which print nothing when they succeed.
+    if (record.exitCode !== 0 || !words.some((w) => pingTargets.includes(w)) || !pingsAlone(record.command)) continue;
     const m = /(\d+) (?:packets )?received/.exec(record.output);
     if (m && Number(m[1]) > 0) return { command: quoteCommand(record.command), received: m[0] };
   }

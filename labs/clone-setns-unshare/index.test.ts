@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { parseNsenterWords } from '../core/concept-helpers';
 import { assertBilingual, assertWellFormedLab, cmd, editProcesses, gradeAll, loadObservation, withRecords, withTranscript } from '../core/concept-test-support';
 import { cloneSetnsUnshare as lab, showsHostname } from './index';
+import { forged as forgedObs } from '../core/testing/fixtures';
 
 const load = (name: string) => loadObservation(new URL(`./fixtures/${name}.json`, import.meta.url));
 const done = load('recorded-done');
@@ -109,4 +110,34 @@ test('showsHostname and parseNsenterWords', () => {
   assert.equal(parseNsenterWords(['nsenter', '--uts=/proc/42/ns/uts', 'hostname'])?.targetPid, 42);
   assert.equal(parseNsenterWords(['nsenter', '-a', '-t42', 'sh'])?.types.length, 8);
   assert.deepEqual(parseNsenterWords(['nsenter', '-t', '42', '-u', 'hostname'])?.inner, ['hostname']);
+});
+
+describe('clone-setns-unshare forgeries (issue 13): the kernel state of the real solution, the displays faked', () => {
+  const isShow = (c: string) => c === 'hostname' || c.startsWith('nsenter');
+  const real = [
+    { terminal: 0, command: 'hostname', output: 'container1\n', exitCode: 0 },
+    { terminal: 1, command: 'nsenter -t 13 -u hostname', output: 'container1\n', exitCode: 0 },
+    { terminal: 1, command: 'hostname', output: 'nslab\n', exitCode: 0 },
+  ];
+
+  test('the real displays pass every step', () => {
+    const r = gradeAll(lab, forgedObs(done, isShow, real));
+    for (const id of ['set-hostname', 'nsenter-uts', 'outside-unchanged']) assert.equal(r[id]?.status, 'passed', id);
+  });
+
+  test('printed names do not count', () => {
+    const cases: Array<[string, { terminal: number; command: string; output: string }]> = [
+      ['set-hostname', { terminal: 0, command: 'echo container1 # hostname', output: 'container1\n' }],
+      ['set-hostname', { terminal: 0, command: 'true; echo container1; uname -n', output: 'container1\ncontainer1\n' }],
+      ['nsenter-uts', { terminal: 1, command: 'nsenter -t 13 -u true; echo container1', output: 'container1\n' }],
+      ['nsenter-uts', { terminal: 1, command: 'nsenter -t 13 -u echo container1', output: 'container1\n' }],
+      ['outside-unchanged', { terminal: 0, command: 'echo nslab; hostname', output: 'nslab\ncontainer1\n' }],
+      ['outside-unchanged', { terminal: 0, command: 'hostname | head -0; echo nslab', output: 'nslab\n' }],
+    ];
+    for (const [id, typed] of cases) {
+      const keep = real.filter((r) => !(id === 'set-hostname' ? r.terminal === 0 : id === 'nsenter-uts' ? r.command.startsWith('nsenter') : r.terminal === 1 && r.command === 'hostname'));
+      const obs = forgedObs(done, isShow, [...keep, { exitCode: 0, ...typed }]);
+      assert.equal(gradeAll(lab, obs)[id]?.status, 'failed', `${id}: ${typed.command}`);
+    }
+  });
 });

@@ -14,6 +14,8 @@ import {
   processByPid,
   programOf,
   simpleCommands,
+  soleCommand,
+  stripAnsi,
 } from '../core/helpers';
 import type { CheckResult, CommandRecord, LabDef, Observation } from '../core/model';
 import { t } from '../core/model';
@@ -47,14 +49,25 @@ function setsHostname(words: string[]): boolean {
   return programOf(words) === 'hostname' && words.slice(1).some((a) => !a.startsWith('-'));
 }
 
-/** Successful commands that printed the hostname, newest first (outputs' first line). */
+/**
+ * Successful commands that printed the hostname, newest first, with what they printed. The command
+ * line must be that one command (soleCommand: `echo nslab; hostname` or `hostname # ...` with an
+ * echo before it printed someone else's text) and its output one line; the checks compare that
+ * line with the hostname the agent read from the host for the namespace in question.
+ */
 function hostnameDisplays(transcript: CommandRecord[]): { record: CommandRecord; shown: string }[] {
   return findCommands(transcript, /hostname|uname/, { exitCode: 0 })
     .filter((r) => {
-      const cmds = simpleCommands(r.command);
-      return cmds.length > 0 && showsHostname(cmds[cmds.length - 1] ?? []);
+      const words = soleCommand(r.command);
+      return !!words && showsHostname(words) && oneLine(r.output) !== null;
     })
-    .map((record) => ({ record, shown: firstLine(record.output, 64) }));
+    .map((record) => ({ record, shown: oneLine(record.output) as string }));
+}
+
+/** The output when it is exactly one line (trimmed), else null. */
+function oneLine(output: string): string | null {
+  const lines = stripAnsi(output).trim().split('\n');
+  return lines.length === 1 ? (lines[0] as string).trim().slice(0, 64) : null;
 }
 
 /** The inner UTS namespace: a live shell's, or the one recorded when unshare-uts passed. */
@@ -168,7 +181,7 @@ function checkNsenterUts(obs: Observation): CheckResult {
   for (const call of calls) {
     if (!call.types.includes('uts') || call.record.exitCode !== 0 || !inInner(call.targetPid)) continue;
     if (!showsHostname(call.inner)) continue;
-    const shown = firstLine(call.record.output, 64);
+    const shown = oneLine(call.record.output);
     if (innerName === undefined || shown !== innerName) continue;
     return pass(
       t(

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { forged, loadFixture } from '../core/testing/fixtures';
+import { assertRefusesBashAsSleep } from '../core/testing/exe';
 import {
   assertBilingual,
   assertWellFormedLab,
@@ -97,4 +99,36 @@ describe('containers-and-oci: compare-neighbour', () => {
     assert.equal(lab.steps[1]!.check(fake).status, 'failed');
     assert.equal(check(withRecords(fake)).status, 'failed');
   });
+});
+
+describe('containers-and-oci forgeries (issue 13): the kernel state of the real solution, the reading step faked', () => {
+  const done = () => loadFixture(import.meta.url, 'recorded-done');
+  const isList = (c: string) => c.startsWith('ls -l /proc/13');
+  const listing = () => done().transcript.find((r) => isList(r.command))!.output;
+  const base = () => done().transcript.find((r) => isList(r.command))!.output; // the neighbour shares all of them
+
+  test('the real listing passes: the PID, $! or pgrep', () => {
+    for (const command of ['ls -l /proc/13/ns/', 'sleep 1000 & ls -l /proc/$!/ns/', 'ls -l /proc/$(pgrep -xn sleep)/ns | sort']) {
+      const obs = forged(done(), isList, [{ terminal: 0, command, output: listing(), exitCode: 0 }]);
+      assert.equal(gradeAll(lab, obs)['compare-neighbour']?.status, 'passed', command);
+    }
+  });
+
+  test("compare-neighbour stays failed when the links shown are not the sleep's listing", () => {
+    for (const command of [
+      'ls /proc/$!/ns; ls -l /proc/1/ns/',
+      'ls /proc/13/ns && ls -l /proc/$$/ns',
+      'ls -l /proc/13/ns /proc/1/ns',
+      'ls -l /proc/13/ns /tmp/fake-links',
+      "cat /tmp/listing # ls -l /proc/13/ns",
+      'true & ls -l /proc/$!/ns',
+    ]) {
+      const obs = forged(done(), isList, [{ terminal: 0, command, output: base(), exitCode: 0 }]);
+      assert.equal(gradeAll(lab, obs)['compare-neighbour']?.status, 'failed', command);
+    }
+  });
+});
+
+test('start-neighbour: a bash posing as sleep (its exe is bash\'s file) is not the sleep the step asks for (issue 13)', () => {
+  assertRefusesBashAsSleep(lab, loadFixture(import.meta.url, 'recorded-done'), ['start-neighbour']);
 });

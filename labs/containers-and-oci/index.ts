@@ -208,6 +208,8 @@ export const containersAndOci: LabDef = {
   steps: [
     {
       id: stepIds.shellNetInode,
+      // Its answer is on the live map otherwise (issue 13): the map shows inodes only once it passed.
+      conceals: ['inodes'],
       title: t("Read your shell's network namespace", '查看你的 shell 所在的网络命名空间'),
       kinds: ['answer', 'state'],
       check: checkShellNetInode,

@@ -5,11 +5,11 @@
 // No DOM and no Node APIs: imported by the agent, the app and tests.
 import {
   baseNs,
-  basename,
   findCommands,
   nsInodesInText,
   programOf,
-  simpleCommands,
+  runsProgram,
+  soleCommand,
   stripAnsi,
 } from './helpers';
 import type { CheckResult, CommandRecord, Evidence, Localized, Observation } from './model';
@@ -124,10 +124,9 @@ export function knownNamespaces(snapshot: Snapshot): Map<number, ConceptNsType> 
 
 // ---------------------------------------------------------------- processes
 
-/** A real run of `program`: comm AND argv[0]'s basename agree (a login shell's argv[0] is `-bash`). */
-export function isProgram(process: ProcessInfo, program: string): boolean {
-  const argv0 = basename(process.cmdline[0]).replace(/^-/, '');
-  return process.comm === program && argv0 === program;
+/** A real run of `program` (a login shell's argv[0] is `-bash`): see runsProgram. */
+export function isProgram(snapshot: Snapshot, process: ProcessInfo, program: string): boolean {
+  return runsProgram(snapshot, process, program);
 }
 
 /** Processes the learner started (not the sandbox's init). */
@@ -136,7 +135,7 @@ export function learnerProcesses(snapshot: Snapshot): ProcessInfo[] {
 }
 
 export function processesOf(snapshot: Snapshot, program: string): ProcessInfo[] {
-  return learnerProcesses(snapshot).filter((p) => isProgram(p, program));
+  return learnerProcesses(snapshot).filter((p) => isProgram(snapshot, p, program));
 }
 
 /** The hostname the agent read for this UTS namespace (from outside), if any. */
@@ -183,21 +182,23 @@ export function nsLinksInText(text: string): Partial<Record<ConceptNsType, numbe
   return out;
 }
 
-/** Commands that list or readlink /proc/<ref>/ns (or one of its links), newest first. */
+/**
+ * Commands that list or readlink /proc/<ref>/ns (or links of it), newest first. Only a command
+ * line whose output is that listing alone counts (see soleCommand), and every path it names is of
+ * the same /proc/<ref>/ns: `ls /proc/$!/ns; ls -l /proc/1/ns/` shows PID 1's links, and
+ * `ls -l /proc/$!/ns /tmp/links` could show symlinks the learner made. The kernel keeps no trace of
+ * a readlink, so the checks also compare the inodes shown with the snapshot's.
+ */
 export function nsListingCommands(transcript: CommandRecord[]): NsListing[] {
   const out: NsListing[] = [];
   for (const record of findCommands(transcript, /\/proc\/.+?\/ns/)) {
-    for (const words of simpleCommands(record.command)) {
-      if (!listingTools.has(programOf(words))) continue;
-      const parsed = words
-        .slice(1)
-        .map(procNsRef)
-        .find((r) => r !== null);
-      if (parsed) {
-        out.push({ record, ref: parsed.ref, shown: nsLinksInText(record.output) });
-        break;
-      }
-    }
+    const words = soleCommand(record.command);
+    if (!words || !listingTools.has(programOf(words))) continue;
+    const paths = words.slice(1).filter((w) => !w.startsWith('-') && !/^\d*>/.test(w));
+    const refs = paths.map(procNsRef);
+    const first = refs[0];
+    if (!first || refs.some((r) => r === null || JSON.stringify(r.ref) !== JSON.stringify(first.ref))) continue;
+    out.push({ record, ref: first.ref, shown: nsLinksInText(record.output) });
   }
   return out;
 }
@@ -317,17 +318,17 @@ export function parseNsenterWords(words: string[]): Omit<NsenterInvocation, 'rec
   };
 }
 
-/** nsenter invocations of the transcript, newest first. */
+/**
+ * nsenter invocations of the transcript, newest first: only command lines whose output is
+ * nsenter's (and so its inner command's) alone (soleCommand): `nsenter -t 42 -u true; hostname`
+ * prints the caller's hostname, not the target's.
+ */
 export function nsenterInvocations(transcript: CommandRecord[]): NsenterInvocation[] {
   const out: NsenterInvocation[] = [];
   for (const record of findCommands(transcript, /nsenter/)) {
-    for (const words of simpleCommands(record.command)) {
-      const parsed = parseNsenterWords(words);
-      if (parsed) {
-        out.push({ record, ...parsed });
-        break;
-      }
-    }
+    const words = soleCommand(record.command);
+    const parsed = words ? parseNsenterWords(words) : null;
+    if (parsed) out.push({ record, ...parsed });
   }
   return out;
 }
@@ -398,17 +399,13 @@ export function lsnsTypeFilters(words: string[]): string[] | null {
   return types;
 }
 
-/** lsns invocations of the transcript, newest first. */
+/** lsns invocations of the transcript whose output is lsns's alone (soleCommand), newest first. */
 export function lsnsCalls(transcript: CommandRecord[]): LsnsCall[] {
   const out: LsnsCall[] = [];
   for (const record of findCommands(transcript, /lsns/)) {
-    for (const words of simpleCommands(record.command)) {
-      const types = lsnsTypeFilters(words);
-      if (types) {
-        out.push({ record, types, rows: parseLsnsOutput(record.output) });
-        break;
-      }
-    }
+    const words = soleCommand(record.command);
+    const types = words ? lsnsTypeFilters(words) : null;
+    if (types) out.push({ record, types, rows: parseLsnsOutput(record.output) });
   }
   return out;
 }

@@ -15,6 +15,8 @@ import {
   parsePid,
   procNsPathPid,
   processesInOwnNs,
+  readFileOf,
+  soleCommand,
   shellWords,
   simpleCommands,
   stripAnsi,
@@ -61,13 +63,23 @@ describe('snapshot helpers', () => {
     assert.equal(onlyLoopback(incomplete), false);
   });
 
-  test('isSleep needs both comm and argv[0]', () => {
-    assert.equal(isSleep(proc({})), true);
-    assert.equal(isSleep(proc({ cmdline: ['/usr/bin/sleep', '60'] })), true);
-    assert.equal(isSleep(proc({ cmdline: ['bash'] })), false);
-    assert.equal(isSleep(proc({ comm: 'bash' })), false);
-    assert.equal(isSleep(proc({ cmdline: [] })), false);
-    assert.equal(isSleep(proc({ cmdline: ['sleepy'] })), false);
+  test('isSleep needs comm, argv[0] and, when the snapshot identifies it, the exe file of /usr/bin/sleep', () => {
+    const legacy = fixture('netns-with-veth'); // recorded before exe was read: comm and argv[0] only
+    assert.equal(legacy.sandbox.programs, undefined);
+    assert.equal(isSleep(proc({}), legacy), true);
+    assert.equal(isSleep(proc({ cmdline: ['/usr/bin/sleep', '60'] }), legacy), true);
+    assert.equal(isSleep(proc({ cmdline: ['bash'] }), legacy), false);
+    assert.equal(isSleep(proc({ comm: 'bash' }), legacy), false);
+    assert.equal(isSleep(proc({ cmdline: [] }), legacy), false);
+    assert.equal(isSleep(proc({ cmdline: ['sleepy'] }), legacy), false);
+    const s = { ...legacy, sandbox: { ...legacy.sandbox, programs: { sleep: { dev: 65024, ino: 100 }, bash: { dev: 65024, ino: 200 } } } };
+    assert.equal(isSleep(proc({ exe: { path: '/usr/bin/sleep', dev: 65024, ino: 100 } }), s), true);
+    // issue 13: `ln -s /bin/bash /tmp/sleep; unshare -n /tmp/sleep` has comm and argv[0] "sleep"
+    assert.equal(isSleep(proc({ cmdline: ['/tmp/sleep'], exe: { path: '/usr/bin/bash', dev: 65024, ino: 200 } }), s), false);
+    // a copy of sleep is another file; an unreadable or unknown exe is no proof
+    assert.equal(isSleep(proc({ exe: { path: '/tmp/sleep', dev: 44, ino: 100 } }), s), false);
+    assert.equal(isSleep(proc({ exe: null }), s), false);
+    assert.equal(isSleep(proc({}), s), false);
   });
 });
 
@@ -215,3 +227,38 @@ describe('transcript and evidence', () => {
     );
   });
 });
+
+describe('output attribution (issue 13)', () => {
+  test('soleCommand: one command, line filters after it, background sleeps before it', () => {
+    assert.deepEqual(soleCommand('grep NSpid /proc/14/status'), ['grep', 'NSpid', '/proc/14/status']);
+    assert.deepEqual(soleCommand('ls -l /proc/14/ns | sort | head -n 20'), ['ls', '-l', '/proc/14/ns']);
+    assert.deepEqual(soleCommand('sleep 1000 & ls -l /proc/$!/ns'), ['ls', '-l', '/proc/$!/ns']);
+    assert.deepEqual(soleCommand('ls -l /proc/$(pgrep -xn sleep)/ns 2>&1'), ['ls', '-l', '/proc/$(pgrep -xn sleep)/ns', '>']);
+    assert.deepEqual(soleCommand("sudo cat '/proc/self/uid_map'"), ['cat', '/proc/self/uid_map']);
+    for (const line of [
+      'ls /proc/$!/ns; ls -l /proc/1/ns/',
+      'true && cat /proc/14/status',
+      'cat /proc/14/status || echo x',
+      'bash & ls /proc/$!/ns',
+      'ls /proc/14/ns | sed s/a/b/',
+      'ls /proc/14/ns | grep x /tmp/forged',
+      'grep NSpid < /tmp/forged',
+      'cat /proc/$(echo 14; echo NSpid >&2)/status',
+      'ls /proc/14/ns |& cat',
+    ])
+      assert.equal(soleCommand(line), null, line);
+    assert.equal(soleCommand("echo 'NSpid: 14 1' # /proc/14/status")?.[0], 'echo');
+  });
+
+  test('readFileOf: the one file a reader prints', () => {
+    assert.equal(readFileOf('grep NSpid /proc/14/status'), '/proc/14/status');
+    assert.equal(readFileOf('grep -e NSpid /proc/14/status'), '/proc/14/status');
+    assert.equal(readFileOf('head -n 20 /proc/14/status'), '/proc/14/status');
+    assert.equal(readFileOf('cat /proc/14/status | grep NSpid'), '/proc/14/status');
+    assert.equal(readFileOf('cat /proc/14/status /tmp/forged'), null);
+    assert.equal(readFileOf('grep -f /tmp/patterns /proc/14/status'), null);
+    assert.equal(readFileOf("echo 'NSpid: 14 1' # /proc/14/status"), null);
+    assert.equal(readFileOf('awk 1 /proc/14/status'), null);
+  });
+});
+

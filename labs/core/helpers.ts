@@ -109,12 +109,25 @@ export function basename(path: string | undefined): string {
 }
 
 /**
- * A real `sleep`: comm is 'sleep' AND argv[0]'s basename is 'sleep'. Both are under the learner's
- * control, so neither alone is trusted: `echo sleep > /proc/self/comm` in a bash changes only comm,
- * `exec -a sleep bash` changes only argv[0].
+ * A process runs `program` (a file the snapshot identifies in sandbox.programs): its exe, read
+ * from the host, is that very file (device and inode), AND comm and argv[0]'s basename say so.
+ * comm and argv[0] are the learner's to choose (`echo sleep > /proc/self/comm`, `exec -a sleep
+ * bash`, `ln -s /bin/bash /tmp/sleep; /tmp/sleep`: issue 13), the exe is not: a symlink or a copy
+ * runs another inode. Snapshots recorded before the agent read exe (no sandbox.programs) fall back
+ * to comm and argv[0] alone.
  */
-export function isSleep(process: ProcessInfo): boolean {
-  return process.comm === 'sleep' && basename(process.cmdline[0]) === 'sleep';
+export function runsProgram(snapshot: Snapshot, process: ProcessInfo, program: string): boolean {
+  if (process.comm !== program || basename(process.cmdline[0]).replace(/^-/, '') !== program) return false;
+  const programs = snapshot.sandbox.programs;
+  if (programs === undefined) return true;
+  const want = programs[program];
+  const exe = process.exe;
+  return !!want && !!exe && exe.dev === want.dev && exe.ino === want.ino;
+}
+
+/** A real `sleep` (see runsProgram). */
+export function isSleep(process: ProcessInfo, snapshot: Snapshot): boolean {
+  return runsProgram(snapshot, process, 'sleep');
 }
 
 /** `sleep (PID 42)`. */
@@ -684,4 +697,128 @@ export function commandsRunning(transcript: CommandRecord[], programs: string[])
 export function quoteCommand(command: string, maxChars = 80): string {
   const c = command.trim();
   return c.length > maxChars ? `${c.slice(0, maxChars - 1)}…` : c;
+}
+
+// ---------------------------------------------------------------- output a check may attribute
+
+/**
+ * Programs that only select or reorder the lines they are given: piped after a command, its output
+ * stays that command's output. Each takes options and the values below only, never a file (a file
+ * argument would add that file's text: `grep x /tmp/forged`).
+ */
+const lineFilters: Record<string, { maxOperands: number; valueOptions?: RegExp }> = {
+  grep: { maxOperands: 1, valueOptions: /^-[ABCm]$/ },
+  egrep: { maxOperands: 1, valueOptions: /^-[ABCm]$/ },
+  fgrep: { maxOperands: 1, valueOptions: /^-[ABCm]$/ },
+  head: { maxOperands: 0, valueOptions: /^-[nc]$/ },
+  tail: { maxOperands: 0, valueOptions: /^-[nc]$/ },
+  sort: { maxOperands: 0, valueOptions: /^-[kt]$/ },
+  uniq: { maxOperands: 0 },
+  less: { maxOperands: 0 },
+  more: { maxOperands: 0 },
+  cat: { maxOperands: 0 },
+  column: { maxOperands: 0, valueOptions: /^-[st]$/ },
+};
+
+/** Non-option words of a simple command (after its program); `valueOptions` consume the next word. */
+export function operandsOf(words: string[], valueOptions?: RegExp): string[] {
+  const out: string[] = [];
+  let options = true;
+  for (let k = 1; k < words.length; k++) {
+    const w = words[k] as string;
+    if (options && w === '--') {
+      options = false;
+      continue;
+    }
+    if (options && w.startsWith('-') && w !== '-') {
+      if (valueOptions?.test(w)) k++;
+      continue;
+    }
+    out.push(w);
+  }
+  return out;
+}
+
+/** `$(...)` or backticks that may print by themselves (`$(echo forged >&2; echo 14)`). */
+const printingSubstitution = /(\$\(|`)[^)`]*(;|&|>|\becho\b|\bprintf\b|\bcat\b)/;
+
+/**
+ * The words of the one command whose output a command record shows, or null when the output
+ * cannot be attributed to a single command. The grading rule (issue 13): a check never reads a
+ * program's output off a command line that could have printed it some other way. Accepted:
+ *   - one simple command (`grep NSpid /proc/14/status`),
+ *   - followed by line filters that cannot add text (`ls -l /proc/14/ns | sort`),
+ *   - after background sleeps only (`sleep 1000 & ls -l /proc/$!/ns`: `$!` needs them).
+ * Refused: `;`, `&&`, `||`, other background jobs, `|&`, a redirected input (`grep x < forged`),
+ * command substitutions that print (`$(echo x >&2)`), a filter with a file argument, and a
+ * comment never counts (`echo 'NSpid: 14 1' # /proc/14/status` is an echo).
+ * A shell function or alias can still stand in for a program: the kernel keeps no record of what
+ * was read, so every check that uses this also compares what was printed with kernel state the
+ * learner can only know by reading it (inodes, NSpid, maps, hostnames, mounts).
+ */
+export function soleCommand(command: string): string[] | null {
+  // `2>&1` and `&>` redirect output; they are not background operators.
+  const line = command.replace(/\d*>&\d*-?|&>>?/g, ' >');
+  if (printingSubstitution.test(line)) return null;
+  const words = shellWords(line);
+  if (words.length === 0) return null;
+  // Leading `sleep N &` jobs.
+  let k = 0;
+  for (;;) {
+    const amp = words.indexOf('&', k);
+    if (amp < 0) break;
+    const job = words.slice(k, amp);
+    if (job.length !== 2 || basename(job[0]) !== 'sleep' || !/^\d+[smhd]?$/.test(job[1] ?? '')) return null;
+    k = amp + 1;
+  }
+  const rest = words.slice(k);
+  if (rest.some((w) => w === '&&' || w === '||' || w === ';' || w === ';;' || w === '|&')) return null;
+  if (rest.some((w) => /^\d*<|^<</.test(w))) return null;
+  const stages = simpleCommands(rest.join(' ') === '' ? '' : rest.map((w) => (w === '|' ? '|' : shellQuote(w))).join(' '));
+  if (stages.length === 0) return null;
+  for (const filter of stages.slice(1)) {
+    const spec = lineFilters[programOf(filter)];
+    if (!spec) return null;
+    const operands = operandsOf(filter, spec.valueOptions).filter((w) => !/^\d*>/.test(w));
+    if (operands.length > spec.maxOperands) return null;
+  }
+  return stages[0] ?? null;
+}
+
+/** Quotes a word for shellWords again (so `a b` stays one word). */
+function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./$-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Readers that print a file's lines as they are (grep only those that match). */
+export const fileReaders = new Set(['cat', 'grep', 'egrep', 'head', 'tail', 'less', 'more']);
+
+/**
+ * The one file a sole reader command prints (`cat F`, `grep NSpid F`, `head -n 20 F`), or null.
+ * Exactly one file: `cat /proc/14/status /tmp/forged` shows a second file's text as well.
+ */
+export function readFileOf(command: string): string | null {
+  const words = soleCommand(command);
+  if (!words) return null;
+  const program = programOf(words);
+  if (!fileReaders.has(program)) return null;
+  const grep = program.endsWith('grep');
+  // grep's -e/-f take a value; with -e, no positional pattern comes first.
+  let pattern = grep;
+  const operands: string[] = [];
+  for (let k = 1; k < words.length; k++) {
+    const w = words[k] as string;
+    if (/^\d*>/.test(w)) continue;
+    if (w.startsWith('-') && w !== '-') {
+      if (grep && (w === '-e' || w === '-f' || w === '--regexp' || w === '--file')) {
+        if (w === '-f' || w === '--file') return null; // patterns read from a file of the learner's
+        pattern = false;
+        k++;
+      } else if (/^-[ABCmnc]$/.test(w)) k++;
+      continue;
+    }
+    operands.push(w);
+  }
+  const files = pattern ? operands.slice(1) : operands;
+  return files.length === 1 ? (files[0] as string) : null;
 }

@@ -90,6 +90,8 @@ export type Check = (observation: Observation) => CheckResult;
 
 export type CheckKind = 'state' | 'command' | 'answer' | 'output';
 
+export type MapConcealment = 'pids' | 'inodes';
+
 export interface StepDef {
   /** Stable id, kebab-case; lessons reference it with <Step id="...">. */
   id: string;
@@ -101,6 +103,13 @@ export interface StepDef {
   hints: Localized[];
   /** When set, the lesson shows an input for this step; its value reaches the check in answers. */
   answer?: { label: Localized; placeholder?: string; pattern?: string };
+  /**
+   * What the live namespace map must not show while this step is not passed, because it is the
+   * step's answer (issue 13: the map said "sleep · PID 42" above "find the sleep's PID"):
+   * 'pids' hides process IDs, 'inodes' hides namespace inode numbers (the agent leaves them out of
+   * what it sends, so the browser never has them).
+   */
+  conceals?: MapConcealment[];
   /**
    * Host-side probes the agent runs before checks; results in Observation.probes. They run only
    * while this step is open (not passed), so only this step's check may rely on them.

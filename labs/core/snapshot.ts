@@ -43,6 +43,13 @@ export const processSchema = z.object({
   ns: namespaceInodesSchema,
   /** CapEff from /proc/PID/status (hex), relative to the process's own user namespace. */
   capEff: z.string().optional(),
+  /**
+   * The program it runs, read from the host: /proc/PID/exe's target as the agent sees it, and the
+   * device and inode of that file (stat through the link). Unlike comm and argv[0], the learner
+   * cannot choose it: a symlink /tmp/sleep -> /bin/bash runs bash's inode. null: unreadable (a
+   * zombie, a kernel thread); absent: recorded before the agent read it.
+   */
+  exe: z.object({ path: z.string(), dev: z.number().int().nonnegative(), ino: z.number().int().nonnegative() }).nullable().optional(),
 });
 export type ProcessInfo = z.infer<typeof processSchema>;
 
@@ -90,7 +97,12 @@ export const netnsSchema = z.object({
 });
 export type NetnsInfo = z.infer<typeof netnsSchema>;
 
-export const utsSchema = z.object({ inode: z.number().int().nonnegative(), hostname: z.string() });
+export const utsSchema = z.object({
+  inode: z.number().int().nonnegative(),
+  hostname: z.string(),
+  /** Inode of the user namespace that owns it (ioctl NS_GET_USERNS from the host); absent when unknown. */
+  ownerUserns: z.number().int().positive().optional(),
+});
 export type UtsInfo = z.infer<typeof utsSchema>;
 
 /** One line of /proc/PID/mountinfo, as seen from that process's root. */
@@ -215,6 +227,12 @@ export const snapshotSchema = z.object({
     baseNs: namespaceInodesSchema,
     /** First host uid of the sandbox's uid range (sandbox uid 0 = this host uid). */
     uidBase: z.number().int().nonnegative(),
+    /**
+     * The sandbox's own programs as files (its /usr is the host's, bound read-only): name ->
+     * device and inode of /usr/bin/<name>, stat'ed on the host side where the learner cannot
+     * mount over them. A process runs `sleep` when its exe has this identity (see isSleep).
+     */
+    programs: z.record(z.string(), z.object({ dev: z.number().int().nonnegative(), ino: z.number().int().nonnegative() })).optional(),
   }),
   processes: z.array(processSchema),
   netns: z.array(netnsSchema),

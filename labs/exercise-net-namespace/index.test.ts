@@ -7,6 +7,8 @@ import { answerSchema, commandRecordSchema, evidenceSchema, localizedSchema } fr
 import type { CheckResult, CommandRecord, Observation, StepDef } from '../core/model';
 import { snapshotSchema } from '../core/snapshot';
 import { gradeLab, initialResults, resultsById } from '../core/grade';
+import { forged } from '../core/testing/fixtures';
+import { bashPosingAsSleep, withExe } from '../core/testing/exe';
 
 const fixtureDir = new URL('./fixtures/', import.meta.url);
 
@@ -334,7 +336,12 @@ describe('inspect-ns', () => {
     const found = nsListings([
       cmd('cat /proc/23/ns/net', ''),
       cmd('ls -la /proc/23/ns/', ''),
-      cmd('cd /tmp && readlink /proc/24/ns/net', ''),
+      cmd('readlink /proc/24/ns/net /proc/24/ns/uts', ''),
+      // issue 13: output another command could have printed never counts
+      cmd('cd /tmp && readlink /proc/25/ns/net', ''),
+      cmd("ls /proc/26/ns; echo 'net -> net:[4026532999]'", ''),
+      cmd('ls -l /proc/27/ns /tmp/fake-links', ''),
+      cmd("echo 'net:[4026532999]' # /proc/28/ns/net", ''),
     ]);
     assert.deepEqual(
       found.map((l) => l.ref),
@@ -453,7 +460,9 @@ describe('nsenter-ip', () => {
     assert.equal(parseNsenter(['nsenter', '-m', '-u', '-t', '42', 'ip', 'a'])?.net, false);
     assert.equal(parseNsenter(['nsenter', '-S', '0', '-t', '7', '-n', 'ip'])?.targetPid, 7);
     assert.equal(parseNsenter(['ls']), null);
-    assert.equal(nsenterCalls([cmd('nsenter -t 5 -n ip a; echo done', '')])[0]?.targetPid, 5);
+    // issue 13: `; echo ...` could print the listing itself: such a line is not nsenter's output
+    assert.equal(nsenterCalls([cmd('nsenter -t 5 -n ip a; echo done', '')])[0], undefined);
+    assert.equal(nsenterCalls([cmd('nsenter -t 5 -n ip a | grep -v DOWN', '')])[0]?.targetPid, 5);
   });
 });
 
@@ -501,3 +510,41 @@ describe('the whole lab through gradeLab', () => {
     );
   });
 });
+
+describe('exercise-net-namespace forgeries (issue 13)', () => {
+  const done = () => load('recorded-exercise-done');
+
+  test('a bash posing as sleep (symlink /tmp/sleep -> /bin/bash) is no sleep: its exe is bash\'s file', () => {
+    const real = withExe(done());
+    for (const id of ['isolate-sleep', 'find-pid']) assert.equal(run(id, real).status, 'passed', id);
+    const fake = withExe(done(), bashPosingAsSleep);
+    for (const id of ['isolate-sleep', 'find-pid']) assert.equal(run(id, fake).status, 'failed', id);
+  });
+
+  test("inspect-ns and nsenter-ip stay failed when another command printed the links or the listing", () => {
+    const listing = done().transcript.find((r) => r.command.startsWith('ls -la /proc/14'))!.output;
+    for (const command of ['ls /proc/14/ns; cat /tmp/saved', 'ls -la /proc/14/ns /tmp/links', "echo x # ls -la /proc/14/ns/", 'ls /proc/14/ns && ls -la /proc/$$/ns']) {
+      const obs = forged(done(), (c) => c.startsWith('ls -la /proc/14'), [{ terminal: 1, command, output: listing, exitCode: 0 }]);
+      assert.equal(run('inspect-ns', obs).status, 'failed', command);
+    }
+    const ipA = done().transcript.find((r) => r.command.startsWith('nsenter'))!.output;
+    for (const command of ['nsenter -t 14 -n true; ip a', 'nsenter -t 14 -n true && cat /tmp/ip-a', 'nsenter -t 14 -n cat /tmp/ip-a']) {
+      const obs = forged(done(), (c) => c.startsWith('nsenter'), [{ terminal: 1, command, output: ipA, exitCode: 0 }]);
+      assert.equal(run('nsenter-ip', obs).status, 'failed', command);
+    }
+    const real = forged(done(), (c) => c.startsWith('nsenter'), [{ terminal: 1, command: 'nsenter -t 14 -n ip a', output: ipA, exitCode: 0 }]);
+    assert.equal(run('nsenter-ip', real).status, 'passed');
+  });
+});
+
+test('recorded (issue 13): `ln -s /bin/bash /tmp/sleep; unshare -n /tmp/sleep ...` is no sleep, by its exe read from the host', () => {
+  const obs = load('recorded-symlink-sleep');
+  const posing = obs.snapshot.processes.find((p) => p.comm === 'sleep')!;
+  assert.equal(posing.exe?.ino, obs.snapshot.sandbox.programs?.bash?.ino, 'the kernel says it runs bash');
+  assert.notEqual(posing.ns.net, obs.snapshot.sandbox.baseNs.net);
+  const r = run('isolate-sleep', obs);
+  assert.equal(r.status, 'failed');
+  assert.match(r.message.en, /is named sleep, but it is not the sleep program/);
+  assert.equal(run('find-pid', withAnswer(obs, String(posing.pid))).status, 'failed');
+});
+

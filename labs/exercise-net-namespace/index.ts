@@ -27,6 +27,7 @@ import {
   procNsPathPid,
   programOf,
   simpleCommands,
+  soleCommand,
 } from '../core/helpers';
 import { parseNsenterWords } from '../core/concept-helpers';
 import type { CheckResult, CommandRecord, Evidence, LabDef, Observation } from '../core/model';
@@ -70,7 +71,7 @@ function requireBaseNet(snapshot: Snapshot): number {
 export function isolatedSleeps(snapshot: Snapshot): ProcessInfo[] {
   const base = baseNs(snapshot, 'net');
   if (base === undefined) return [];
-  return snapshot.processes.filter((p) => isSleep(p) && p.ns.net !== undefined && p.ns.net !== base);
+  return snapshot.processes.filter((p) => isSleep(p, snapshot) && p.ns.net !== undefined && p.ns.net !== base);
 }
 
 /** A sleep the later steps may target: alive now, or recorded when isolate-sleep passed. */
@@ -220,7 +221,7 @@ function checkIsolateSleep(obs: Observation): CheckResult {
   const impostor = newest(
     snapshot.processes.filter(
       (p) =>
-        !isSleep(p) &&
+        !isSleep(p, snapshot) &&
         p.ns.net !== undefined &&
         p.ns.net !== baseNet &&
         (p.comm === 'sleep' || /(^|\/)sleep$/.test(p.cmdline[0] ?? '')),
@@ -243,7 +244,7 @@ function checkIsolateSleep(obs: Observation): CheckResult {
 
   // A sleep the learner started, but in the sandbox's own network namespace (forgot -n).
   // Sleeps whose parent is PID 1 are left out: the sandbox's init may keep one of its own.
-  const sameNs = newest(snapshot.processes.filter((p) => isSleep(p) && p.ns.net === baseNet && p.ppid !== 1));
+  const sameNs = newest(snapshot.processes.filter((p) => isSleep(p, snapshot) && p.ns.net === baseNet && p.ppid !== 1));
   if (sameNs) {
     return fail(
       t(
@@ -359,7 +360,7 @@ function checkFindPid(obs: Observation): CheckResult {
     );
   }
   const baseNet = baseNs(snapshot, 'net');
-  if (isSleep(proc) && proc.ns.net === baseNet) {
+  if (isSleep(proc, snapshot) && proc.ns.net === baseNet) {
     return fail(
       t(
         `PID ${pid} is a sleep, but it is in the sandbox's own network namespace ${nsLabel('net', baseNet)}, like your shell: not the one unshare -n started.`,
@@ -391,21 +392,22 @@ interface NsListing {
   ref: { pid: number } | { dynamic: string };
 }
 
-/** Commands that list or readlink /proc/<PID>/ns (or its net link), newest first. */
+/**
+ * Commands that list or readlink /proc/<PID>/ns (or its net link), newest first. The command line
+ * must be that one listing (soleCommand: `ls /proc/$!/ns; ls -l /proc/1/ns` shows PID 1's links)
+ * and every path it names of the same /proc/<PID>/ns (a second directory could hold symlinks the
+ * learner made); the check then compares the inode shown with the one the agent read.
+ */
 export function nsListings(transcript: CommandRecord[]): NsListing[] {
   const out: NsListing[] = [];
   for (const record of findCommands(transcript, /\/proc\/.+?\/ns/)) {
-    for (const words of simpleCommands(record.command)) {
-      if (!listingTools.has(programOf(words))) continue;
-      const ref = words
-        .slice(1)
-        .map(procNsPathPid)
-        .find((r) => r !== null);
-      if (ref) {
-        out.push({ record, ref });
-        break;
-      }
-    }
+    const words = soleCommand(record.command);
+    if (!words || !listingTools.has(programOf(words))) continue;
+    const paths = words.slice(1).filter((w) => !w.startsWith('-') && !/^\d*>/.test(w));
+    const ref = paths.map(procNsPathPid).find((r) => r !== null);
+    const dir = /^\/proc\/[^/]+\/ns/.exec(paths[0] ?? '')?.[0];
+    if (!ref || !dir || paths.some((p) => !/^\/proc\/[^/]+\/ns(\/[a-z_*]*)?\/?$/.test(p) || !p.startsWith(dir))) continue;
+    out.push({ record, ref });
   }
   return out;
 }
@@ -547,17 +549,13 @@ export function parseNsenter(words: string[]): Omit<NsenterCall, 'record'> | nul
   return { targetPid: parsed.targetPid, targetText: parsed.targetText, net: parsed.types.includes('net'), inner: parsed.inner };
 }
 
-/** nsenter invocations of the transcript, newest first. */
+/** nsenter invocations whose command line printed nothing but nsenter's output (soleCommand), newest first. */
 export function nsenterCalls(transcript: CommandRecord[]): NsenterCall[] {
   const out: NsenterCall[] = [];
   for (const record of findCommands(transcript, /nsenter/)) {
-    for (const words of simpleCommands(record.command)) {
-      const parsed = parseNsenter(words);
-      if (parsed) {
-        out.push({ record, ...parsed });
-        break;
-      }
-    }
+    const words = soleCommand(record.command);
+    const parsed = words ? parseNsenter(words) : null;
+    if (parsed) out.push({ record, ...parsed });
   }
   return out;
 }
@@ -724,6 +722,8 @@ export const exerciseNetNamespace: LabDef = {
     },
     {
       id: stepIds.findPid,
+      // Its answer is on the live map otherwise (issue 13): the map shows pids only once it passed.
+      conceals: ['pids'],
       title: t('Find the PID of your sleep', '找到 sleep 进程的 PID'),
       kinds: ['answer', 'state'],
       check: checkFindPid,

@@ -9,14 +9,18 @@ import {
   mntnsOf,
   mountAt,
   nsLabel,
+  operandsOf,
   passed,
   privateMounts,
+  programOf,
   processByPid,
   quoteCommand,
+  simpleCommands,
+  soleCommand,
   type PrivateMount,
 } from '../core/helpers';
 import { nsenterInvocations } from '../core/concept-helpers';
-import type { CheckResult, LabDef, Observation } from '../core/model';
+import type { CheckResult, CommandRecord, LabDef, Observation } from '../core/model';
 import { t } from '../core/model';
 import type { MountInfo, Snapshot } from '../core/snapshot';
 
@@ -86,7 +90,56 @@ function checkPrivateMount(obs: Observation): CheckResult {
   );
 }
 
-const lookers = ['findmnt', 'mountpoint', 'cat', 'ls', 'stat', 'df'];
+/**
+ * Files the transcript shows being created under the mount point by a terminal inside the private
+ * namespace (`echo hello > /mnt/note`, `touch /mnt/note`): only for such a file does "not there"
+ * in terminal 2 say something about the tmpfs. (The kernel state read from the host has the mount
+ * tables but not the tmpfs's files, so this part is the transcript's, checked with the kernel's
+ * fact that the tmpfs exists only in the private namespace.)
+ */
+function filesWrittenInside(obs: Observation, inside: Set<number>, mountPoint: string): Set<string> {
+  const out = new Set<string>();
+  // A terminal whose `mount ... <mount point>` succeeded is inside too: the kernel shows that
+  // tmpfs in the private namespace only (a running `unshare -m bash` has no record yet when the
+  // shell integration reports commands of the inner shell alone).
+  const mounted = new Set(inside);
+  for (const record of obs.transcript) {
+    const cmds = simpleCommands(record.command);
+    const mountsHere = cmds.findIndex((w) => programOf(w) === 'mount' && w.includes(mountPoint));
+    if (mountsHere >= 0 && record.exitCode === 0) mounted.add(record.terminal);
+    if (!mounted.has(record.terminal) || record.exitCode !== 0) continue;
+    for (const words of cmds) {
+      const targets = programOf(words) === 'touch' ? words.slice(1) : [];
+      words.forEach((w, k) => {
+        const m = /^\d*>>?(.*)$/.exec(w);
+        if (m) targets.push(m[1] !== '' ? (m[1] as string) : (words[k + 1] ?? ''));
+      });
+      for (const f of targets) if (f.startsWith(`${mountPoint}/`) && f.length > mountPoint.length + 1) out.add(f);
+    }
+  }
+  return out;
+}
+
+/**
+ * What a look from outside may show (issue 13: a failing `cat /mnt/<anything>` proved nothing):
+ *  - `findmnt <mount point>`: exit status 1 and no output (nothing mounted there);
+ *  - `mountpoint <mount point>`: exit status 1, "is not a mountpoint";
+ *  - `cat`/`ls`/`stat`/`head` of a file that terminal 1 created in the tmpfs: "No such file".
+ * The command line must be that one command (soleCommand), and the kernel must agree: the base
+ * mount namespace has no tmpfs at the mount point (checked before this is called).
+ */
+function blindLook(record: CommandRecord, words: string[], mountPoint: string, written: Set<string>): boolean {
+  const program = programOf(words);
+  const operands = operandsOf(words).filter((w) => !/^\d*>/.test(w));
+  if (record.exitCode === null || record.exitCode === 0) return false;
+  if (operands.length !== 1) return false;
+  const arg = (operands[0] as string).replace(/(.)\/+$/, '$1');
+  const out = record.output.trim();
+  if (program === 'findmnt') return arg === mountPoint && out === '';
+  if (program === 'mountpoint') return arg === mountPoint && out === `${mountPoint} is not a mountpoint`;
+  if (['cat', 'ls', 'stat', 'head'].includes(program)) return written.has(arg) && /No such file or directory/.test(out) && out.split('\n').length === 1;
+  return false;
+}
 
 function checkNeighbourBlind(obs: Observation): CheckResult {
   const tgt = target(obs);
@@ -105,12 +158,12 @@ function checkNeighbourBlind(obs: Observation): CheckResult {
       .filter((c) => c.record.exitCode === null && c.words.some((w) => /^-[a-zA-Z]*m/.test(w) || w === '--mount'))
       .map((c) => c.record.terminal),
   );
-  for (const { record, words } of commandsRunning(obs.transcript, lookers)) {
+  const written = filesWrittenInside(obs, inside, tgt.mountPoint);
+  for (let i = obs.transcript.length - 1; i >= 0; i--) {
+    const record = obs.transcript[i] as CommandRecord;
     if (inside.has(record.terminal)) continue;
-    if (!words.some((w) => w === tgt.mountPoint || w.startsWith(`${tgt.mountPoint}/`))) continue;
-    if (record.exitCode === null || record.exitCode === 0) {
-      if (!(words[0] === 'ls' && record.exitCode === 0 && record.output.trim() === '')) continue;
-    }
+    const words = soleCommand(record.command);
+    if (!words || !blindLook(record, words, tgt.mountPoint, written)) continue;
     return passed(
       t(
         `In terminal ${record.terminal + 1}, \`${quoteCommand(record.command)}\` found nothing mounted at ${tgt.mountPoint}: the tmpfs lives only in ${nsLabel('mnt', tgt.mntInode)}`,
@@ -121,7 +174,7 @@ function checkNeighbourBlind(obs: Observation): CheckResult {
   }
   return failed(
     t(`Terminal 2 has not looked at ${tgt.mountPoint} yet.`, `终端 2 还没有查看过 ${tgt.mountPoint}。`),
-    t(`In terminal 2, run \`findmnt ${tgt.mountPoint}\` (no output, exit status 1) or \`cat ${tgt.mountPoint}/note\`.`, `在终端 2 中运行 \`findmnt ${tgt.mountPoint}\`（没有输出，退出状态为 1）或 \`cat ${tgt.mountPoint}/note\`。`),
+    t(`In terminal 2, run \`findmnt ${tgt.mountPoint}\` (no output, exit status 1) or \`cat ${tgt.mountPoint}/note\` (the file you wrote in terminal 1).`, `在终端 2 中运行 \`findmnt ${tgt.mountPoint}\`（没有输出，退出状态为 1），或者 \`cat ${tgt.mountPoint}/note\`（你在终端 1 中写入的文件）。`),
   );
 }
 
@@ -133,16 +186,39 @@ export function privateMountPid(obs: Observation): string {
   return String(p.pid);
 }
 
+/**
+ * What nsenter's inner command printed shows the private tmpfs as the kernel has it (issue 13:
+ * `nsenter -t PID -m true /mnt` printed nothing and passed). Accepted inner commands and output:
+ *  - findmnt/df/mount (listing) of the mount point: a line with the mount point, the tmpfs's
+ *    source (e.g. "scratch") and, for findmnt, "tmpfs";
+ *  - mountpoint <mount point>: "<mount point> is a mountpoint".
+ * Source and mount point come from the snapshot's mount table of that namespace.
+ */
+function showsPrivateMount(inner: string[], output: string, mountPoint: string, source: string | undefined): boolean {
+  const program = programOf(inner);
+  const operands = operandsOf(inner).filter((w) => !/^\d*>/.test(w));
+  const lines = output.split('\n').map((l) => l.trim().split(/\s+/));
+  const line = (needs: string[]) => lines.some((cells) => needs.every((n) => cells.includes(n)));
+  if (program === 'mountpoint') return operands.length === 1 && operands[0] === mountPoint && output.trim() === `${mountPoint} is a mountpoint`;
+  if (source === undefined) return false;
+  if (program === 'findmnt') return operands.length <= 1 && (operands[0] ?? mountPoint) === mountPoint && line([mountPoint, source, 'tmpfs']);
+  if (program === 'df') return operands.length === 1 && operands[0] === mountPoint && line([source, mountPoint]);
+  if (program === 'mount') return operands.length === 0 && lines.some((cells) => cells[0] === source && cells[2] === mountPoint && cells.includes('tmpfs'));
+  return false;
+}
+
 function checkNsenterMount(obs: Observation): CheckResult {
   const tgt = target(obs);
   if (!tgt) return noTarget();
+  const source =
+    mountAt(mntnsOf(obs.snapshot, tgt.mntInode), tgt.mountPoint)?.source ?? evidenceString(obs.passed[stepIds.privateMount], 'source');
   const calls = nsenterInvocations(obs.transcript);
   for (const call of calls) {
     if (call.record.exitCode !== 0 || !call.types.includes('mnt') || call.targetPid === null) continue;
     const proc = processByPid(obs.snapshot, call.targetPid);
     const keptPid = evidenceNumber(obs.passed[stepIds.nsenterMount], 'pid');
     if (proc ? proc.ns.mnt !== tgt.mntInode : keptPid !== call.targetPid) continue;
-    if (!call.inner.some((w) => w === tgt.mountPoint || w.startsWith(`${tgt.mountPoint}/`))) continue;
+    if (!showsPrivateMount(call.inner, call.record.output, tgt.mountPoint, source)) continue;
     return passed(
       t(
         `\`${quoteCommand(call.record.command)}\` entered ${nsLabel('mnt', tgt.mntInode)} and found ${tgt.mountPoint} there`,
@@ -154,7 +230,7 @@ function checkNsenterMount(obs: Observation): CheckResult {
   const latest = calls[0];
   return failed(
     latest
-      ? t(`\`${quoteCommand(latest.record.command)}\` did not enter the private mount namespace and look at ${tgt.mountPoint}.`, `\`${quoteCommand(latest.record.command)}\` 没有进入那个私有挂载命名空间去查看 ${tgt.mountPoint}。`)
+      ? t(`\`${quoteCommand(latest.record.command)}\` did not enter the private mount namespace and show the tmpfs at ${tgt.mountPoint}.`, `\`${quoteCommand(latest.record.command)}\` 没有进入那个私有挂载命名空间并显示 ${tgt.mountPoint} 处的 tmpfs。`)
       : t('No nsenter -m yet.', '还没有看到 nsenter -m。'),
     t(`Find the PID of terminal 1's shell (\`echo $$\` there), then in terminal 2: \`nsenter -t <PID> -m findmnt ${tgt.mountPoint}\`.`, `先查到终端 1 的 shell 的 PID（在那里运行 \`echo $$\`），然后在终端 2 中运行：\`nsenter -t <PID> -m findmnt ${tgt.mountPoint}\`。`),
   );

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { assertBilingual, assertWellFormedLab, cmd, editProcesses, gradeAll, loadObservation, withTranscript } from '../core/concept-test-support';
 import type { Observation } from '../core/model';
 import { namespaceTools as lab } from './index';
+import { forged } from '../core/testing/fixtures';
 
 const load = (name: string) => loadObservation(new URL(`./fixtures/${name}.json`, import.meta.url));
 const done = load('recorded-done');
@@ -85,5 +86,27 @@ describe('namespace-tools: variants', () => {
     const r = gradeAll(lab, gone, [first['lsns-all']!, first['container-shell']!]);
     assert.equal(r['lsns-net']?.status, 'passed', r['lsns-net']?.message?.en);
     assert.equal(r['nsenter-ip']?.status, 'passed', r['nsenter-ip']?.message?.en);
+  });
+});
+
+describe('namespace-tools forgeries (issue 13): the kernel state of the real solution, the listings faked', () => {
+  const out = (prefix: string) => done.transcript.find((r) => r.command === prefix)!.output;
+
+  test('lsns, lsns -t net and nsenter ip stay failed when another command printed their output', () => {
+    const cases: Array<[string, string, string]> = [
+      ['lsns-all', 'lsns -t time; cat /tmp/lsns.txt', out('lsns')],
+      ['lsns-all', 'cat /tmp/lsns.txt # lsns', out('lsns')],
+      ['lsns-net', 'lsns -t net | sed s/x/y/', out('lsns -t net')],
+      ['lsns-net', "lsns -t user && echo '4026532184 net 4 1 root'", out('lsns -t net')],
+      ['nsenter-ip', 'nsenter -t 15 -n true; ip addr', out('nsenter -t 15 -n ip addr')],
+      ['nsenter-ip', 'nsenter -t 15 -n cat /tmp/ip-addr', out('nsenter -t 15 -n ip addr')],
+    ];
+    for (const [id, command, output] of cases) {
+      const drop = (c: string) => (id === 'lsns-all' ? c === 'lsns' : id === 'lsns-net' ? c === 'lsns -t net' : c.startsWith('nsenter'));
+      const obs = forged(done, drop, [{ terminal: 1, command, output, exitCode: 0 }]);
+      assert.equal(gradeAll(lab, obs)[id]?.status, 'failed', `${id}: ${command}`);
+    }
+    const real = forged(done, (c) => c === 'lsns', [{ terminal: 1, command: 'lsns | sort', output: out('lsns'), exitCode: 0 }]);
+    assert.equal(gradeAll(lab, real)['lsns-all']?.status, 'passed');
   });
 });

@@ -3,6 +3,8 @@ import { describe, test } from 'node:test';
 import { parseLsnsOutput } from '../core/concept-helpers';
 import { assertBilingual, assertWellFormedLab, cmd, editProcesses, gradeAll, loadObservation, withTranscript } from '../core/concept-test-support';
 import { namespaceTypes as lab } from './index';
+import { forged } from '../core/testing/fixtures';
+import { assertRefusesBashAsSleep } from '../core/testing/exe';
 
 const load = (name: string) => loadObservation(new URL(`./fixtures/${name}.json`, import.meta.url));
 const done = load('recorded-done');
@@ -91,4 +93,19 @@ test('parseLsnsOutput reads the default, the tree and the -t net layout', () => 
       [4026533213, 15, 'bash'],
     ],
   );
+});
+
+describe('namespace-types forgeries (issue 13)', () => {
+  const lsns = () => done.transcript.find((r) => r.command === 'lsns')!.output;
+
+  test('spot-in-lsns stays failed when lsns did not print the rows itself', () => {
+    for (const command of ['lsns -t time; cat /tmp/lsns.txt', 'cat /tmp/lsns.txt # lsns', 'lsns -t user || true; cat /tmp/lsns.txt']) {
+      const obs = forged(done, (c) => c === 'lsns', [{ terminal: 0, command, output: lsns(), exitCode: 0 }]);
+      assert.equal(gradeAll(lab, obs)['spot-in-lsns']?.status, 'failed', command);
+    }
+  });
+
+  test('bash posing as sleep in new namespaces does not count as the sleeps the steps ask for', () => {
+    assertRefusesBashAsSleep(lab, done, ['net-uts-ipc', 'mount-ns', 'pid-ns']);
+  });
 });

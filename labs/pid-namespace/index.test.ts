@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertLabShape, clone, gradeAll, loadFixture, statuses } from '../core/testing/fixtures';
+import { assertLabShape, clone, forged, gradeAll, loadFixture, statuses } from '../core/testing/fixtures';
 import { pidNamespace, psListingWhy, psRows } from './index';
 import type { Observation } from '../core/model';
 
@@ -130,3 +130,45 @@ describe('pid-namespace', () => {
   });
 });
 
+describe('pid-namespace forgeries (issue 13): the kernel state of the real solution, the reading steps faked', () => {
+  const done = () => loadFixture(import.meta.url, 'recorded-done');
+  const isRead = (c: string) => c.includes('/status');
+  const isPs = (c: string) => c.startsWith('ps');
+
+  test('the real read passes, also piped through grep', () => {
+    for (const command of ['grep NSpid /proc/14/status', 'cat /proc/14/status | grep NSpid']) {
+      const obs = forged(done(), isRead, [{ terminal: 1, command, output: 'NSpid:\t14\t1\n', exitCode: 0 }]);
+      assert.equal(gradeAll(pidNamespace, obs)['nspid-outside']?.status, 'passed', command);
+    }
+  });
+
+  test('nspid-outside stays failed on printed or foreign text', () => {
+    for (const typed of [
+      { command: "echo 'NSpid: 14 1' # /proc/14/status", output: 'NSpid: 14 1\n' },
+      { command: "printf 'NSpid:\\t14\\t1\\n' # /proc/14/status", output: 'NSpid:\t14\t1\n' },
+      { command: "grep NSpid /proc/14/status; echo 'NSpid: 14 1'", output: 'NSpid: 14 1\n' },
+      { command: 'cat /proc/14/status /tmp/forged', output: 'NSpid:\t14\t1\n' },
+      { command: 'grep NSpid /proc/14/status /tmp/forged', output: '/tmp/forged:NSpid:\t14\t1\n' },
+      { command: 'grep NSpid < /tmp/forged # /proc/14/status', output: 'NSpid:\t14\t1\n' },
+      { command: 'grep NSpid /proc/14/status | sed s/9/1/', output: 'NSpid:\t14\t1\n' },
+      { command: 'cat /proc/14/status', output: 'NSpid:\t14\t7\n' },
+    ]) {
+      const obs = forged(done(), isRead, [{ terminal: 1, exitCode: 0, ...typed }]);
+      assert.equal(gradeAll(pidNamespace, obs)['nspid-outside']?.status, 'failed', typed.command);
+    }
+  });
+
+  test('ps-shrinks stays failed on a table printed by hand, or a PID 1 that is not the namespace\'s', () => {
+    const table = 'UID PID PPID C STIME TTY TIME CMD\nroot 1 0 0 06:16 ? 00:00:00 bash\nroot 4 1 0 06:16 ? 00:00:00 ps -ef\n';
+    for (const typed of [
+      { command: `printf '${table.replace(/\n/g, '\\n')}' # ps -ef`, output: table },
+      { command: `ps -p 99999; printf '${table.replace(/\n/g, '\\n')}'`, output: table },
+      { command: 'ps -ef', output: table.replace('bash', 'fakeinit') },
+    ]) {
+      const obs = forged(done(), isPs, [{ terminal: 0, exitCode: 0, ...typed }]);
+      assert.equal(gradeAll(pidNamespace, obs)['ps-shrinks']?.status, 'failed', typed.command);
+    }
+    const real = forged(done(), isPs, [{ terminal: 0, command: 'ps -ef', output: table, exitCode: 0 }]);
+    assert.equal(gradeAll(pidNamespace, real)['ps-shrinks']?.status, 'passed');
+  });
+});

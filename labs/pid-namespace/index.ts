@@ -2,6 +2,7 @@
 // `ps` shrink to that namespace, and read the same process's PIDs (NSpid) from outside: three in all
 // (host, sandbox, new namespace), of which the sandbox's /proc shows the last two.
 import {
+  basename,
   baseNs,
   commandsRunning,
   describeProcess,
@@ -14,7 +15,10 @@ import {
   passed,
   pendingPidUnshares,
   processByPid,
+  programOf,
   quoteCommand,
+  readFileOf,
+  soleCommand,
   stripAnsi,
 } from '../core/helpers';
 import type { CheckResult, CommandRecord, LabDef, Localized, Observation } from '../core/model';
@@ -155,13 +159,21 @@ function checkPsShrinks(obs: Observation): CheckResult {
     );
   }
   const total = obs.snapshot.processes.length;
+  // The listing must be ps's alone (soleCommand: `ps; printf 'PID CMD\n1 bash\n'` prints a
+  // forged table), and its PID 1 must be the kernel's: the process whose PID is 1 in the new
+  // namespace, with the command line the snapshot read for it (checked when it still runs).
+  const init = processByPid(obs.snapshot, target.pid);
   const runs = commandsRunning(obs.transcript, ['ps']).filter((r) => r.record.exitCode === 0);
   for (const { record } of runs) {
+    const sole = soleCommand(record.command);
+    if (!sole || programOf(sole) !== 'ps') continue;
     const rows = psRows(record.output);
     if (!rows || rows.length === 0) continue;
     const one = rows.find((r) => r.pid === 1);
     if (!one || /nslab\/init/.test(one.command)) continue;
     if (rows.length >= total) continue;
+    const shownProgram = basename(one.command.replace(/^[\s\\_|`-]+/, '').split(/\s+/)[0]).replace(/^-/, '');
+    if (init && shownProgram !== init.comm && shownProgram !== basename(init.cmdline[0]).replace(/^-/, '')) continue;
     return passed(
       t(
         `\`${quoteCommand(record.command)}\` listed ${rows.length} processes, PID 1 being \`${one.command}\`: only ${nsLabel('pid', target.pidnsInode)}; the sandbox has ${total}`,
@@ -193,16 +205,23 @@ function checkNspidOutside(obs: Observation): CheckResult {
       t('Do step 1 first: `unshare -pf --mount-proc bash` in terminal 1.', '请先完成第 1 步：在终端 1 中运行 `unshare -pf --mount-proc bash`。'),
     );
   }
-  const reads = obs.transcript
-    .filter((r) => /\/proc\/\d+\/status/.test(r.command))
-    .reverse();
+  // Reading a file leaves nothing in the kernel, so this step is graded on the transcript AND the
+  // kernel together (issue 13: `echo 'NSpid: 14 1' # /proc/14/status` passed): the command line
+  // is one reader of exactly /proc/<PID>/status (readFileOf: no echo, no second file, no comment),
+  // and the NSpid line it printed is the one the kernel has for that process, every level of it.
+  const live = processByPid(obs.snapshot, target.pid);
+  const want = live ? live.nsPids : [target.pid, 1];
+  const reads = obs.transcript.filter((r) => /\/proc\/\d+\/status/.test(r.command)).reverse();
   for (const record of reads) {
-    const pid = Number(/\/proc\/(\d+)\/status/.exec(record.command)?.[1]);
+    const file = readFileOf(record.command);
+    const pid = Number(/^\/proc\/(\d+)\/status$/.exec(file ?? '')?.[1]);
     if (pid !== target.pid || record.exitCode !== 0) continue;
-    const m = new RegExp(`NSpid:\\s+${pid}\\s+1\\b`).exec(stripAnsi(record.output));
-    if (!m) continue;
-    const live = processByPid(obs.snapshot, pid);
-    const nsPids = live ? live.nsPids.join(' ') : `${pid} 1`;
+    const shown = stripAnsi(record.output)
+      .split('\n')
+      .map((l) => /^NSpid:\s+([\d\s]+)$/.exec(l.trim())?.[1]?.trim().split(/\s+/).join(' '))
+      .filter((x) => x !== undefined);
+    if (shown.length !== 1 || shown[0] !== want.join(' ')) continue;
+    const nsPids = want.join(' ');
     return passed(
       t(
         `NSpid of PID ${pid} reads ${nsPids}: the same process is ${pid} in your sandbox and 1 in ${nsLabel('pid', target.pidnsInode)}; its third PID, on the host, is a level your sandbox's /proc cannot show`,

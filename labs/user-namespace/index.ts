@@ -14,6 +14,7 @@ import {
   nsLabel,
   passed,
   quoteCommand,
+  readFileOf,
   stripAnsi,
   uidInOwnUserns,
   usernsOf,
@@ -78,9 +79,14 @@ function checkReadUidMap(obs: Observation): CheckResult {
       .filter((u) => u !== undefined)
       .flatMap((u) => idMapAsSandboxSees(snapshot, u.uidMap).map((e) => `${e.inside} ${e.outside} ${e.count}`)),
   );
+  // Reading leaves no kernel trace: graded on the transcript and the kernel together (issue 13).
+  // The command line is one reader of exactly /proc/<self|$$|PID>/uid_map (readFileOf: `echo
+  // '0 0 1' # /proc/self/uid_map` is an echo), and a line it printed is a map the kernel has for a
+  // new user namespace of this sandbox.
   const reads = obs.transcript.filter((r) => /\/proc\/(self|\$\$|\d+)\/uid_map/.test(r.command)).reverse();
   for (const record of reads) {
     if (record.exitCode !== 0) continue;
+    if (!/^\/proc\/(self|\$\$|\d+)\/uid_map$/.test(readFileOf(record.command) ?? '')) continue;
     const lines = stripAnsi(record.output)
       .split('\n')
       .map((l) => l.trim().split(/\s+/).join(' '))
@@ -111,20 +117,46 @@ function checkCapsScope(obs: Observation): CheckResult {
   const baseUts = baseNs(snapshot, 'uts');
   const baseHost = hostnameOf(snapshot, baseUts) ?? '?';
   const baseUser = baseNs(snapshot, 'user');
+  // The point of the step is who OWNS the UTS namespace (issue 13): the sandbox's root can make a
+  // UTS namespace, rename it, then `unshare -U` into a new user namespace, and that process sits
+  // in a nested user namespace and a renamed UTS namespace without having used the nested
+  // namespace's capabilities at all. So the renamed UTS namespace must be owned (NS_GET_USERNS,
+  // read from the host) by the nested user namespace the process is in, and the sandbox's UTS
+  // namespace, where `hostname` was refused, by another one (the sandbox's).
+  const ownerOf = (inode: number | undefined) => snapshot.uts.find((u) => u.inode === inode)?.ownerUserns;
+  const baseOwner = ownerOf(baseUts);
   const inNewUts = nestedUserProcesses(snapshot).filter((p) => p.ns.uts !== undefined && p.ns.uts !== baseUts);
-  const renamed = newest(inNewUts.filter((p) => {
+  const renamedAll = inNewUts.filter((p) => {
     const h = hostnameOf(snapshot, p.ns.uts);
     return h !== undefined && h !== baseHost;
-  }));
+  });
+  const renamed = newest(renamedAll.filter((p) => ownerOf(p.ns.uts) === p.ns.user && baseOwner !== undefined && baseOwner !== p.ns.user));
+  const foreign = newest(renamedAll.filter((p) => ownerOf(p.ns.uts) !== p.ns.user));
+  if (!renamed && foreign) {
+    const owner = ownerOf(foreign.ns.uts);
+    return failed(
+      owner === undefined
+        ? t(
+            `The grader could not read which user namespace owns ${nsLabel('uts', foreign.ns.uts)}, so this step cannot be checked yet.`,
+            `评分程序没能读到 ${nsLabel('uts', foreign.ns.uts)} 属于哪个用户命名空间，所以这一步暂时无法检查。`,
+          )
+        : t(
+            `${nsLabel('uts', foreign.ns.uts)} ("${hostnameOf(snapshot, foreign.ns.uts)}") is owned by ${nsLabel('user', owner)}, not by ${nsLabel('user', foreign.ns.user)} where ${describeProcess(foreign)} runs: it was made and renamed outside your new user namespace.`,
+            `${nsLabel('uts', foreign.ns.uts)}（“${hostnameOf(snapshot, foreign.ns.uts)}”）属于 ${nsLabel('user', owner)}，而不是 ${describeProcessZh(foreign)} 所在的 ${nsLabel('user', foreign.ns.user)}：它是在你的新用户命名空间之外创建并改名的。`,
+          ),
+      t('Create the UTS namespace from inside the `unshare -Ur` shell: `unshare -u bash`, then `hostname box`.', '请在 `unshare -Ur` 启动的 shell 里创建 UTS 命名空间：先运行 `unshare -u bash`，再运行 `hostname box`。'),
+      { pid: foreign.pid, utsInode: foreign.ns.uts ?? 0, ownerUserns: owner ?? 0 },
+    );
+  }
   if (renamed) {
     const host = hostnameOf(snapshot, renamed.ns.uts)!;
     const caps = renamed.capEff ?? '?';
     return passed(
       t(
-        `${describeProcess(renamed)} (${nsLabel('user', renamed.ns.user)}, CapEff ${caps}) named ${nsLabel('uts', renamed.ns.uts)} "${host}"; the sandbox's ${nsLabel('uts', baseUts)}, owned by ${nsLabel('user', baseUser)}, is still "${baseHost}"`,
-        `${describeProcessZh(renamed)}（${nsLabel('user', renamed.ns.user)}，CapEff ${caps}）把 ${nsLabel('uts', renamed.ns.uts)} 命名为“${host}”；属于 ${nsLabel('user', baseUser)} 的沙箱 ${nsLabel('uts', baseUts)} 仍然叫“${baseHost}”`,
+        `${describeProcess(renamed)} (${nsLabel('user', renamed.ns.user)}, CapEff ${caps}) named ${nsLabel('uts', renamed.ns.uts)} "${host}" (that user namespace owns it); the sandbox's ${nsLabel('uts', baseUts)}, owned by ${nsLabel('user', baseOwner ?? baseUser)}, is still "${baseHost}"`,
+        `${describeProcessZh(renamed)}（${nsLabel('user', renamed.ns.user)}，CapEff ${caps}）把属于该用户命名空间的 ${nsLabel('uts', renamed.ns.uts)} 命名为“${host}”；属于 ${nsLabel('user', baseOwner ?? baseUser)} 的沙箱 ${nsLabel('uts', baseUts)} 仍然叫“${baseHost}”`,
       ),
-      { pid: renamed.pid, utsInode: renamed.ns.uts ?? 0, hostname: host, baseHostname: baseHost, fullCaps: hasFullCaps(renamed.capEff) },
+      { pid: renamed.pid, utsInode: renamed.ns.uts ?? 0, hostname: host, baseHostname: baseHost, fullCaps: hasFullCaps(renamed.capEff), ownerUserns: renamed.ns.user ?? 0 },
     );
   }
   const denied = commandsRunning(obs.transcript, ['hostname']).find((c) => c.words.length > 1 && c.record.exitCode !== 0);

@@ -4,6 +4,7 @@ import { assertLabShape, clone, gradeAll, loadFixture, statuses } from '../core/
 import { utsNamespace } from './index';
 import { parseUnshare } from './userns-eperm';
 import type { CommandRecord } from '../core/model';
+import { forged } from '../core/testing/fixtures';
 
 const load = (name: string) => loadFixture(import.meta.url, name);
 
@@ -104,3 +105,28 @@ describe('uts-namespace', () => {
   });
 });
 
+describe('uts-namespace forgeries (issue 13): the kernel state of the real solution, the reading steps faked', () => {
+  const done = () => loadFixture(import.meta.url, 'recorded-done');
+
+  test('outside-unchanged passes on a plain hostname outside, and stays failed on printed names', () => {
+    const drop = (c: string) => c === 'hostname';
+    assert.equal(gradeAll(utsNamespace, forged(done(), drop, [{ terminal: 1, command: 'hostname', output: 'nslab\n', exitCode: 0 }]))['outside-unchanged']?.status, 'passed');
+    for (const typed of [
+      { terminal: 0, command: 'echo nslab; hostname', output: 'nslab\ncontainer1\n' },
+      { terminal: 0, command: 'echo nslab # hostname', output: 'nslab\n' },
+      { terminal: 0, command: 'hostname || echo x; echo nslab', output: 'nslab\n' },
+      { terminal: 0, command: 'cat /proc/sys/kernel/hostname /tmp/name', output: 'nslab\n' },
+    ]) {
+      const obs = forged(done(), drop, [{ exitCode: 0, ...typed }]);
+      assert.equal(gradeAll(utsNamespace, obs)['outside-unchanged']?.status, 'failed', typed.command);
+    }
+  });
+
+  test('nsenter-uts stays failed when nsenter did not print the name itself', () => {
+    const drop = (c: string) => c.startsWith('nsenter');
+    for (const command of ['nsenter -t 13 -u true; echo container1', 'nsenter -t 13 -u echo container1', 'nsenter -t 13 -u true && cat /tmp/name']) {
+      const obs = forged(done(), drop, [{ terminal: 1, command, output: 'container1\n', exitCode: 0 }]);
+      assert.equal(gradeAll(utsNamespace, obs)['nsenter-uts']?.status, 'failed', command);
+    }
+  });
+});

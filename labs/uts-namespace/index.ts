@@ -10,13 +10,13 @@ import {
   evidenceNumber,
   evidenceString,
   failed,
-  firstLine,
   hostnameOf,
   newest,
   nsLabel,
   passed,
   processByPid,
   quoteCommand,
+  soleCommand,
 } from '../core/helpers';
 import { nsenterInvocations } from '../core/concept-helpers';
 import { checkUsernsEperm } from './userns-eperm';
@@ -135,9 +135,12 @@ function checkOutsideUnchanged(obs: Observation): CheckResult {
       t('Change it back from terminal 2 (`hostname nslab`).', '在终端 2 中把它改回去（`hostname nslab`）。'),
     );
   }
+  // The output counts only when the command line is that one command (soleCommand: `echo nslab;
+  // hostname` run inside the new namespace printed the sandbox's name first), printed one line,
+  // and that line is the hostname the agent read from the host for the sandbox's UTS namespace.
   for (const { record, words } of commandsRunning(obs.transcript, ['hostname', 'uname', 'cat'])) {
-    if (record.exitCode !== 0 || !printsHostname(words)) continue;
-    if (firstLine(record.output) !== baseHost) continue;
+    if (record.exitCode !== 0 || !printsHostname(words) || soleCommand(record.command) === null) continue;
+    if (record.output.trim() !== baseHost) continue;
     return passed(
       t(
         `In terminal ${record.terminal + 1}, \`${quoteCommand(record.command)}\` printed "${baseHost}": outside, the hostname is unchanged, while ${nsLabel('uts', tgt.utsInode)} is "${tgt.hostname}"`,
@@ -159,7 +162,7 @@ function checkNsenterUts(obs: Observation): CheckResult {
   for (const call of calls) {
     if (call.record.exitCode !== 0 || !call.types.includes('uts') || call.targetPid === null) continue;
     if (!printsHostname(call.inner)) continue;
-    if (firstLine(call.record.output) !== tgt.hostname) continue;
+    if (call.record.output.trim() !== tgt.hostname) continue;
     const proc = processByPid(obs.snapshot, call.targetPid);
     if (proc && proc.ns.uts !== tgt.utsInode) continue;
     return passed(

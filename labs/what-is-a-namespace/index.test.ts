@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { forged, loadFixture } from '../core/testing/fixtures';
+import { assertRefusesBashAsSleep } from '../core/testing/exe';
 import { parseNsTypeList } from '../core/concept-helpers';
 import {
   assertBilingual,
@@ -117,4 +119,23 @@ test('parseNsTypeList', () => {
   assert.deepEqual(parseNsTypeList('UTS and ipc'), { types: ['ipc', 'uts'] });
   assert.deepEqual(parseNsTypeList('CLONE_NEWNET, mount'), { types: ['mnt', 'net'] });
   assert.deepEqual(parseNsTypeList('net foo'), { unknown: ['foo'] });
+});
+
+describe('what-is-a-namespace forgeries (issue 13): the kernel state of the real solution, the listing faked', () => {
+  const done = () => loadFixture(import.meta.url, 'recorded-done');
+  const isOwn = (c: string) => c === 'ls -la /proc/$$/ns/';
+  const own = () => done().transcript.find((r) => isOwn(r.command))!.output;
+
+  test("list-own-ns passes on the shell's own listing and stays failed on one another command printed", () => {
+    const real = forged(done(), isOwn, [{ terminal: 1, command: 'ls -la /proc/$$/ns/', output: own(), exitCode: 0 }]);
+    assert.equal(gradeAll(lab, real)['list-own-ns']?.status, 'passed');
+    for (const command of ['ls /proc/$$/ns; cat /tmp/saved', "echo '...' # ls -la /proc/$$/ns/", 'ls -la /proc/$$/ns /tmp/links', 'ls /proc/$$/ns && ls -la /proc/1/ns']) {
+      const obs = forged(done(), isOwn, [{ terminal: 1, command, output: own(), exitCode: 0 }]);
+      assert.equal(gradeAll(lab, obs)['list-own-ns']?.status, 'failed', command);
+    }
+  });
+});
+
+test('start-isolated: a bash posing as sleep (its exe is bash\'s file) is not the sleep the step asks for (issue 13)', () => {
+  assertRefusesBashAsSleep(lab, loadFixture(import.meta.url, 'recorded-done'), ['start-isolated']);
 });

@@ -248,6 +248,8 @@ export const whatIsANamespace: LabDef = {
     },
     {
       id: stepIds.utsInode,
+      // Its answer is on the live map otherwise (issue 13): the map shows inodes only once it passed.
+      conceals: ['inodes'],
       title: t('Find the inode of your UTS namespace', '找出你的 UTS 命名空间的 inode 号'),
       kinds: ['answer', 'state'],
       check: checkUtsInode,

@@ -8,7 +8,8 @@
 //                                        agent reads: ifindex, ifname, flags, mtu, operstate,
 //                                        address, master, link_index, link, link_netnsid,
 //                                        linkinfo.info_kind, addr_info[family, local, prefixlen])
-//     {"id":N,"ok":true,"hostname":"..."}
+//     {"id":N,"ok":true,"hostname":"...","owner":U}   U: inode of the user namespace that owns that UTS
+//                                        namespace (ioctl NS_GET_USERNS; 0 when unknown)
 //   <id> netfp <path> <inode>      the same read, answered without the links (for change detection):
 //     {"id":N,"ok":true,"total":T,"routes":R,"fp":"<hex>"}
 //     Bounded work (issue 12: a learner's kernel state must not cost the grader unbounded time):
@@ -21,7 +22,10 @@
 //     the same links and addresses.
 //   <id> procs <pid,pid,...> <tag>   /proc/<pid>/{status,comm,cmdline,ns/*} of these host PIDs (the
 //                                sandbox's cgroup lists them), one object each, in order:
-//     {"id":N,"ok":true,"nsReused":R,"procs":[{"pid":P,"status":"...","comm":"<hex>","cmdline":"<hex>","ns":{...}}|null, ...]}
+//     {"id":N,"ok":true,"nsReused":R,"procs":[{"pid":P,"status":"...","comm":"<hex>","cmdline":"<hex>","ns":{...},"exe":E}|null, ...]}
+//     E: the program the process runs, from /proc/<pid>/exe as the host sees it: {"path":"<hex>",
+//     "dev":D,"ino":I} (readlink(2) and stat(2) of that link: the file's device and inode, which the
+//     learner cannot forge with comm, argv[0] or a symlink), or null when it cannot be read.
 //     <tag> (one per sandbox; 0: none) lets the next round of the same tag reuse what is provably
 //     unchanged (see "What makes reading a process cheap on repeat" below); R counts the processes
 //     whose namespace links were reused.
@@ -47,6 +51,8 @@
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 #include <linux/rtnetlink.h>
 #include <sched.h>
 #include <signal.h>
@@ -455,11 +461,20 @@ static void read_uts(long id, const char *path, unsigned long inode) {
       _exit(70);
     }
   }
+  // Its owner: the user namespace whose capabilities govern it (sethostname needs CAP_SYS_ADMIN
+  // there). The host's root may ask about any namespace; the new fd is closed at once.
+  unsigned long long owner = 0;
+  int ufd = ioctl(fd, NS_GET_USERNS);
+  if (ufd >= 0) {
+    struct stat ust;
+    if (fstat(ufd, &ust) == 0 && ust.st_dev == nsfs_dev) owner = (unsigned long long)ust.st_ino;
+    close(ufd);
+  }
   close(fd);
   if (got != 0) return reply_error(id, "setns failed");
   printf("{\"id\":%ld,\"ok\":true,\"hostname\":", id);
   put_json_string(stdout, u.nodename, 64);
-  fputs("}\n", stdout);
+  printf(",\"owner\":%llu}\n", owner);
 }
 
 
@@ -534,6 +549,11 @@ struct proc_entry {
   unsigned long long run, pcount, at;
   unsigned int have; /* bit t: ino[t] is known */
   unsigned long long ino[10];
+  /* /proc/PID/exe, read with the links (it changes only by execve, i.e. while the task runs) */
+  int exe_ok;
+  unsigned long long exe_dev, exe_ino;
+  char exe_path[256];
+  ssize_t exe_len;
 };
 
 struct tag_cache {
@@ -680,6 +700,17 @@ static int put_proc(FILE *out, struct proc_entry *e, int keep, int *reused) {
       e->ino[t] = inode;
       e->have |= 1u << t;
     }
+    // The program it runs: one readlink and one stat of /proc/PID/exe (the stat follows the link
+    // to the file itself, wherever it is mounted).
+    char exe_file[64];
+    struct stat est;
+    snprintf(exe_file, sizeof exe_file, "/proc/%ld/exe", e->pid);
+    e->exe_len = readlink(exe_file, e->exe_path, sizeof e->exe_path);
+    e->exe_ok = e->exe_len > 0 && stat(exe_file, &est) == 0;
+    if (e->exe_ok) {
+      e->exe_dev = (unsigned long long)est.st_dev;
+      e->exe_ino = (unsigned long long)est.st_ino;
+    }
     // Only a schedstat-backed read through held files may be reused later (a zombie has no links).
     e->links_ok = sched_ok && e->have != 0 && e->fd[F_STATUS] >= 0 && e->fd[F_SCHED] >= 0;
   }
@@ -689,7 +720,14 @@ static int put_proc(FILE *out, struct proc_entry *e, int keep, int *reused) {
     fprintf(out, "%s\"%s\":%llu", first ? "" : ",", ns_types[t], e->ino[t]);
     first = 0;
   }
-  fputs("}}", out);
+  fputs("},\"exe\":", out);
+  if (e->exe_ok) {
+    fputs("{\"path\":", out);
+    put_hex(out, e->exe_path, e->exe_len);
+    fprintf(out, ",\"dev\":%llu,\"ino\":%llu}}", e->exe_dev, e->exe_ino);
+  } else {
+    fputs("null}", out);
+  }
   return 1;
 }
 

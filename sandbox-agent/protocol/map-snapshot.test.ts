@@ -52,3 +52,24 @@ test('the key ignores the time of reading and changes with the state', () => {
   const c = toMapSnapshot({ ...bridge, uts: [{ inode: 1, hostname: 'changed' }] });
   assert.notEqual(mapSnapshotKey(a), mapSnapshotKey(c));
 });
+
+test('an open step that asks for a PID or an inode keeps it off the map (issue 13), the drawing keeps its shape', () => {
+  const plain = toMapSnapshot(bridge);
+  const hidden = toMapSnapshot(bridge, { conceal: ['pids', 'inodes'] });
+  mapSnapshotSchema.parse(hidden);
+  assert.ok(serverMessageSchema.safeParse({ type: 'snapshot', snapshot: hidden }).success);
+  assert.deepEqual(hidden.concealed, ['inodes', 'pids']);
+  assert.equal(plain.concealed, undefined);
+  const sent = JSON.stringify(hidden);
+  for (const p of bridge.processes) if (p.pid > hidden.processes.length) assert.ok(!sent.includes(`"pid":${p.pid},`), `PID ${p.pid} is not sent`);
+  for (const inode of new Set(bridge.processes.flatMap((p) => Object.values(p.ns)))) assert.ok(!sent.includes(String(inode)), `inode ${inode} is not sent`);
+  // same processes, namespaces and cables: only the numbers changed
+  assert.equal(hidden.processes.length, plain.processes.length);
+  assert.deepEqual(hidden.processes.map((p) => p.comm), plain.processes.map((p) => p.comm));
+  assert.equal(hidden.netns.length, plain.netns.length);
+  assert.equal(new Set(hidden.processes.map((p) => p.ns.net)).size, new Set(plain.processes.map((p) => p.ns.net)).size);
+  const base = hidden.netns.find((n) => n.inode === hidden.baseNs.net);
+  assert.ok(base?.interfaces.some((i) => i.name === 'br0'), 'the base netns still matches its alias');
+  const peers = hidden.netns.flatMap((n) => n.interfaces.map((i) => i.peer?.netnsInode)).filter((x) => typeof x === 'number');
+  for (const inode of peers) assert.ok(hidden.netns.some((n) => n.inode === inode), 'veth peers point at aliased namespaces');
+});

@@ -71,6 +71,13 @@ export const mapSnapshotSchema = z.object({
   netns: z.array(mapNetnsSchema).max(MAP_LIMITS.netns),
   uts: z.array(z.object({ inode, hostname: short(MAP_LIMITS.hostnameChars) })).max(MAP_LIMITS.uts),
   mntns: z.array(z.object({ inode, mounts: z.number().int().nonnegative() })).max(MAP_LIMITS.mntns),
+  /**
+   * What an open step asks for and the map therefore leaves out: with 'pids', every pid/ppid is a
+   * stand-in (1, 2, 3... in PID order, 0 for "outside"); with 'inodes', every inode is a stand-in
+   * (1, 2, 3... in order of first appearance), consistent within this message so the drawing keeps
+   * its shape. The view shows "?" in their place.
+   */
+  concealed: z.array(z.enum(['pids', 'inodes'])).optional(),
 });
 export type MapSnapshot = z.infer<typeof mapSnapshotSchema>;
 
@@ -78,8 +85,46 @@ function cut(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-/** The map's view of a snapshot: bounded, with no host PIDs or host uids in it. */
-export function toMapSnapshot(snapshot: Snapshot): MapSnapshot {
+/** Replaces the numbers an open step asks for with stand-ins (see mapSnapshotSchema.concealed). */
+function conceal(map: MapSnapshot, what: ReadonlySet<'pids' | 'inodes'>): MapSnapshot {
+  if (what.size === 0) return map;
+  let out = map;
+  if (what.has('pids')) {
+    const alias = new Map(out.processes.map((p, i) => [p.pid, i + 1]));
+    out = { ...out, processes: out.processes.map((p) => ({ ...p, pid: alias.get(p.pid)!, ppid: alias.get(p.ppid) ?? 0, cmdline: p.cmdline.replace(/\d+/g, '?') })) };
+  }
+  if (what.has('inodes')) {
+    const alias = new Map<number, number>();
+    const a = (inode: number) => {
+      if (!alias.has(inode)) alias.set(inode, alias.size + 1);
+      return alias.get(inode)!;
+    };
+    const nsOf = (ns: Record<string, number>) => Object.fromEntries(Object.entries(ns).map(([k, v]) => [k, a(v)]));
+    out = {
+      ...out,
+      baseNs: nsOf(out.baseNs),
+      processes: out.processes.map((p) => ({ ...p, ns: nsOf(p.ns) })),
+      netns: out.netns.map((n) => ({
+        ...n,
+        inode: a(n.inode),
+        interfaces: n.interfaces.map((i) => ({ ...i, peer: i.peer && { ...i.peer, netnsInode: i.peer.netnsInode === null ? null : a(i.peer.netnsInode) } })),
+      })),
+      uts: out.uts.map((u) => ({ ...u, inode: a(u.inode) })),
+      mntns: out.mntns.map((m) => ({ ...m, inode: a(m.inode) })),
+    };
+  }
+  return { ...out, concealed: [...what].sort() };
+}
+
+/**
+ * The map's view of a snapshot: bounded, with no host PIDs or host uids in it, and without what
+ * `opts.conceal` names (the answer of a step still open).
+ */
+export function toMapSnapshot(snapshot: Snapshot, opts: { conceal?: Iterable<'pids' | 'inodes'> } = {}): MapSnapshot {
+  return conceal(mapView(snapshot), new Set(opts.conceal ?? []));
+}
+
+function mapView(snapshot: Snapshot): MapSnapshot {
   const byPid = [...snapshot.processes].sort((a, b) => a.pid - b.pid);
   const processes = byPid.slice(0, MAP_LIMITS.processes).map((p) => {
     const ns: Record<string, number> = {};

@@ -185,6 +185,31 @@ describe('terminal WebSocket', { timeout: 120_000 }, () => {
     assert.match(metricsText, /^nslab_snapshot_ns_reused_total \d+$/m);
   });
 
+  test("the live map leaves out the sleep's PID until find-pid passed (issue 13: it gave the answer away)", async () => {
+    const { body } = await h.createSession('learner-conceal', 'exercise-net-namespace');
+    const client = TestClient.connect(h.wsUrl);
+    await client.opened;
+    client.auth(body.token);
+    await client.until(() => client.message('ready'), 'ready');
+    await client.waitForOutput(0, PROMPT);
+    type MapMsg = { type: 'snapshot'; snapshot: { concealed?: string[]; processes: { pid: number; comm: string }[] } };
+    client.type(0, 'unshare -n sleep 600\r');
+    const hidden = await client.until(() => client.message('snapshot', (m: MapMsg) => m.snapshot.processes.some((p) => p.comm === 'sleep')), 'the map shows the sleep', 5_000);
+    const pid = (await run(client, 1, 'pgrep -x sleep')).trim();
+    assert.match(pid, /^\d+$/);
+    assert.deepEqual((hidden as MapMsg).snapshot.concealed, ['pids']);
+    // stand-ins 1, 2, 3... in PID order: the sleep's real PID is not what is sent for it
+    assert.deepEqual((hidden as MapMsg).snapshot.processes.map((p) => p.pid), (hidden as MapMsg).snapshot.processes.map((_, i) => i + 1));
+    client.send({ type: 'answer', stepId: 'find-pid', value: pid });
+    await client.until(
+      () => client.message('snapshot', (m: MapMsg) => m.snapshot.concealed === undefined && m.snapshot.processes.some((p) => p.comm === 'sleep' && String(p.pid) === pid)),
+      'after find-pid passed, the map shows the PID',
+      8_000,
+    );
+    client.close();
+    await h.api('DELETE', `/v1/sessions/${body.sessionId}`);
+  });
+
   test('the live map follows each command within a second, even while a probe waits on a ping nobody answers', async () => {
     const { body } = await h.createSession('learner-map', 'build-a-bridge');
     const client = TestClient.connect(h.wsUrl);

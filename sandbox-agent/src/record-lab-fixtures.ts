@@ -43,6 +43,9 @@ const scenarios: Record<string, Record<string, 'solution' | 'stages' | Act[]>> =
   'user-namespace': {
     done: 'solution',
     'no-map': [type(0, 'unshare -U bash', 800), type(0, 'id'), type(0, 'cat /proc/self/uid_map')],
+    // issue 13: a UTS namespace made and renamed by the sandbox's root, then a nested user
+    // namespace entered from it: renamed, nested, but not owned by the nested namespace.
+    'uts-outside-userns': [type(0, 'unshare -u bash', 800), type(0, 'hostname box'), type(0, 'unshare -Ur bash', 800), type(0, 'hostname')],
   },
   'mount-namespace': {
     done: 'solution',
@@ -60,6 +63,10 @@ const scenarios: Record<string, Record<string, 'solution' | 'stages' | Act[]>> =
   },
   'namespace-lifetime': {
     stage: 'stages',
+  },
+  'exercise-net-namespace': {
+    // issue 13: comm and argv[0] say sleep, the program is bash (its exe, read from the host).
+    'symlink-sleep': [type(1, 'ln -sf /bin/bash /tmp/sleep && mkfifo /tmp/f'), type(0, 'unshare -n /tmp/sleep -c "read < /tmp/f"', 800), type(1, 'pgrep -a sleep')],
   },
 };
 

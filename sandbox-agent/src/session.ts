@@ -598,7 +598,9 @@ export class Session {
     if (seq < this.mapSeq) return;
     this.mapSeq = seq;
     try {
-      const map = toMapSnapshot(snapshot);
+      // An open step's answer stays off the map until the step passed (StepDef.conceals).
+      const conceal = this.lab.steps.filter((step) => this.results[step.id]?.status !== 'passed').flatMap((step) => step.conceals ?? []);
+      const map = toMapSnapshot(snapshot, { conceal });
       this.mapLatest = { map, key: mapSnapshotKey(map) };
       this.flushMap();
     } catch (error) {

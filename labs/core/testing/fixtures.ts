@@ -49,3 +49,33 @@ export function assertLabShape(lab: LabDef): void {
   assert.deepEqual(lab.solution.map((s) => s.stepId), ids, 'the solution covers every step in order');
   for (const s of lab.solution) for (const a of s.actions) if (a.type === 'type') assert.ok(a.terminal < lab.terminals);
 }
+
+/** A command the learner typed, for forgery tests: what it printed and how it ended. */
+export interface TypedCommand {
+  terminal: number;
+  command: string;
+  output: string;
+  exitCode: number | null;
+}
+
+/**
+ * The observation with the genuine commands `drop` matches taken out of the transcript and these
+ * typed ones appended after the rest (issue 13: each forgery must leave its check failed while
+ * the kernel state stays what the real solution made).
+ */
+export function forged(observation: Observation, drop: (command: string) => boolean, typed: TypedCommand[]): Observation {
+  const obs = clone(observation);
+  const kept = obs.transcript.filter((r) => !drop(r.command));
+  const last = kept.reduce((t, r) => Math.max(t, r.endedAtMs ?? r.startedAtMs), 0);
+  obs.transcript = [
+    ...kept,
+    ...typed.map((c, i) => ({ ...c, startedAtMs: last + 10 * (i + 1), endedAtMs: c.exitCode === null ? null : last + 10 * (i + 1) + 5 })),
+  ];
+  obs.passed = {};
+  return obs;
+}
+
+/** Each typed forgery, alone in place of the genuine commands `drop` matches, leaves the step failed. */
+export function assertStaysFailed(lab: LabDef, observation: Observation, stepId: string, drop: (command: string) => boolean, typed: TypedCommand[]): void {
+  for (const c of typed) assert.equal(gradeAll(lab, forged(observation, drop, [c]))[stepId]?.status, 'failed', `${stepId}: ${c.command}`);
+}

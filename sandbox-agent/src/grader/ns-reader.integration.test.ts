@@ -30,7 +30,8 @@ test('builds, then refuses the host namespaces, wrong inodes and malformed reque
     assert.ok(good.ok);
     assert.deepEqual(JSON.parse(good.stdout).map((l: { ifname: string }) => l.ifname), ['lo']);
     const uts = await reader.read('uts', `/proc/${holder.pid}/ns/uts`, inodeOf(`/proc/${holder.pid}/ns/uts`), 2_000);
-    assert.deepEqual(uts, { ok: true, stdout: fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() });
+    // nsOwner: the user namespace that owns it (NS_GET_USERNS), here the host's (unshare ran as root)
+    assert.deepEqual(uts, { ok: true, stdout: fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim(), nsOwner: inodeOf('/proc/self/ns/user') });
     // The reader holds no reference once it answered: only the sleep keeps the namespace.
     const readerPids = spawnSync('pgrep', ['-f', nsreadBinary], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
     for (const pid of readerPids) assert.notEqual(fs.readlinkSync(`/proc/${pid}/ns/net`), fs.readlinkSync(netFile));
@@ -43,6 +44,10 @@ test('builds, then refuses the host namespaces, wrong inodes and malformed reque
   const procs = await reader.procs([process.pid, 999_999_999], 2_000);
   assert.ok(procs.ok);
   assert.equal(procs.procs.get(process.pid)?.comm.toString('utf8'), fs.readFileSync('/proc/self/comm', 'utf8'));
+  // exe: the target of /proc/PID/exe and the file's identity, as stat(2) through that link gives it
+  const exe = procs.procs.get(process.pid)?.exe;
+  const own = fs.statSync('/proc/self/exe');
+  assert.deepEqual(exe && { path: exe.path.toString('utf8'), dev: exe.dev, ino: exe.ino }, { path: fs.readlinkSync('/proc/self/exe'), dev: own.dev, ino: own.ino });
   assert.equal(procs.procs.get(999_999_999), undefined);
 });
 

@@ -18,7 +18,7 @@ export const nsreadBinary = path.join(nativeDir, 'build', 'nsread');
  * `fp`: a hash of the links and addresses read (equal fp, equal links).
  */
 export type NetCounts = { total?: number; routes?: number; routesCapped?: boolean; linksCapped?: boolean; fp?: string };
-export type ReadResult = ({ ok: true; stdout: string } & NetCounts) | { ok: false; stdout: ''; error: string };
+export type ReadResult = ({ ok: true; stdout: string; nsOwner?: number } & NetCounts) | { ok: false; stdout: ''; error: string };
 /** A network namespace's fingerprint and counts, without its links (netfp). */
 export type FingerprintResult = ({ ok: true } & NetCounts) | { ok: false; error: string };
 
@@ -36,6 +36,8 @@ export interface ProcParts {
   comm: Buffer;
   cmdline: Buffer;
   ns: Record<string, number>;
+  /** /proc/PID/exe: target path bytes, device and inode of the file; null when unreadable. */
+  exe: { path: Buffer; dev: number; ino: number } | null;
 }
 /** `nsReused`: processes whose namespace links nsread reused instead of reading (nsread.c). */
 export type ProcsResult = { ok: true; procs: Map<number, ProcParts | null>; nsReused: number } | { ok: false; error: string };
@@ -51,6 +53,7 @@ interface Reply {
   linksCapped?: unknown;
   fp?: unknown;
   hostname?: unknown;
+  owner?: unknown;
   error?: unknown;
   procs?: unknown;
   nsReused?: unknown;
@@ -291,7 +294,10 @@ export class NsReader {
       timeoutMs,
       (msg) => {
         if (msg.ok === true && Array.isArray(msg.links)) return { ok: true, stdout: JSON.stringify(msg.links), ...netCounts(msg) };
-        if (msg.ok === true && typeof msg.hostname === 'string') return { ok: true, stdout: msg.hostname };
+        if (msg.ok === true && typeof msg.hostname === 'string') {
+          const owner = typeof msg.owner === 'number' && Number.isSafeInteger(msg.owner) && msg.owner > 0 ? msg.owner : undefined;
+          return { ok: true, stdout: msg.hostname, ...(owner !== undefined ? { nsOwner: owner } : {}) };
+        }
         return { ok: false, stdout: '', error: replyError(msg) };
       },
       (error) => ({ ok: false, stdout: '', error }),
@@ -352,13 +358,18 @@ function procParts(raw: unknown[]): Map<number, ProcParts | null> {
   const out = new Map<number, ProcParts | null>();
   for (const item of raw) {
     if (typeof item !== 'object' || item === null) continue;
-    const p = item as { pid?: unknown; status?: unknown; comm?: unknown; cmdline?: unknown; ns?: unknown };
+    const p = item as { pid?: unknown; status?: unknown; comm?: unknown; cmdline?: unknown; ns?: unknown; exe?: unknown };
     if (typeof p.pid !== 'number' || typeof p.status !== 'string' || typeof p.comm !== 'string' || typeof p.cmdline !== 'string') continue;
     const ns: Record<string, number> = {};
     if (typeof p.ns === 'object' && p.ns !== null) {
       for (const [k, v] of Object.entries(p.ns)) if (typeof v === 'number' && Number.isSafeInteger(v)) ns[k] = v;
     }
-    out.set(p.pid, { pid: p.pid, status: p.status, comm: Buffer.from(p.comm, 'hex'), cmdline: Buffer.from(p.cmdline, 'hex'), ns });
+    const e = p.exe as { path?: unknown; dev?: unknown; ino?: unknown } | null | undefined;
+    const exe =
+      e && typeof e.path === 'string' && Number.isSafeInteger(e.dev) && Number.isSafeInteger(e.ino)
+        ? { path: Buffer.from(e.path, 'hex'), dev: e.dev as number, ino: e.ino as number }
+        : null;
+    out.set(p.pid, { pid: p.pid, status: p.status, comm: Buffer.from(p.comm, 'hex'), cmdline: Buffer.from(p.cmdline, 'hex'), ns, exe });
   }
   return out;
 }

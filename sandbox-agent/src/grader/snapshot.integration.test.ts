@@ -51,7 +51,9 @@ describe('buildSnapshot with a real sandbox', { timeout: 90_000 }, () => {
       snap.netns[0]!.interfaces.map((i) => [i.name, i.flags.includes('UP')]),
       [['lo', true]],
     );
-    assert.deepEqual(snap.uts, [{ inode: snap.sandbox.baseNs.uts, hostname: 'snap' }]);
+    assert.deepEqual(snap.uts, [{ inode: snap.sandbox.baseNs.uts, hostname: 'snap', ownerUserns: snap.sandbox.baseNs.user }]);
+    // the init runs the host's /usr/bin/bash (the sandbox's /usr is the host's, read-only)
+    assert.deepEqual(init.exe && { dev: init.exe.dev, ino: init.exe.ino }, snap.sandbox.programs?.bash);
     assert.ok(snap.durationMs >= 0 && snap.durationMs < 5_000);
     assert.deepEqual(snap.warnings, []);
   });
@@ -209,13 +211,18 @@ describe('buildSnapshot with a real sandbox', { timeout: 90_000 }, () => {
     }
     const view = (snap: Snapshot) => ({
       netns: [...snap.netns].sort((a, b) => a.inode - b.inode).map((n) => ({ inode: n.inode, complete: n.complete, names: n.names, interfaces: n.interfaces })),
-      uts: [...snap.uts].sort((a, b) => a.inode - b.inode),
+      // the exec path (nsenter + hostname) cannot ask NS_GET_USERNS: owners only via nsread
+      uts: [...snap.uts].sort((a, b) => a.inode - b.inode).map(({ ownerUserns: _owner, ...rest }) => rest),
       // state (R/S) of the shell may differ between two reads a moment apart; everything else may not
       processes: [...snap.processes].sort((a, b) => a.hostPid - b.hostPid).map(({ state: _state, ...rest }) => rest),
     });
     assert.deepEqual(view(viaReader), view(viaExec));
     assert.ok(viaReader.netns.length >= 3, `netns: ${viaReader.netns.length}`);
     assert.ok(viaReader.uts.some((u) => u.hostname === 'inner9'));
+    // inner9's UTS namespace was made by the sandbox's root: the sandbox's user namespace owns it
+    assert.equal(viaReader.uts.find((u) => u.hostname === 'inner9')?.ownerUserns, viaReader.sandbox.baseNs.user);
+    const sleep = viaReader.processes.find((p) => p.comm === 'sleep');
+    assert.equal(sleep?.exe?.ino, viaReader.sandbox.programs?.sleep?.ino, 'the sleep runs /usr/bin/sleep, as its exe shows from the host');
     assert.deepEqual(viaReader.warnings, []);
     await shell.run('kill -9 $(jobs -p); wait; ip netns del n9; ip link del br9; ip link del v9a; ip link del v9c; true');
   });

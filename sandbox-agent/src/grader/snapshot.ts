@@ -72,6 +72,44 @@ interface RawProcess {
   cmdline: string[];
   ns: NamespaceInodes;
   capEff: string | undefined;
+  exe: ExeIdentity | null;
+}
+
+type ExeIdentity = { path: string; dev: number; ino: number };
+
+/** /proc/PID/exe read here (the path exec fallback): the target and the file's device and inode. */
+function readExe(pid: number): ExeIdentity | null {
+  try {
+    const target = fs.readlinkSync(`/proc/${pid}/exe`);
+    const st = fs.statSync(`/proc/${pid}/exe`);
+    return { path: target.slice(0, 256), dev: st.dev, ino: st.ino };
+  } catch {
+    return null;
+  }
+}
+
+/** The programs a lab recognises by their file (see the snapshot's sandbox.programs). */
+export const identifiedPrograms = ['sleep', 'bash'] as const;
+let programIdentities: Record<string, { dev: number; ino: number }> | null = null;
+
+/**
+ * Device and inode of /usr/bin/<name> for the identified programs, stat'ed once in the agent's own
+ * mount namespace: a sandbox's /usr is this /usr bound read-only, so the same files, and nothing a
+ * learner mounts inside a sandbox can change what the host sees here.
+ */
+export function sandboxPrograms(): Record<string, { dev: number; ino: number }> {
+  if (programIdentities) return programIdentities;
+  const out: Record<string, { dev: number; ino: number }> = {};
+  for (const name of identifiedPrograms) {
+    try {
+      const st = fs.statSync(`/usr/bin/${name}`);
+      out[name] = { dev: st.dev, ino: st.ino };
+    } catch {
+      /* not installed: no process can be recognised as it */
+    }
+  }
+  programIdentities = out;
+  return out;
 }
 
 function readStatus(pid: number): Map<string, string> | null {
@@ -137,11 +175,11 @@ function readProcess(pid: number): RawProcess | null {
   } catch {
     return null;
   }
-  return rawProcess(pid, st, comm, readNs(pid), readCmdline(pid));
+  return rawProcess(pid, st, comm, readNs(pid), readCmdline(pid), readExe(pid));
 }
 
 /** A process from its /proc parts (read here synchronously, or by nsread in one batch). */
-function rawProcess(pid: number, st: Map<string, string>, commText: string, ns: NamespaceInodes, cmdline: string[]): RawProcess | null {
+function rawProcess(pid: number, st: Map<string, string>, commText: string, ns: NamespaceInodes, cmdline: string[], exe: ExeIdentity | null): RawProcess | null {
   const nsPidsAll = (st.get('NSpid') ?? '').split(/\s+/).filter(Boolean).map(Number);
   const hostPpid = Number(st.get('PPid'));
   const hostUid = Number((st.get('Uid') ?? '').split(/\s+/)[0]);
@@ -149,7 +187,7 @@ function rawProcess(pid: number, st: Map<string, string>, commText: string, ns: 
   const comm = commText.replace(/\n$/, '');
   if (nsPidsAll.length === 0 || !Number.isFinite(hostPpid) || !Number.isFinite(hostUid)) return null;
   const capEff = st.get('CapEff');
-  return { hostPid: pid, hostPpid, nsPidsAll, hostUid, state, comm, cmdline, ns, capEff: capEff && /^[0-9a-f]{1,16}$/.test(capEff) ? capEff : undefined };
+  return { hostPid: pid, hostPpid, nsPidsAll, hostUid, state, comm, cmdline, ns, capEff: capEff && /^[0-9a-f]{1,16}$/.test(capEff) ? capEff : undefined, exe };
 }
 
 /**
@@ -169,7 +207,8 @@ async function readProcesses(pids: number[], timeoutMs: number, tag: number): Pr
         if (!parts) continue;
         const ns: NamespaceInodes = {};
         for (const type of namespaceTypes) if (parts.ns[type] !== undefined) ns[type] = parts.ns[type];
-        const raw = rawProcess(pid, parseStatus(parts.status), parts.comm.toString('utf8'), ns, splitCmdline(parts.cmdline));
+        const exe = parts.exe ? { path: parts.exe.path.toString('utf8').slice(0, 256), dev: parts.exe.dev, ino: parts.exe.ino } : null;
+        const raw = rawProcess(pid, parseStatus(parts.status), parts.comm.toString('utf8'), ns, splitCmdline(parts.cmdline), exe);
         if (raw) out.set(pid, raw);
       }
       return out;
@@ -731,6 +770,7 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
       state: r.state,
       ns: r.ns,
       ...(r.capEff !== undefined ? { capEff: r.capEff } : {}),
+      exe: r.exe,
     };
   });
 
@@ -907,7 +947,8 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
         ...(names.length > 0 ? { names } : {}),
       });
     } else if (res.ok) {
-      uts.push({ inode: job.inode, hostname: res.stdout.trim().slice(0, 64) });
+      const owner = 'nsOwner' in res ? res.nsOwner : undefined;
+      uts.push({ inode: job.inode, hostname: res.stdout.trim().slice(0, 64), ...(owner !== undefined ? { ownerUserns: owner } : {}) });
     } else if (res.error !== 'reader process ended') {
       warnings.push(`uts:[${job.inode}]: ${res.error}`);
     }
@@ -920,7 +961,7 @@ export async function buildSnapshot(sandbox: Sandbox, opts: { timeoutMs?: number
   const snapshot: Snapshot = {
     takenAtMs,
     durationMs: performance.now() - t0,
-    sandbox: { id: sandbox.id, initHostPid: sandbox.initHostPid, baseNs: init.ns, uidBase: sandbox.uidBase },
+    sandbox: { id: sandbox.id, initHostPid: sandbox.initHostPid, baseNs: init.ns, uidBase: sandbox.uidBase, programs: sandboxPrograms() },
     processes,
     netns,
     uts,
