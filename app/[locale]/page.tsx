@@ -61,7 +61,7 @@ export default async function CoursePage({ params }: { params: Promise<{ locale:
       <header className="border-b border-slate-200 bg-white">
         <div className="mx-auto flex max-w-4xl items-center justify-between gap-4 px-6 py-3">
           <span className="text-lg font-bold tracking-tight">
-            <span className="text-sky-600">ns</span>lab
+            <span className="text-sky-700">ns</span>lab
           </span>
           <Link
             href={`/${other}`}
