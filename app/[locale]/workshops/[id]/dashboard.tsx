@@ -212,14 +212,15 @@ export function Dashboard({ locale, initial, stuckAfterMs: initialStuck }: { loc
                               data-saved={cell?.saved ? 'true' : 'false'}
                               title={`${step.title[locale]}: ${label}`}
                               aria-label={`${step.title[locale]}: ${label}`}
+                              role="img"
                               className={`inline-flex size-6 items-center justify-center rounded text-xs font-bold ${
                                 status === 'passed'
                                   ? cell?.saved
-                                    ? 'bg-emerald-500 text-white'
+                                    ? 'bg-emerald-700 text-white'
                                     : 'bg-emerald-200 text-emerald-900'
                                   : status === 'failing'
                                     ? 'bg-red-100 text-red-800 ring-1 ring-red-300'
-                                    : 'bg-slate-100 text-slate-400'
+                                    : 'bg-slate-100 text-slate-600'
                               }`}
                             >
                               {status === 'passed' ? '✓' : status === 'failing' ? '✗' : '·'}
