@@ -107,7 +107,7 @@ export default async function CoursePage({ params }: { params: Promise<{ locale:
                 >
                   <span
                     className={`flex size-9 shrink-0 items-center justify-center rounded-full text-sm font-bold ${
-                      state === 'done' ? 'bg-emerald-500 text-white' : state === 'started' ? 'bg-sky-100 text-sky-800 ring-2 ring-sky-400' : 'bg-slate-100 text-slate-600'
+                      state === 'done' ? 'bg-emerald-700 text-white' : state === 'started' ? 'bg-sky-100 text-sky-800 ring-2 ring-sky-400' : 'bg-slate-100 text-slate-600'
                     }`}
                     aria-hidden="true"
                   >
