@@ -88,7 +88,6 @@ test('keyboard: the skip link is the first Tab stop and lands in terminal 1', as
   console.log(`Tab presses from the top to terminal 1 without the skip link: ${presses}`);
 
   // With it: one Tab, then Enter.
-  await page.reload();
   await openLesson(page, 'en', 'exercise-net-namespace');
   await blurAll(page);
   await page.keyboard.press('Tab');
