@@ -190,6 +190,7 @@ export function Dashboard({ locale, initial, stuckAfterMs: initialStuck }: { loc
                     <th scope="row" className={`sticky left-0 px-3 py-2 text-left font-medium ${stuck ? 'bg-amber-50' : 'bg-white'}`}>
                       <span className="flex items-center gap-2">
                         <span
+                          role="img"
                           aria-label={learner.online ? w.online : w.offline}
                           title={learner.online ? w.online : w.offline}
                           data-online={learner.online ? 'true' : 'false'}

@@ -125,13 +125,15 @@ export function TerminalViewer({
     return () => window.removeEventListener('keydown', onKey, true);
   }, [onClose]);
 
-  // Focus goes back to what opened the view when it closes.
-  useEffect(() => {
-    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    return () => {
+  // Focus goes back to what opened the view when it closes (read at the first render, before the
+  // Close button takes the focus).
+  const [opener] = useState(() => (typeof document !== 'undefined' && document.activeElement instanceof HTMLElement ? document.activeElement : null));
+  useEffect(
+    () => () => {
       if (opener?.isConnected) opener.focus();
-    };
-  }, []);
+    },
+    [opener],
+  );
 
   // A modal dialog: Tab and Shift+Tab cycle inside it.
   const dialogRef = useRef<HTMLDivElement>(null);
