@@ -61,7 +61,7 @@ export default async function CoursePage({ params }: { params: Promise<{ locale:
       <header className="border-b border-slate-200 bg-white">
         <div className="mx-auto flex max-w-4xl items-center justify-between gap-4 px-6 py-3">
           <span className="text-lg font-bold tracking-tight">
-            <span className="text-sky-600">ns</span>lab
+            <span className="text-sky-700">ns</span>lab
           </span>
           <Link
             href={`/${other}`}
@@ -107,7 +107,7 @@ export default async function CoursePage({ params }: { params: Promise<{ locale:
                 >
                   <span
                     className={`flex size-9 shrink-0 items-center justify-center rounded-full text-sm font-bold ${
-                      state === 'done' ? 'bg-emerald-500 text-white' : state === 'started' ? 'bg-sky-100 text-sky-800 ring-2 ring-sky-400' : 'bg-slate-100 text-slate-600'
+                      state === 'done' ? 'bg-emerald-700 text-white' : state === 'started' ? 'bg-sky-100 text-sky-800 ring-2 ring-sky-400' : 'bg-slate-100 text-slate-600'
                     }`}
                     aria-hidden="true"
                   >

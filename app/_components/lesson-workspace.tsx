@@ -7,6 +7,7 @@ import type { Locale } from '../../labs/core/model';
 import { noticeCodes } from '../../sandbox-agent/protocol';
 import { LabSession, type ConnectionStatus, type SessionSnapshot } from '../_lib/lab-session';
 import type { LabView } from '../_lib/lab-view';
+import { readScreenReaderMode, syncScrollableFocus, writeScreenReaderMode } from '../_lib/a11y';
 import { uiStrings, type UiStrings } from '../_lib/ui-strings';
 import { CheckIcon, CrossIcon, InfoIcon, RefreshIcon, Spinner, WarningIcon } from './icons';
 import { LabContext, UiContext, useSessionSnapshot, type LabContextValue } from './lab-context';
@@ -55,19 +56,31 @@ export function LessonWorkspace({ locale, lab, code, lessonTitle, switchHref, sw
   );
   const ui = useMemo(() => ({ locale, strings }), [locale, strings]);
   const layout = useTerminalLayout(lab.terminals);
+  const screenReader = useScreenReaderMode();
   usePlaceKeeper(lab.id);
+  useScrollableFocus('lesson', 'pre, [data-map-table]');
   const passed = lab.steps.filter((step) => snapshot.steps[step.id]?.status === 'passed').length;
 
   return (
     <UiContext.Provider value={ui}>
       <LabContext.Provider value={context}>
         <div className="flex min-h-dvh flex-col bg-slate-50 lg:h-dvh lg:min-h-0">
-          <a href="#terminals" className="skip-link">
+          {/* The first Tab stop: straight into terminal 1 (the region without JavaScript). */}
+          <a
+            href="#terminals"
+            className="skip-link"
+            data-skip-link
+            onClick={(event) => {
+              if (!focusers.current.has(0)) return;
+              event.preventDefault();
+              focusTerminal(0);
+            }}
+          >
             {strings.skipToTerminals}
           </a>
           <header className="flex shrink-0 flex-wrap items-center gap-x-4 gap-y-1 border-b border-slate-200 bg-white px-4 py-2">
             <Link href={`/${locale}`} className="rounded text-lg font-bold tracking-tight text-slate-900">
-              <span className="text-sky-600">ns</span>lab
+              <span className="text-sky-700">ns</span>lab
               <span className="sr-only"> — {strings.lessons}</span>
             </Link>
             <span className="hidden text-slate-300 sm:inline" aria-hidden="true">
@@ -144,6 +157,8 @@ export function LessonWorkspace({ locale, lab, code, lessonTitle, switchHref, sw
                     view={view}
                     strings={strings}
                     registerFocus={registerTerminalFocus}
+                    screenReader={screenReader.value}
+                    onScreenReaderChange={screenReader.set}
                   />
                 ))}
               </div>
@@ -181,6 +196,50 @@ function useTerminalLayout(terminals: number): { value: TerminalLayout; set(valu
     }
   }, []);
   return { value: terminals > 1 ? value : 'stacked', set };
+}
+
+/** The terminals' screen-reader mode, kept in the learner's browser (localStorage). */
+function useScreenReaderMode(): { value: boolean; set(on: boolean): void } {
+  const [value, setValue] = useState(false);
+  useEffect(() => {
+    setValue(readScreenReaderMode(safeLocalStorage()));
+  }, []);
+  const set = useCallback((on: boolean) => {
+    setValue(on);
+    writeScreenReaderMode(safeLocalStorage(), on);
+  }, []);
+  return { value, set };
+}
+
+function safeLocalStorage(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
+/** Boxes in the lesson that scroll sideways (wide code, the map's table) get a Tab stop. */
+function useScrollableFocus(rootId: string, selector: string): void {
+  useEffect(() => {
+    const root = document.getElementById(rootId);
+    if (!root) return;
+    let frame = 0;
+    const sync = () => {
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(() => syncScrollableFocus(root, selector));
+    };
+    sync();
+    const mutations = new MutationObserver(sync);
+    mutations.observe(root, { childList: true, subtree: true });
+    const sizes = new ResizeObserver(sync);
+    sizes.observe(root);
+    return () => {
+      cancelAnimationFrame(frame);
+      mutations.disconnect();
+      sizes.disconnect();
+    };
+  }, [rootId, selector]);
 }
 
 const PLACE_KEY = 'nslab:place';

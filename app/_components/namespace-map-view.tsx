@@ -560,7 +560,7 @@ function NamespacesView({ map, strings, highlight, focus }: { map: MapSnapshot; 
                         {type}:[{inodeText(map, group.inode)}]
                       </span>
                       <span
-                        className={`rounded-full px-1.5 text-[0.65rem] font-bold ${group.base ? 'bg-slate-100 text-slate-600' : 'bg-sky-600 text-white'}`}
+                        className={`rounded-full px-1.5 text-[0.65rem] font-bold ${group.base ? 'bg-slate-100 text-slate-600' : 'bg-sky-700 text-white'}`}
                         title={group.base ? strings.mapBaseLong : undefined}
                       >
                         {group.base ? strings.mapBase : strings.mapNew}

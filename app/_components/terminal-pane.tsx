@@ -57,11 +57,17 @@ export interface TerminalPaneProps {
   view: TerminalView;
   strings: UiStrings;
   registerFocus(index: number, focus: (() => void) | null): void;
+  /** xterm.js's screen reader mode (an accessible, live copy of the rows); one setting for all panes. */
+  screenReader: boolean;
+  onScreenReaderChange(on: boolean): void;
 }
 
-export function TerminalPane({ session, index, view, strings, registerFocus }: TerminalPaneProps) {
+export function TerminalPane({ session, index, view, strings, registerFocus, screenReader, onScreenReaderChange }: TerminalPaneProps) {
   const hostRef = useRef<HTMLDivElement>(null);
   const paneRef = useRef<HTMLElement>(null);
+  const termRef = useRef<Terminal | null>(null);
+  const screenReaderRef = useRef(screenReader);
+  screenReaderRef.current = screenReader;
   const label = strings.terminalLabel(index + 1);
 
   useEffect(() => {
@@ -75,8 +81,10 @@ export function TerminalPane({ session, index, view, strings, registerFocus }: T
       fontSize: 14,
       lineHeight: 1.15,
       scrollback: 5000,
+      screenReaderMode: screenReaderRef.current,
       theme,
     });
+    termRef.current = term;
     const fit = new FitAddon();
     term.loadAddon(fit);
     term.loadAddon(new WebLinksAddon());
@@ -146,9 +154,14 @@ export function TerminalPane({ session, index, view, strings, registerFocus }: T
       onResize.dispose();
       onData.dispose();
       onBinary.dispose();
+      termRef.current = null;
       term.dispose();
     };
   }, [session, index, registerFocus, label]);
+
+  useEffect(() => {
+    if (termRef.current) termRef.current.options.screenReaderMode = screenReader;
+  }, [screenReader]);
 
   const exited = view.phase === 'exited';
   const starting = view.phase === 'starting' || view.phase === 'restarting';
@@ -164,7 +177,22 @@ export function TerminalPane({ session, index, view, strings, registerFocus }: T
     >
       <div className="flex items-center justify-between border-b border-slate-800 px-3 py-1.5 text-xs text-slate-400">
         <span className="font-semibold tracking-wide text-slate-300">{label}</span>
-        <span className="hidden sm:inline">{strings.terminalHelp}</span>
+        <span className="flex items-center gap-3">
+          <span className="hidden sm:inline">{strings.terminalHelp}</span>
+          <button
+            type="button"
+            aria-pressed={screenReader}
+            aria-label={strings.screenReaderModeLabel(index + 1)}
+            onClick={() => onScreenReaderChange(!screenReader)}
+            className={`inline-flex items-center gap-1.5 rounded-md px-2 py-0.5 font-medium ring-1 ring-inset ${
+              screenReader ? 'bg-sky-300 text-slate-950 ring-sky-300' : 'text-slate-200 ring-slate-600 hover:bg-slate-800 hover:text-white'
+            }`}
+            data-screen-reader-toggle={index + 1}
+          >
+            <span aria-hidden="true" className={`size-2 rounded-full ${screenReader ? 'bg-slate-950' : 'bg-slate-500'}`} />
+            {strings.screenReaderMode}
+          </button>
+        </span>
       </div>
       <div className="relative min-h-0 flex-1 px-2 pt-1.5 pb-1">
         <div ref={hostRef} className="h-full w-full" onClick={() => (exited ? session.restart(index) : undefined)} />

@@ -32,7 +32,7 @@ export function WorkshopEndedLesson({ locale, lessonTitle, workshop, steps, pass
             <ul className="mt-2 space-y-1">
               {passedSteps.map((step) => (
                 <li key={step.id} className="flex items-baseline gap-2 text-slate-800" data-locked-step={step.id}>
-                  <span aria-hidden className="text-emerald-600">
+                  <span aria-hidden className="text-emerald-700">
                     ✓
                   </span>
                   <span>{step.title[locale]}</span>

@@ -28,7 +28,7 @@ export function PageChrome({
         <div className={`mx-auto flex ${wide ? 'max-w-[96rem]' : 'max-w-4xl'} items-center justify-between gap-4 px-6 py-3`}>
           <nav className="flex items-center gap-5 text-sm font-medium text-slate-700">
             <Link href={`/${locale}`} className="text-lg font-bold tracking-tight text-slate-900">
-              <span className="text-sky-600">ns</span>lab
+              <span className="text-sky-700">ns</span>lab
             </Link>
             <Link href={`/${locale}`} className="hover:text-sky-700">
               {w.backToLessons}

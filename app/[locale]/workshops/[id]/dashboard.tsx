@@ -190,6 +190,7 @@ export function Dashboard({ locale, initial, stuckAfterMs: initialStuck }: { loc
                     <th scope="row" className={`sticky left-0 px-3 py-2 text-left font-medium ${stuck ? 'bg-amber-50' : 'bg-white'}`}>
                       <span className="flex items-center gap-2">
                         <span
+                          role="img"
                           aria-label={learner.online ? w.online : w.offline}
                           title={learner.online ? w.online : w.offline}
                           data-online={learner.online ? 'true' : 'false'}
@@ -212,14 +213,15 @@ export function Dashboard({ locale, initial, stuckAfterMs: initialStuck }: { loc
                               data-saved={cell?.saved ? 'true' : 'false'}
                               title={`${step.title[locale]}: ${label}`}
                               aria-label={`${step.title[locale]}: ${label}`}
+                              role="img"
                               className={`inline-flex size-6 items-center justify-center rounded text-xs font-bold ${
                                 status === 'passed'
                                   ? cell?.saved
-                                    ? 'bg-emerald-500 text-white'
+                                    ? 'bg-emerald-700 text-white'
                                     : 'bg-emerald-200 text-emerald-900'
                                   : status === 'failing'
                                     ? 'bg-red-100 text-red-800 ring-1 ring-red-300'
-                                    : 'bg-slate-100 text-slate-400'
+                                    : 'bg-slate-100 text-slate-600'
                               }`}
                             >
                               {status === 'passed' ? '✓' : status === 'failing' ? '✗' : '·'}

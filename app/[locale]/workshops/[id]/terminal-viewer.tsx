@@ -5,9 +5,10 @@
 // replaces the learner's own connection.
 import '@xterm/xterm/css/xterm.css';
 import { Terminal } from '@xterm/xterm';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
 import type { Locale } from '../../../../labs/core/model';
 import { decodeFrame, serverMessageSchema, WS_PATH } from '../../../../sandbox-agent/protocol';
+import { tabStops, trapTabTarget } from '../../../_lib/a11y';
 import { workshopStrings } from '../../../_lib/workshops-strings';
 import { secondaryButtonClass } from '../../../_lib/workshops-ui';
 
@@ -68,7 +69,11 @@ export function TerminalViewer({
           scrollback: 2000,
           theme: { background: '#020617' },
         });
+        // Read-only: Escape (close) and Tab (move on) are the dialog's, not the terminal's. xterm
+        // would otherwise take both and stop them there, trapping a keyboard user in the view.
+        term.attachCustomKeyEventHandler((event) => event.key !== 'Escape' && event.key !== 'Tab');
         term.open(box);
+        term.textarea?.setAttribute('aria-label', w.viewerTerminalLabel(displayName, i + 1));
         terminals.push(term);
         offsets.push(0);
       }
@@ -107,16 +112,51 @@ export function TerminalViewer({
     };
   }, [workshopId, learnerId, labId]);
 
+  // Escape closes from anywhere in the dialog, terminals included (capture phase: before any
+  // element inside can swallow it).
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape') onClose();
+      if (event.key !== 'Escape') return;
+      event.preventDefault();
+      event.stopPropagation();
+      onClose();
     };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
+    window.addEventListener('keydown', onKey, true);
+    return () => window.removeEventListener('keydown', onKey, true);
   }, [onClose]);
 
+  // Focus goes back to what opened the view when it closes (read at the first render, before the
+  // Close button takes the focus).
+  const [opener] = useState(() => (typeof document !== 'undefined' && document.activeElement instanceof HTMLElement ? document.activeElement : null));
+  useEffect(
+    () => () => {
+      if (opener?.isConnected) opener.focus();
+    },
+    [opener],
+  );
+
+  // A modal dialog: Tab and Shift+Tab cycle inside it.
+  const dialogRef = useRef<HTMLDivElement>(null);
+  const onDialogKeyDown = (event: ReactKeyboardEvent<HTMLDivElement>) => {
+    if (event.key !== 'Tab' || !dialogRef.current) return;
+    const stops = tabStops(dialogRef.current);
+    const current = stops.indexOf(document.activeElement as HTMLElement);
+    const target = trapTabTarget(stops.length, current, event.shiftKey);
+    if (target === null) return;
+    event.preventDefault();
+    stops[target]?.focus();
+  };
+
   return (
-    <div role="dialog" aria-modal="true" aria-labelledby="viewer-title" className="fixed inset-0 z-50 flex items-start justify-center overflow-y-auto bg-slate-900/60 p-6">
+    <div
+      ref={dialogRef}
+      role="dialog"
+      aria-modal="true"
+      aria-labelledby="viewer-title"
+      aria-describedby="viewer-help"
+      onKeyDown={onDialogKeyDown}
+      className="fixed inset-0 z-50 flex items-start justify-center overflow-y-auto bg-slate-900/60 p-6"
+    >
       <div className="w-full max-w-5xl rounded-xl bg-white p-4 shadow-xl" data-viewer data-viewer-phase={phase}>
         <div className="flex items-center justify-between gap-3">
           <h2 id="viewer-title" className="text-lg font-semibold">
@@ -126,6 +166,9 @@ export function TerminalViewer({
             {w.close}
           </button>
         </div>
+        <p id="viewer-help" className="mt-1 text-sm text-slate-600">
+          {w.viewerKeyboardHelp}
+        </p>
         {phase === 'connecting' && <p className="mt-2 text-sm text-slate-600">{w.viewerConnecting}</p>}
         {(phase === 'ended' || phase === 'error') && (
           <p role="status" className="mt-2 text-sm text-amber-900" data-viewer-message>
