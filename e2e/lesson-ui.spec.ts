@@ -121,19 +121,23 @@ test('the UTS lab end to end in Chinese', async ({ page }) => {
   for (const s of lab.steps) await expect(step(page, s.id).locator('[data-step-title]')).toHaveText(s.title.zh);
   await expect(page.locator('[data-check-button]')).toHaveText(/检查我的操作/);
 
-  await run(page, 1, 'unshare -u bash');
-  await run(page, 1, 'hostname container1');
+  // The deliberate failure first: a fresh user namespace may not rename the UTS namespace it does not own.
+  await run(page, 1, 'unshare -Ur hostname container2');
   await expect(step(page, lab.steps[0]!.id)).toHaveAttribute('data-status', 'passed');
   await expect(step(page, lab.steps[0]!.id).locator('[data-step-message]')).toContainText(/[\u4e00-\u9fff]/);
 
-  await run(page, 2, 'hostname');
+  await run(page, 1, 'unshare -Uur bash');
+  await run(page, 1, 'hostname container1');
   await expect(step(page, lab.steps[1]!.id)).toHaveAttribute('data-status', 'passed');
+
+  await run(page, 2, 'hostname');
+  await expect(step(page, lab.steps[2]!.id)).toHaveAttribute('data-status', 'passed');
 
   await run(page, 1, 'echo $$');
   const pid = await numberAfter(page, 1, 'echo $$');
   await run(page, 2, `nsenter -t ${pid} -u hostname`);
   await expect.poll(async () => (await rows(page, 2)).some((row) => row.trim() === 'container1')).toBe(true);
-  await expect(step(page, lab.steps[2]!.id)).toHaveAttribute('data-status', 'passed');
+  await expect(step(page, lab.steps[3]!.id)).toHaveAttribute('data-status', 'passed');
   await expect(page.locator('[data-progress]')).toHaveAttribute('data-progress', `${lab.steps.length}/${lab.steps.length}`);
   await expect(page.locator('[data-live-region]')).toContainText('已通过');
 });

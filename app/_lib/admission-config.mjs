@@ -15,7 +15,7 @@ export const ADMISSION_MODES = /** @type {const} */ (['open', 'public', 'worksho
  * if the mode changes). Workshop members are never counted per address (a class behind one NAT).
  */
 const DEFAULTS = {
-  open: { learnerMaxSandboxes: 4, learnerStartsPerMin: 12, clientMaxSandboxes: 40, clientStartsPerMin: 30, clientMaxStarting: 2 },
+  open: { learnerMaxSandboxes: 16, learnerStartsPerMin: 30, clientMaxSandboxes: 40, clientStartsPerMin: 30, clientMaxStarting: 2 },
   public: { learnerMaxSandboxes: 2, learnerStartsPerMin: 6, clientMaxSandboxes: 4, clientStartsPerMin: 6, clientMaxStarting: 1 },
   'workshop-only': { learnerMaxSandboxes: 2, learnerStartsPerMin: 6, clientMaxSandboxes: 4, clientStartsPerMin: 6, clientMaxStarting: 1 },
 };

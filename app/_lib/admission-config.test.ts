@@ -6,7 +6,7 @@ test('defaults: open mode, no trusted proxy, classroom-sized quotas', () => {
   const c = parseAdmissionConfig({});
   assert.equal(c.mode, 'open');
   assert.deepEqual(c.trustedProxies, []);
-  assert.deepEqual([c.learnerMaxSandboxes, c.learnerStartsPerMin, c.clientMaxSandboxes, c.clientStartsPerMin, c.clientMaxStarting], [4, 12, 40, 30, 2]);
+  assert.deepEqual([c.learnerMaxSandboxes, c.learnerStartsPerMin, c.clientMaxSandboxes, c.clientStartsPerMin, c.clientMaxStarting], [16, 30, 40, 30, 2]);
 });
 
 test('public mode holds learners outside a workshop harder; explicit values win', () => {
