@@ -198,3 +198,46 @@ describe('gradeLab', () => {
     assert.deepEqual(statuses(results), ['a:passed', 'b:pending', 'c:passed']);
   });
 });
+
+describe('gradeLab outcomes (what each open step checked, for callers that must not grade twice)', () => {
+  test('every open step has its check outcome, even a failure an auto round does not show', () => {
+    const passedA = gradeLab(lab, observation({ a: 'yes', b: 'no' }), fresh(), { nowMs: 1, trigger: 'auto' });
+    assert.deepEqual(statuses(passedA.results), ['a:passed', 'b:pending', 'c:passed']);
+    assert.deepEqual(
+      passedA.outcomes.map((o) => `${o.stepId}:${o.status}`),
+      ['a:passed', 'b:failed', 'c:passed'],
+    );
+    const b = passedA.outcomes.find((o) => o.stepId === 'b');
+    assert.equal(b?.message.en, 'b not yet (no)');
+    assert.equal(b?.hint?.en, 'do b');
+    // A step passed before the run is not checked again, so it has no outcome.
+    const next = gradeLab(lab, observation({ b: 'maybe' }), resultsById(passedA.results), { nowMs: 2, trigger: 'auto' });
+    assert.deepEqual(
+      next.outcomes.map((o) => `${o.stepId}:${o.status}`),
+      ['b:failed'],
+    );
+  });
+
+  test('a failure without its own hint carries the step first hint, as an explicit result would', () => {
+    const { outcomes, results } = gradeLab(lab, observation({}), fresh(), { nowMs: 1, trigger: 'explicit' });
+    const c = outcomes.find((o) => o.stepId === 'c');
+    assert.equal(c?.hint?.en, 'hint c');
+    assert.deepEqual(c?.hint, results.find((r) => r.stepId === 'c')?.hint);
+  });
+
+  test('each open step check runs exactly once per run', () => {
+    const calls: Record<string, number> = {};
+    const counted: LabDef = {
+      ...lab,
+      steps: lab.steps.map((step) => ({
+        ...step,
+        check: (obs: Observation) => {
+          calls[step.id] = (calls[step.id] ?? 0) + 1;
+          return step.check(obs);
+        },
+      })),
+    };
+    gradeLab(counted, observation({ a: 'yes' }), fresh(), { nowMs: 1, trigger: 'auto' });
+    assert.deepEqual(calls, { a: 1, b: 1, c: 1 });
+  });
+});

@@ -21,11 +21,27 @@ export interface GradeOptions {
   answeredStepId?: string;
 }
 
+/** What a step's check said in this run, whatever the trigger lets the learner see. */
+export interface StepOutcome {
+  stepId: string;
+  status: 'passed' | 'failed';
+  message: Localized;
+  /** The check's hint, or the step's first hint (what an 'explicit' failure would show). */
+  hint: Localized | null;
+  evidence: Evidence;
+}
+
 export interface GradeOutcome {
   /** One result per step, in the lab's step order. */
   results: StepResult[];
   /** Only the results whose status or message changed (what to push to the browser). */
   changed: StepResult[];
+  /**
+   * The check outcome of every step that was open (not passed) before this run, in step order.
+   * Callers that want the current failure of a step the learner still sees as pending (the
+   * instructor's "latest failure") read it here instead of grading a second time.
+   */
+  outcomes: StepOutcome[];
 }
 
 export function initialResult(stepId: string, nowMs: number): StepResult {
@@ -81,6 +97,7 @@ export function gradeLab(
 
   const results: StepResult[] = [];
   const changed: StepResult[] = [];
+  const outcomes: StepOutcome[] = [];
   for (const step of lab.steps) {
     const prev = previous[step.id] ?? initialResult(step.id, opts.nowMs);
     if (prev.status === 'passed') {
@@ -91,6 +108,8 @@ export function gradeLab(
 
     const outcome = runCheck(step, { ...observation, passed: { ...passed } });
     const mayShowFailure = opts.trigger === 'explicit' || (opts.trigger === 'answer' && opts.answeredStepId === step.id);
+    const hint = outcome.status === 'passed' ? null : (outcome.hint ?? step.hints[0] ?? null);
+    outcomes.push({ stepId: step.id, status: outcome.status, message: outcome.message, hint, evidence: outcome.evidence });
 
     let next: StepResult;
     if (outcome.status === 'passed') {
@@ -108,7 +127,7 @@ export function gradeLab(
         stepId: step.id,
         status: 'failed',
         message: outcome.message,
-        hint: outcome.hint ?? step.hints[0] ?? null,
+        hint,
         evidence: outcome.evidence,
         atMs: prev.status === 'failed' ? prev.atMs : opts.nowMs,
       };
@@ -119,7 +138,7 @@ export function gradeLab(
     results.push(next);
     if (next.status !== prev.status || !sameLocalized(next.message, prev.message)) changed.push(next);
   }
-  return { results, changed };
+  return { results, changed, outcomes };
 }
 
 /** Results keyed by step id (the shape gradeLab takes as `previous`). */
