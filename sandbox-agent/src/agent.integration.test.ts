@@ -252,8 +252,9 @@ describe('terminal WebSocket', { timeout: 120_000 }, () => {
     const { client, sessionId } = await attached('poll-typing');
     const session = h.sessions.get(sessionId)!;
     const rounds: { trigger: string; atMs: number }[] = [];
-    const original = session.requestGrade.bind(session);
-    session.requestGrade = (trigger, answeredStepId) => {
+    // Every request goes through the session's grading loop (poll, command end, Check, answers).
+    const original = session.grading.request.bind(session.grading);
+    session.grading.request = (trigger, answeredStepId) => {
       rounds.push({ trigger, atMs: performance.now() });
       original(trigger, answeredStepId);
     };
