@@ -9,7 +9,7 @@ import { log } from '../log';
 import { metrics } from '../metrics';
 import type { Terminal } from '../terminal/terminal';
 
-/** The agent's view of an attached browser (implemented over a WebSocket in server.ts). */
+/** The agent's view of an attached browser (implemented over a WebSocket in server/terminal-socket.ts). */
 export interface ClientConnection {
   sendJson(message: ServerMessage): void;
   sendBinary(frame: Uint8Array): void;
