@@ -4,7 +4,9 @@
 // namespace and grading round (a fork of the agent per exec: tens of ms per snapshot, and event-loop
 // stalls while learners type). Built from source with the host's C compiler the first time the
 // agent needs it; when that is impossible (no compiler) or NSLAB_NSREAD=off, the grader keeps using
-// the exec path, which gives the same results.
+// the exec path, which gives the same results (user namespace owners and UTS owners, which need an
+// ioctl, stay unknown there). This file runs the reader process(es); what a request and its answer
+// look like is nsread-protocol.ts.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as path from 'node:path';
 import { log } from '../log';
