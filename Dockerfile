@@ -46,7 +46,7 @@ COPY package.json package-lock.json ./
 RUN PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund && npm ls >/dev/null
 COPY . .
 # The grader's namespace reader (C, no dependencies); the agent would build it at start otherwise.
-RUN mkdir -p sandbox-agent/native/build && cc -O2 -Wall -o sandbox-agent/native/build/nsread sandbox-agent/native/nsread.c
+RUN mkdir -p sandbox-agent/native/build && cc -O2 -Wall -o sandbox-agent/native/build/nsread sandbox-agent/native/nsread.c sandbox-agent/native/nsread-*.c
 RUN node -e "import('./scripts/agent-bundle.mjs').then((m) => m.ensureAgentBundle('/app'))"
 RUN NEXT_TELEMETRY_DISABLED=1 node node_modules/next/dist/bin/next build \
  && node -e "import('./scripts/build-stamp.mjs').then((m) => m.writeBuildStamp('/app'))" \

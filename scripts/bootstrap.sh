@@ -17,7 +17,7 @@ fi
 # Debian packages: tools learners use inside sandboxes (the sandbox sees the host's /usr read-only),
 # the tools the agent itself runs (unshare, nsenter, ip), and a C/C++ toolchain: node-pty is built
 # from source by npm ci (node-gyp: python3, make, g++), and the agent builds its namespace reader
-# (sandbox-agent/native/nsread.c) with cc.
+# (sandbox-agent/native/nsread*.c) with cc.
 # strace is a learner's tool too: the clone-setns-unshare lesson shows `unshare -f` as unshare() + fork().
 pkgs=(util-linux iproute2 procps iputils-ping psmisc vim-tiny less bash-completion ca-certificates python3 make g++ gcc libc6-dev strace)
 [ "$want_test" = 1 ] && pkgs+=(chromium fonts-noto-cjk)

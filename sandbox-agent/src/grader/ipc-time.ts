@@ -5,37 +5,13 @@
 //    host `tail` joins only that IPC namespace (nsenter --ipc) to read them. Only when the sandbox
 //    has an IPC namespace besides its own (a plain snapshot stays exec-free), at most maxIpcns.
 // Every read re-checks afterwards that the member still holds the namespace meant (PID reuse).
-import { execFile } from 'node:child_process';
-import * as fs from 'node:fs';
 import type { IpcnsInfo, ProcessInfo, TimensInfo } from '../../../labs/core/snapshot';
+import { nsLink as link, readBoundedAsync } from '../procfs';
+import { NSENTER, run } from './exec';
 
 export const ipcTimeLimits = { maxTimens: 16, maxIpcns: 4, maxQueuesListed: 32, maxBytes: 256 * 1024 } as const;
 
-const NSENTER = '/usr/bin/nsenter';
 const TAIL = '/usr/bin/tail';
-const CLEAN_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' } as Record<string, string> as unknown as NodeJS.ProcessEnv;
-
-function link(pid: number, type: string): string | null {
-  try {
-    return fs.readlinkSync(`/proc/${pid}/ns/${type}`);
-  } catch {
-    return null;
-  }
-}
-
-async function readSmall(file: string, max: number): Promise<string | null> {
-  let fh: fs.promises.FileHandle | undefined;
-  try {
-    fh = await fs.promises.open(file, 'r');
-    const buf = Buffer.alloc(max);
-    const { bytesRead } = await fh.read(buf, 0, max, 0);
-    return buf.subarray(0, bytesRead).toString('utf8');
-  } catch {
-    return null;
-  } finally {
-    await fh?.close().catch(() => undefined);
-  }
-}
 
 /** `monotonic 0 0` / `boottime 86400 0` (older kernels print clock ids 1 and 7). */
 export function parseTimensOffsets(text: string): { monotonicSec: number; boottimeSec: number } | null {
@@ -67,7 +43,7 @@ export async function readTimens(processes: ProcessInfo[], baseTime: number | un
   for (const [inode, pid] of targets) {
     const label = `time:[${inode}]`;
     if (link(pid, 'time_for_children') !== label) continue;
-    const text = await readSmall(`/proc/${pid}/timens_offsets`, 4096);
+    const text = (await readBoundedAsync(`/proc/${pid}/timens_offsets`, 4096))?.text ?? null;
     if (text === null || link(pid, 'time_for_children') !== label) continue;
     const offsets = parseTimensOffsets(text);
     if (offsets) out.push({ inode, viaHostPid: pid, ...offsets });
@@ -96,17 +72,6 @@ export function parseSysvipc(text: string): Omit<IpcnsInfo, 'inode' | 'viaHostPi
   return { msgQueues, shmSegments: (sections.get('shm') ?? []).length, semSets: (sections.get('sem') ?? []).length };
 }
 
-function run(args: string[], timeoutMs: number): Promise<string | null> {
-  return new Promise((resolve) => {
-    execFile(
-      NSENTER,
-      args,
-      { env: CLEAN_ENV, cwd: '/', timeout: Math.max(1, Math.ceil(timeoutMs)), killSignal: 'SIGKILL', maxBuffer: ipcTimeLimits.maxBytes, encoding: 'utf8' },
-      (err, stdout) => resolve(err ? null : String(stdout)),
-    );
-  });
-}
-
 /** SysV IPC objects of the sandbox's IPC namespaces, when it has more than its own. */
 export async function readIpcns(processes: ProcessInfo[], baseIpc: number | undefined, initHostPid: number, remainingMs: () => number, warnings: string[]): Promise<IpcnsInfo[] | undefined> {
   if (baseIpc === undefined || !processes.some((p) => p.ns.ipc !== undefined && p.ns.ipc !== baseIpc)) return undefined;
@@ -124,7 +89,8 @@ export async function readIpcns(processes: ProcessInfo[], baseIpc: number | unde
   for (const [inode, pid] of targets) {
     const label = `ipc:[${inode}]`;
     if (link(pid, 'ipc') !== label) continue;
-    const text = await run([`--ipc=/proc/${pid}/ns/ipc`, '--', TAIL, '-n', '+1', '/proc/sysvipc/msg', '/proc/sysvipc/shm', '/proc/sysvipc/sem'], Math.min(remainingMs(), 1_000));
+    const res = await run(NSENTER, [`--ipc=/proc/${pid}/ns/ipc`, '--', TAIL, '-n', '+1', '/proc/sysvipc/msg', '/proc/sysvipc/shm', '/proc/sysvipc/sem'], Math.min(remainingMs(), 1_000), ipcTimeLimits.maxBytes);
+    const text = res.ok ? res.stdout : null;
     if (text === null) {
       warnings.push(`${label}: SysV IPC objects not read`);
       continue;

@@ -4,59 +4,35 @@
 // namespace and grading round (a fork of the agent per exec: tens of ms per snapshot, and event-loop
 // stalls while learners type). Built from source with the host's C compiler the first time the
 // agent needs it; when that is impossible (no compiler) or NSLAB_NSREAD=off, the grader keeps using
-// the exec path, which gives the same results.
+// the exec path, which gives the same results (user namespace owners and UTS owners, which need an
+// ioctl, stay unknown there). This file runs the reader process(es); what a request and its answer
+// look like is nsread-protocol.ts.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as path from 'node:path';
 import { log } from '../log';
 import { nativeDir, buildNative } from '../native';
+import {
+  netCounts,
+  procParts,
+  replyError,
+  validNsRequest,
+  type FingerprintResult,
+  type ProcsResult,
+  type ReadResult,
+  type Reply,
+  type UsernsResult,
+  usernsReply,
+} from './nsread-protocol';
 
 export const nsreadBinary = path.join(nativeDir, 'build', 'nsread');
 
-/**
- * `total`: how many links the namespace has (nsread sends at most 256 of them; it stops counting at
- * 1024: `linksCapped`); `routes`: how many routes it holds (counted up to 10 000: `routesCapped`);
- * `fp`: a hash of the links and addresses read (equal fp, equal links).
- */
-export type NetCounts = { total?: number; routes?: number; routesCapped?: boolean; linksCapped?: boolean; fp?: string };
-export type ReadResult = ({ ok: true; stdout: string; nsOwner?: number } & NetCounts) | { ok: false; stdout: ''; error: string };
-/** A network namespace's fingerprint and counts, without its links (netfp). */
-export type FingerprintResult = ({ ok: true } & NetCounts) | { ok: false; error: string };
+export type { FingerprintResult, NetCounts, ProcParts, ProcsResult, ReadResult, UsernsResult } from './nsread-protocol';
 
 /** Builds nsread when its binary is missing or older than its source; false when it cannot. */
 export function ensureNsreadBuilt(): boolean {
   const built = buildNative('nsread');
   if (!built) log('warn', 'the grader uses one nsenter exec per namespace instead of nsread');
   return built !== null;
-}
-
-/** One process as nsread read it: status lines, comm and cmdline bytes, namespace inodes; null: gone. */
-export interface ProcParts {
-  pid: number;
-  status: string;
-  comm: Buffer;
-  cmdline: Buffer;
-  ns: Record<string, number>;
-  /** /proc/PID/exe: target path bytes, device and inode of the file; null when unreadable. */
-  exe: { path: Buffer; dev: number; ino: number } | null;
-}
-/** `nsReused`: processes whose namespace links nsread reused instead of reading (nsread.c). */
-export type ProcsResult = { ok: true; procs: Map<number, ProcParts | null>; nsReused: number } | { ok: false; error: string };
-
-/** One line nsread answered (the fields the requests below read). */
-interface Reply {
-  id?: unknown;
-  ok?: unknown;
-  links?: unknown;
-  total?: unknown;
-  routes?: unknown;
-  routesCapped?: unknown;
-  linksCapped?: unknown;
-  fp?: unknown;
-  hostname?: unknown;
-  owner?: unknown;
-  error?: unknown;
-  procs?: unknown;
-  nsReused?: unknown;
 }
 
 interface Pending {
@@ -71,18 +47,6 @@ interface Pending {
 
 /** No single nsread request may take longer (nsread itself gives up a network read after 1 s). */
 export const MAX_REQUEST_MS = 2_000;
-
-const replyError = (msg: Reply): string => (typeof msg.error === 'string' ? msg.error : 'nsread: bad reply');
-
-function netCounts(msg: Reply): NetCounts {
-  return {
-    ...(typeof msg.total === 'number' ? { total: msg.total } : {}),
-    ...(typeof msg.routes === 'number' ? { routes: msg.routes } : {}),
-    ...(msg.routesCapped === true ? { routesCapped: true } : {}),
-    ...(msg.linksCapped === true ? { linksCapped: true } : {}),
-    ...(typeof msg.fp === 'string' && /^[0-9a-f]{16}$/.test(msg.fp) ? { fp: msg.fp } : {}),
-  };
-}
 
 export class NsReader {
   private child: ChildProcessWithoutNullStreams | null = null;
@@ -284,9 +248,7 @@ export class NsReader {
 
   /** Reads one namespace; `path` must name an nsfs file whose inode is `inode` (nsread proves it). */
   async read(kind: 'net' | 'uts', nsPath: string, inode: number, timeoutMs: number, owner = 0): Promise<ReadResult> {
-    if (!/^\/proc\/[0-9a-z/]+$/.test(nsPath) || !Number.isSafeInteger(inode) || inode <= 0) {
-      return { ok: false, stdout: '', error: 'nsread: bad request' };
-    }
+    if (!validNsRequest(nsPath, inode)) return { ok: false, stdout: '', error: 'nsread: bad request' };
     if (!(await this.start()) || !this.child) return { ok: false, stdout: '', error: 'nsread unavailable' };
     return this.request<ReadResult>(
       this.child,
@@ -307,13 +269,30 @@ export class NsReader {
 
   /** A network namespace's fingerprint and counts (the same bounded read, without the links). */
   async fingerprint(nsPath: string, inode: number, timeoutMs: number, owner = 0): Promise<FingerprintResult> {
-    if (!/^\/proc\/[0-9a-z/]+$/.test(nsPath) || !Number.isSafeInteger(inode) || inode <= 0) return { ok: false, error: 'nsread: bad request' };
+    if (!validNsRequest(nsPath, inode)) return { ok: false, error: 'nsread: bad request' };
     if (!(await this.start()) || !this.child) return { ok: false, error: 'nsread unavailable' };
     return this.request<FingerprintResult>(
       this.child,
       (id) => `${id} netfp ${nsPath} ${inode}\n`,
       timeoutMs,
       (msg) => (msg.ok === true && typeof msg.fp === 'string' ? { ok: true, ...netCounts(msg) } : { ok: false, error: replyError(msg) }),
+      (error) => ({ ok: false, error }),
+      owner,
+    );
+  }
+
+  /**
+   * A user namespace's owner (its creator's uid as the host sees it) and parent (the inode of the
+   * user namespace it was made in): ioctl NS_GET_OWNER_UID / NS_GET_PARENT on the proven nsfs file.
+   */
+  async userns(nsPath: string, inode: number, timeoutMs: number, owner = 0): Promise<UsernsResult> {
+    if (!validNsRequest(nsPath, inode)) return { ok: false, error: 'nsread: bad request' };
+    if (!(await this.start()) || !this.child) return { ok: false, error: 'nsread unavailable' };
+    return this.request<UsernsResult>(
+      this.child,
+      (id) => `${id} userns ${nsPath} ${inode}\n`,
+      timeoutMs,
+      usernsReply,
       (error) => ({ ok: false, error }),
       owner,
     );
@@ -352,26 +331,6 @@ export class NsReader {
     this.disabled = true;
     this.child?.kill('SIGKILL');
   }
-}
-
-function procParts(raw: unknown[]): Map<number, ProcParts | null> {
-  const out = new Map<number, ProcParts | null>();
-  for (const item of raw) {
-    if (typeof item !== 'object' || item === null) continue;
-    const p = item as { pid?: unknown; status?: unknown; comm?: unknown; cmdline?: unknown; ns?: unknown; exe?: unknown };
-    if (typeof p.pid !== 'number' || typeof p.status !== 'string' || typeof p.comm !== 'string' || typeof p.cmdline !== 'string') continue;
-    const ns: Record<string, number> = {};
-    if (typeof p.ns === 'object' && p.ns !== null) {
-      for (const [k, v] of Object.entries(p.ns)) if (typeof v === 'number' && Number.isSafeInteger(v)) ns[k] = v;
-    }
-    const e = p.exe as { path?: unknown; dev?: unknown; ino?: unknown } | null | undefined;
-    const exe =
-      e && typeof e.path === 'string' && Number.isSafeInteger(e.dev) && Number.isSafeInteger(e.ino)
-        ? { path: Buffer.from(e.path, 'hex'), dev: e.dev as number, ino: e.ino as number }
-        : null;
-    out.set(p.pid, { pid: p.pid, status: p.status, comm: Buffer.from(p.comm, 'hex'), cmdline: Buffer.from(p.cmdline, 'hex'), ns, exe });
-  }
-  return out;
 }
 
 let reader: NsReader | null = null;

@@ -10,7 +10,8 @@
 // owner of the sandbox's user namespace over the sandbox's own objects (a raw ICMP socket there).
 import type { ProbeSpec, NetnsSelector } from '../../../labs/core/model';
 import type { ProbeResult, Snapshot } from '../../../labs/core/snapshot';
-import { hostNetInodes, openNetnsFd, runInNetnsFd, type NetnsHandle } from './snapshot';
+import { runInNetnsFd } from './exec';
+import { hostNetInodes, openNetnsFd, type NetnsHandle } from './netns-handle';
 import * as fs from 'node:fs';
 
 const PING = '/usr/bin/ping';

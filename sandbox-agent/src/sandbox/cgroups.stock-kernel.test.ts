@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { processRuns } from '../procfs';
 import { SANDBOXES_CPU_WEIGHT, SUPERVISOR_LEAF } from './cgroups';
 import { defaultSandboxLimits, type Sandbox } from './driver';
 import { TestShell } from './test-shell';
@@ -26,13 +27,6 @@ const newId = () => `k-${randomBytes(4).toString('hex')}`;
 const read = (f: string) => fs.readFileSync(f, 'utf8').trim();
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function running(pid: number): boolean {
-  try {
-    return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 const mountCount = () => read('/proc/self/mountinfo').split('\n').length;
 const slotCount = () => (fs.existsSync('/run/nslab/slots') ? fs.readdirSync('/run/nslab/slots').length : 0);
 const childCgroups = () =>
@@ -248,7 +242,7 @@ describe('cgroup v2 only (Debian kernel under user-mode-linux)', { timeout: 600_
     const dirs = boxes.map((b) => driver.cgroupDirs(b.id).v2);
     await shell.close();
     await Promise.all(boxes.map((b) => b.destroy()));
-    for (const p of pids) assert.equal(running(p), false, `pid ${p} survived`);
+    for (const p of pids) assert.equal(processRuns(p), false, `pid ${p} survived`);
     for (const d of dirs) assert.equal(fs.existsSync(d), false, `${d} left`);
     assert.equal(childCgroups(), 0);
     assert.equal(mountCount(), mounts0);

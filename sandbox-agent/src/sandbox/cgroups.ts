@@ -6,7 +6,7 @@
 //
 // Each controller the sandboxes need (pids, memory, cpu) is placed on its own: in cgroup v2 when
 // the v2 tree offers it, else in the v1 hierarchy that holds it. There is one code path per
-// controller and version (ControllerOps below), not one copy of the driver per layout. The cgroup2
+// controller and version (ControllerOps, cgroup-controllers.ts), not one copy of the driver per layout. The cgroup2
 // tree is always needed: it lists a sandbox's processes and ends them with cgroup.kill.
 //
 // Placement of the parent of all sandboxes (`<name>`):
@@ -18,317 +18,49 @@
 //              for the children of a non-root cgroup that holds processes, so every process of <base>
 //              (the agent, its launcher, the app) is first moved into the leaf <base>/nslab-supervisor.
 //              An agent that finds itself already in that leaf (a restart) uses its parent as <base>.
+//
+// This file: the layout (detect, place, prepare, create). Its parts: cgroup-mounts.ts (what the host
+// mounts), cgroup-controllers.ts (pids / memory / cpu in v1 and v2), cgroup-ceiling.ts (the ceiling
+// on all sandboxes together), cgroup-files.ts (file reads and CgroupLayoutError).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { defaultSandboxLimits, type SandboxLimits } from './driver';
+import type { SandboxLimits } from './driver';
+import { hostCeilingInput, sandboxesCeiling, type SandboxesCeiling } from './cgroup-ceiling';
+import {
+  enableControllers,
+  OPS,
+  readAppliedLimits,
+  readStats,
+  REQUIRED_CONTROLLERS,
+  type AppliedLimits,
+  type CgroupStats,
+  type ControllerName,
+  type Placement,
+} from './cgroup-controllers';
+import { CgroupLayoutError, readOr, readProcs, words } from './cgroup-files';
+import { dirOf, parseCgroupMounts, parseSelfCgroup, realHost, type CgroupMount, type HostView } from './cgroup-mounts';
 
-export type ControllerName = 'pids' | 'memory' | 'cpu';
-export const REQUIRED_CONTROLLERS: readonly ControllerName[] = ['pids', 'memory', 'cpu'];
+// The parts, re-exported for the driver, the tests and the security battery.
+export * from './cgroup-ceiling';
+export { REQUIRED_CONTROLLERS, SANDBOXES_CPU_SHARES, SANDBOXES_CPU_WEIGHT } from './cgroup-controllers';
+export type { AppliedLimits, CgroupStats, ControllerName } from './cgroup-controllers';
+export { CgroupLayoutError, readProcs } from './cgroup-files';
+export { parseCgroupMounts, parseSelfCgroup, realHost, type HostView } from './cgroup-mounts';
+
 /** The leaf the processes of a delegated subtree are moved into before controllers are enabled. */
 export const SUPERVISOR_LEAF = 'nslab-supervisor';
-/** cgroup v1 cpu.shares of the parent of all sandboxes (a nice-0 process weighs 1024). */
-export const SANDBOXES_CPU_SHARES = 256;
-/** The same weight in cgroup v2 terms (a sibling cgroup weighs 100 by default): a quarter. */
-export const SANDBOXES_CPU_WEIGHT = 25;
-const CPU_PERIOD_US = 100_000;
 
-// ---------- the ceiling on all sandboxes together ----------
-// Each sandbox has its own memory and pids limits, but AGENT_MAX_SESSIONS of them (200 x 256 MiB =
-// 50 GiB) can exceed the host. The parent of all sandboxes therefore gets a ceiling of its own,
-// sized from the host with headroom for the agent, the app and the system, so that learners
-// together hit an OOM kill or "fork: Resource temporarily unavailable" inside the sandboxes, never
-// the host's OOM killer or pid exhaustion. Overridable: AGENT_SANDBOXES_MEMORY_MAX (bytes, or with
-// a K/M/G suffix) and AGENT_SANDBOXES_PIDS_MAX (see sandbox-agent/README.md).
-
-/** Memory kept outside the sandboxes: at least this much, or HEADROOM_FRACTION of the host if more. */
-export const MEMORY_HEADROOM_MIN_BYTES = 1024 * 1024 * 1024;
-export const MEMORY_HEADROOM_FRACTION = 0.1;
-/** Share of the host's pid space (min of kernel.pid_max and kernel.threads-max) sandboxes may use. */
-export const PIDS_HOST_FRACTION = 0.75;
-const MIN_CEILING_MEMORY_BYTES = 64 * 1024 * 1024;
-const MIN_CEILING_PIDS = 64;
-
-export interface SandboxesCeiling {
-  memoryMaxBytes: number;
-  pidsMax: number;
-  /** How each figure was chosen, for the start-up log. */
-  reason: string;
-}
-
-export interface CeilingInput {
-  /** Memory the agent's host (or its container's cgroup) has. */
-  hostMemoryBytes: number;
-  /** min(kernel.pid_max, kernel.threads-max). */
-  hostPidsMax: number;
-  /** AGENT_MAX_SESSIONS. */
-  maxSessions: number;
-  perSandbox?: Pick<SandboxLimits, 'memoryMaxBytes' | 'pidsMax'>;
-  env?: Record<string, string | undefined>;
-}
-
-function parseBytes(raw: string): number | null {
-  const m = /^(\d+)\s*([KMGT]i?B?)?$/i.exec(raw.trim());
-  if (!m) return null;
-  const unit = (m[2] ?? '').toUpperCase()[0];
-  const mult = unit === 'K' ? 2 ** 10 : unit === 'M' ? 2 ** 20 : unit === 'G' ? 2 ** 30 : unit === 'T' ? 2 ** 40 : 1;
-  const n = Number(m[1]) * mult;
-  return Number.isSafeInteger(n) ? n : null;
-}
+/** A delegated base is the cgroup above the supervisor leaf when the agent already sits in that leaf (a restart). */
+const aboveSupervisorLeaf = (dir: string): string => (path.basename(dir) === SUPERVISOR_LEAF ? path.dirname(dir) : dir);
 
 /**
- * The memory and pids ceiling of the parent of all sandboxes: what AGENT_MAX_SESSIONS full
- * sandboxes would use, but never more than the host minus headroom (memory: max(1 GiB, 10%);
- * pids: a quarter of the pid space), never less than one sandbox. Env overrides win; a bad one
- * throws CgroupLayoutError naming the variable.
+ * Where the parent of all sandboxes goes in the v1 hierarchy `v1`: at its root (root mode), in the
+ * agent's own cgroup there `own` (auto / self, above the supervisor leaf), or at AGENT_CGROUP_PARENT.
  */
-export function sandboxesCeiling(input: CeilingInput): SandboxesCeiling {
-  const per = input.perSandbox ?? defaultSandboxLimits;
-  const env = input.env ?? process.env;
-  const headroom = Math.max(MEMORY_HEADROOM_MIN_BYTES, Math.round(input.hostMemoryBytes * MEMORY_HEADROOM_FRACTION));
-  const allFull = input.maxSessions * per.memoryMaxBytes;
-  const hostLeft = input.hostMemoryBytes - headroom;
-  let memoryMaxBytes = Math.max(per.memoryMaxBytes, Math.min(allFull, hostLeft));
-  let memReason = allFull <= hostLeft ? `${input.maxSessions} sandboxes x ${per.memoryMaxBytes} bytes` : `host ${input.hostMemoryBytes} bytes - ${headroom} headroom`;
-  const pidsAll = input.maxSessions * per.pidsMax;
-  const pidsHost = Math.floor(input.hostPidsMax * PIDS_HOST_FRACTION);
-  let pidsMax = Math.max(per.pidsMax, Math.min(pidsAll, pidsHost));
-  let pidsReason = pidsAll <= pidsHost ? `${input.maxSessions} sandboxes x ${per.pidsMax}` : `${PIDS_HOST_FRACTION} of the host's ${input.hostPidsMax}`;
-  const memRaw = env.AGENT_SANDBOXES_MEMORY_MAX;
-  if (memRaw !== undefined && memRaw.trim() !== '') {
-    const n = parseBytes(memRaw);
-    if (n === null || n < MIN_CEILING_MEMORY_BYTES) {
-      throw new CgroupLayoutError(`AGENT_SANDBOXES_MEMORY_MAX must be a size of at least 64M (bytes, or with a K/M/G suffix, e.g. 12G), got ${JSON.stringify(memRaw)}`);
-    }
-    memoryMaxBytes = n;
-    memReason = 'AGENT_SANDBOXES_MEMORY_MAX';
-  }
-  const pidsRaw = env.AGENT_SANDBOXES_PIDS_MAX;
-  if (pidsRaw !== undefined && pidsRaw.trim() !== '') {
-    const n = /^\d+$/.test(pidsRaw.trim()) ? Number(pidsRaw.trim()) : NaN;
-    if (!Number.isSafeInteger(n) || n < MIN_CEILING_PIDS) {
-      throw new CgroupLayoutError(`AGENT_SANDBOXES_PIDS_MAX must be a whole number of at least ${MIN_CEILING_PIDS}, got ${JSON.stringify(pidsRaw)}`);
-    }
-    pidsMax = n;
-    pidsReason = 'AGENT_SANDBOXES_PIDS_MAX';
-  }
-  return { memoryMaxBytes, pidsMax, reason: `memory.max ${memoryMaxBytes} (${memReason}), pids.max ${pidsMax} (${pidsReason})` };
-}
-
-/** The host's figures for sandboxesCeiling: MemTotal (or a smaller memory.max of the base cgroup), the pid space. */
-export function hostCeilingInput(memoryBase: string | null, env: Record<string, string | undefined> = process.env): CeilingInput {
-  const memTotalKb = Number(/^MemTotal:\s+(\d+) kB/m.exec(readOr('/proc/meminfo') ?? '')?.[1] ?? NaN);
-  let hostMemoryBytes = Number.isFinite(memTotalKb) ? memTotalKb * 1024 : 2 ** 31;
-  if (memoryBase !== null) {
-    for (const f of ['memory.max', 'memory.limit_in_bytes']) {
-      const limit = readNumber(path.join(memoryBase, f));
-      if (limit !== null && Number.isFinite(limit) && limit > 0 && limit < hostMemoryBytes) hostMemoryBytes = limit;
-    }
-  }
-  const pidMax = readNumber('/proc/sys/kernel/pid_max') ?? 32768;
-  const threadsMax = readNumber('/proc/sys/kernel/threads-max') ?? pidMax;
-  const sessions = Number(env.AGENT_MAX_SESSIONS);
-  return {
-    hostMemoryBytes,
-    hostPidsMax: Math.min(pidMax, threadsMax),
-    maxSessions: Number.isSafeInteger(sessions) && sessions > 0 ? sessions : 200,
-    env,
-  };
-}
-
-/** What the kernel holds for a sandbox, read back from its cgroup files. */
-export interface CgroupStats {
-  memoryBytes: number | null;
-  pids: number | null;
-  oomKills: number | null;
-  /** Forks refused at pids.max (pids.events "max"). */
-  pidsLimitHits: number | null;
-  /** CPU time used, from the cgroup2 cpu.stat (there on every kernel >= 4.15, with or without the cpu controller). */
-  cpuUsageUsec: number | null;
-}
-
-export interface AppliedLimits {
-  pidsMax: number | null;
-  memoryMaxBytes: number | null;
-  /** 0: no swap; null: swap is not accounted on this host (no memsw / memory.swap.max). */
-  swapMaxBytes: number | null;
-  cpuMaxPercent: number | null;
-}
-
-/** What detection reads: injectable so the decisions are unit-tested on recorded host layouts. */
-export interface HostView {
-  mountinfo: string;
-  selfCgroup: string;
-  exists(p: string): boolean;
-  read(p: string): string | null;
-}
-
-export const realHost: HostView = {
-  get mountinfo() {
-    return fs.readFileSync('/proc/self/mountinfo', 'utf8');
-  },
-  get selfCgroup() {
-    return fs.readFileSync('/proc/self/cgroup', 'utf8');
-  },
-  exists: (p) => fs.existsSync(p),
-  read: (p) => {
-    try {
-      return fs.readFileSync(p, 'utf8');
-    } catch {
-      return null;
-    }
-  },
-};
-
-export class CgroupLayoutError extends Error {
-  constructor(message: string) {
-    super(`sandbox preflight: ${message}`);
-    this.name = 'CgroupLayoutError';
-  }
-}
-
-interface CgroupMount {
-  point: string;
-  /** The cgroup path mounted there (the 4th mountinfo field), "/" for a whole hierarchy. */
-  root: string;
-  version: 1 | 2;
-  /** v1: the controllers bound to this hierarchy. */
-  controllers: string[];
-}
-
-/** Unescapes mountinfo's octal escapes (\040 for a space). */
-const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-
-export function parseCgroupMounts(mountinfo: string): CgroupMount[] {
-  const out: CgroupMount[] = [];
-  for (const line of mountinfo.split('\n')) {
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const pre = line.slice(0, sep).split(' ');
-    const post = line.slice(sep + 3).split(' ');
-    const fstype = post[0];
-    if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue;
-    const root = unescape(pre[3] ?? '/');
-    const point = unescape(pre[4] ?? '');
-    const superOpts = (post[2] ?? '').split(',');
-    out.push({
-      point,
-      root,
-      version: fstype === 'cgroup2' ? 2 : 1,
-      controllers: fstype === 'cgroup' ? superOpts.filter((o) => !o.includes('=') && o !== 'rw' && o !== 'ro') : [],
-    });
-  }
-  return out;
-}
-
-/** /proc/self/cgroup: the v2 path ("0::/...") and each v1 controller's path. */
-export function parseSelfCgroup(text: string): { v2: string | null; v1: Map<string, string> } {
-  let v2: string | null = null;
-  const v1 = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const m = /^(\d+):([^:]*):(.*)$/.exec(line);
-    if (!m) continue;
-    if (m[1] === '0' && m[2] === '') v2 = m[3]!;
-    else for (const c of m[2]!.split(',')) if (c) v1.set(c, m[3]!);
-  }
-  return { v2, v1 };
-}
-
-/** The directory of cgroup path `cg` in a hierarchy mounted at `mount` (which shows cgroup `mountRoot`). */
-function dirOf(mount: CgroupMount, cg: string): string | null {
-  const root = mount.root === '/' ? '' : mount.root.replace(/\/$/, '');
-  if (cg !== root && !cg.startsWith(`${root}/`) && root !== '') return null;
-  const dir = path.join(mount.point, cg.slice(root.length));
-  return dir.length > 1 ? dir.replace(/\/+$/, '') : dir;
-}
-
-const words = (text: string | null) => (text ?? '').trim().split(/\s+/).filter(Boolean);
-
-/** How one controller's files are written and read; one implementation per cgroup version. */
-interface ControllerOps {
-  apply(dir: string, limits: SandboxLimits): void;
-  /** On the parent of all sandboxes (CPU weight; memory and pids ceiling). */
-  applyParent?(dir: string, ceiling: SandboxesCeiling): void;
-}
-
-function readNumber(file: string): number | null {
-  try {
-    const text = fs.readFileSync(file, 'utf8').trim();
-    if (text === 'max') return Number.POSITIVE_INFINITY;
-    const n = Number.parseInt(text, 10);
-    return Number.isFinite(n) ? n : null;
-  } catch {
-    return null;
-  }
-}
-
-function readKey(file: string, key: string): number | null {
-  try {
-    const m = new RegExp(`^${key} (\\d+)$`, 'm').exec(fs.readFileSync(file, 'utf8'));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
-const write = (file: string, value: string) => fs.writeFileSync(file, value);
-
-const OPS: Record<`${ControllerName}${1 | 2}`, ControllerOps> = {
-  pids1: {
-    apply: (d, l) => write(path.join(d, 'pids.max'), String(l.pidsMax)),
-    applyParent: (d, c) => write(path.join(d, 'pids.max'), String(c.pidsMax)),
-  },
-  pids2: {
-    apply: (d, l) => write(path.join(d, 'pids.max'), String(l.pidsMax)),
-    applyParent: (d, c) => write(path.join(d, 'pids.max'), String(c.pidsMax)),
-  },
-  memory1: {
-    apply: (d, l) => writeV1Memory(d, l.memoryMaxBytes),
-    applyParent: (d, c) => writeV1Memory(d, c.memoryMaxBytes),
-  },
-  memory2: {
-    apply: (d, l) => writeV2Memory(d, l.memoryMaxBytes),
-    applyParent: (d, c) => writeV2Memory(d, c.memoryMaxBytes),
-  },
-  cpu1: {
-    apply: (d, l) => {
-      write(path.join(d, 'cpu.cfs_period_us'), String(CPU_PERIOD_US));
-      write(path.join(d, 'cpu.cfs_quota_us'), String(cpuQuotaUs(l.cpuMaxPercent)));
-    },
-    applyParent: (d) => write(path.join(d, 'cpu.shares'), String(SANDBOXES_CPU_SHARES)),
-  },
-  cpu2: {
-    apply: (d, l) => write(path.join(d, 'cpu.max'), `${cpuQuotaUs(l.cpuMaxPercent)} ${CPU_PERIOD_US}`),
-    applyParent: (d) => write(path.join(d, 'cpu.weight'), String(SANDBOXES_CPU_WEIGHT)),
-  },
-};
-
-/** v1: memory and memory+swap equal (no swap); memsw must stay >= the memory limit, so the order depends on the old value. */
-function writeV1Memory(d: string, bytes: number): void {
-  const memsw = path.join(d, 'memory.memsw.limit_in_bytes');
-  const hasMemsw = fs.existsSync(memsw);
-  if (hasMemsw) {
-    try {
-      write(memsw, String(bytes)); // raising: memsw first
-    } catch {
-      /* lowering: after the memory limit, below */
-    }
-  }
-  write(path.join(d, 'memory.limit_in_bytes'), String(bytes));
-  if (hasMemsw) write(memsw, String(bytes));
-}
-
-function writeV2Memory(d: string, bytes: number): void {
-  write(path.join(d, 'memory.max'), String(bytes));
-  const swap = path.join(d, 'memory.swap.max');
-  if (fs.existsSync(swap)) write(swap, '0');
-}
-
-const cpuQuotaUs = (percent: number) => Math.max(1000, Math.round((CPU_PERIOD_US * percent) / 100));
-
-interface Placement {
-  version: 1 | 2;
-  /** The directory the parent of all sandboxes is made in. */
-  baseDir: string;
+function v1BaseDir(v1: CgroupMount, mode: 'root' | 'subtree', parent: string, own: string): string {
+  if (mode === 'root') return dirOf(v1, '/') ?? v1.point;
+  if (parent === 'auto' || parent === 'self') return aboveSupervisorLeaf(dirOf(v1, own) ?? v1.point);
+  return dirOf(v1, parent) ?? path.join(v1.point, parent);
 }
 
 export interface CgroupLayoutSummary {
@@ -391,7 +123,7 @@ export class CgroupLayout {
       if (parent === 'auto' || parent === 'self') {
         if (ownDir === null)
           throw new CgroupLayoutError(`the agent's cgroup ${self.v2} is outside the cgroup2 mount at ${v2.point}`);
-        v2Base = path.basename(ownDir) === SUPERVISOR_LEAF ? path.dirname(ownDir) : ownDir;
+        v2Base = aboveSupervisorLeaf(ownDir);
       } else {
         const dir = dirOf(v2, parent);
         if (dir === null)
@@ -410,17 +142,7 @@ export class CgroupLayout {
       }
       const v1 = mounts.find((m) => m.version === 1 && m.controllers.includes(c));
       if (v1) {
-        const own = self.v1.get(c) ?? '/';
-        const base =
-          mode === 'root'
-            ? (dirOf(v1, '/') ?? v1.point)
-            : parent === 'auto' || parent === 'self'
-              ? (() => {
-                  const d = dirOf(v1, own) ?? v1.point;
-                  return path.basename(d) === SUPERVISOR_LEAF ? path.dirname(d) : d;
-                })()
-              : (dirOf(v1, parent) ?? path.join(v1.point, parent));
-        placements[c] = { version: 1, baseDir: base };
+        placements[c] = { version: 1, baseDir: v1BaseDir(v1, mode, parent, self.v1.get(c) ?? '/') };
         continue;
       }
       const listed = [...v2Available].join(' ') || '(nothing)';
@@ -569,83 +291,10 @@ export class CgroupLayout {
   }
 
   stats(name: string, id: string): CgroupStats {
-    const mem = this.controllerDir(name, id, 'memory');
-    const pids = this.controllerDir(name, id, 'pids');
-    const v1mem = this.placements.memory.version === 1;
-    return {
-      memoryBytes: readNumber(path.join(mem, v1mem ? 'memory.usage_in_bytes' : 'memory.current')),
-      pids: readNumber(path.join(pids, 'pids.current')),
-      oomKills: readKey(path.join(mem, v1mem ? 'memory.oom_control' : 'memory.events'), 'oom_kill'),
-      pidsLimitHits: readKey(path.join(pids, 'pids.events'), 'max'),
-      cpuUsageUsec: readKey(path.join(this.sandboxDirs(name, id).v2, 'cpu.stat'), 'usage_usec'),
-    };
+    return readStats(this.placements, (c) => this.controllerDir(name, id, c), this.sandboxDirs(name, id).v2);
   }
 
   appliedLimits(name: string, id: string): AppliedLimits {
-    const mem = this.controllerDir(name, id, 'memory');
-    const cpu = this.controllerDir(name, id, 'cpu');
-    const finite = (n: number | null) => (n === null || !Number.isFinite(n) ? null : n);
-    let memoryMaxBytes: number | null;
-    let swapMaxBytes: number | null;
-    let cpuMaxPercent: number | null = null;
-    if (this.placements.memory.version === 1) {
-      memoryMaxBytes = finite(readNumber(path.join(mem, 'memory.limit_in_bytes')));
-      const memsw = finite(readNumber(path.join(mem, 'memory.memsw.limit_in_bytes')));
-      swapMaxBytes = memsw === null || memoryMaxBytes === null ? null : memsw - memoryMaxBytes;
-    } else {
-      memoryMaxBytes = finite(readNumber(path.join(mem, 'memory.max')));
-      swapMaxBytes = fs.existsSync(path.join(mem, 'memory.swap.max')) ? readNumber(path.join(mem, 'memory.swap.max')) : null;
-    }
-    if (this.placements.cpu.version === 1) {
-      const quota = readNumber(path.join(cpu, 'cpu.cfs_quota_us'));
-      const period = readNumber(path.join(cpu, 'cpu.cfs_period_us'));
-      if (quota !== null && period && quota > 0) cpuMaxPercent = (quota * 100) / period;
-    } else {
-      const [quota, period] = words(readOr(path.join(cpu, 'cpu.max')));
-      if (quota && quota !== 'max' && period) cpuMaxPercent = (Number(quota) * 100) / Number(period);
-    }
-    return {
-      pidsMax: finite(readNumber(path.join(this.controllerDir(name, id, 'pids'), 'pids.max'))),
-      memoryMaxBytes,
-      swapMaxBytes,
-      cpuMaxPercent,
-    };
-  }
-}
-
-function readOr(file: string): string | null {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
-export function readProcs(file: string): number[] {
-  const text = readOr(file);
-  if (text === null) return [];
-  return text
-    .split('\n')
-    .filter((l) => l !== '')
-    .map(Number);
-}
-
-function enableControllers(dir: string, ctrls: ControllerName[]): void {
-  const file = path.join(dir, 'cgroup.subtree_control');
-  const enabled = new Set(words(readOr(file)));
-  const missing = ctrls.filter((c) => !enabled.has(c));
-  if (missing.length === 0) return;
-  try {
-    fs.writeFileSync(file, missing.map((c) => `+${c}`).join(' '));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new CgroupLayoutError(
-      `cannot enable ${missing.join(', ')} in ${file}: ${(e as Error).message}` +
-        (code === 'EBUSY'
-          ? ' (the cgroup holds processes: the "no internal processes" rule; run the agent in a delegated cgroup of its own, e.g. a systemd unit with Delegate=yes, or set AGENT_CGROUP_PARENT)'
-          : code === 'ENOENT' || code === 'EINVAL'
-            ? ' (the controller is not offered here: see cgroup.controllers of this directory and its parent)'
-            : ''),
-    );
+    return readAppliedLimits(this.placements, (c) => this.controllerDir(name, id, c));
   }
 }
