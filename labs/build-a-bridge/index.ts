@@ -3,6 +3,7 @@
 // namespace as eth0 with 172.17.0.2/16, everything up, and a ping across. Graded from kernel state
 // plus two real pings the grader runs itself (host-side probes, inside the sandbox's namespaces).
 import {
+  basename,
   baseNs,
   bridgePorts,
   commandsRunning,
@@ -18,13 +19,12 @@ import {
   otherNetns,
   passed,
   probeResult,
+  programOf,
   quoteCommand,
-  vethPeer,
-  basename,
   shellWords,
   simpleCommands,
   soleCommand,
-  programOf,
+  vethPeer,
 } from '../core/helpers';
 import type { CheckResult, LabDef, Observation, ProbeSpec } from '../core/model';
 import { t } from '../core/model';

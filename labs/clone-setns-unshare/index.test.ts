@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseNsenterWords } from '../core/concept-helpers';
+import { parseNsenterWords } from '../core/helpers';
 import { assertBilingual, assertWellFormedLab, cmd, editProcesses, gradeAll, loadObservation, withRecords, withTranscript } from '../core/concept-test-support';
 import { cloneSetnsUnshare as lab, showsHostname } from './index';
 import { forged as forgedObs } from '../core/testing/fixtures';

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { lsnsTypeFilters, nsLinksInText, nsTypeZh, parseNsInode, procNsRef, typeListZh, zhInline } from './concept-helpers';
+import {
+  lsnsTypeFilters,
+  nsLinksInText,
+  nsTypeZh,
+  parseNsInode,
+  procNsRef,
+  typeListZh,
+  zhInline,
+} from './helpers';
 
 test('procNsRef: numeric, self and dynamic references, with the link named', () => {
   assert.deepEqual(procNsRef('/proc/42/ns/'), { ref: { pid: 42 }, link: null });

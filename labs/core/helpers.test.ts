@@ -13,12 +13,12 @@ import {
   nsLabel,
   onlyLoopback,
   parsePid,
-  procNsPathPid,
   processesInOwnNs,
+  procNsPathPid,
   readFileOf,
-  soleCommand,
   shellWords,
   simpleCommands,
+  soleCommand,
   stripAnsi,
 } from './helpers';
 import { snapshotSchema } from './snapshot';

@@ -13,6 +13,7 @@ import {
   nestedPidInits,
   netnsLabel,
   otherNetns,
+  parseNsenterWords,
   pendingPidUnshares,
   privateMounts,
   probeResult,
@@ -20,7 +21,6 @@ import {
   usernsOf,
   vethPeer,
 } from './helpers';
-import { parseNsenterWords } from './concept-helpers';
 import { clone, loadFixture } from './testing/fixtures';
 
 const fx = (lab: string, name: string) => loadFixture(new URL(`../${lab}/x.ts`, import.meta.url).href, `recorded-${name}`);

@@ -8,18 +8,18 @@ import {
   failed,
   mntnsOf,
   mountAt,
+  nsenterInvocations,
   nsLabel,
   operandsOf,
   passed,
+  type PrivateMount,
   privateMounts,
-  programOf,
   processByPid,
+  programOf,
   quoteCommand,
   simpleCommands,
   soleCommand,
-  type PrivateMount,
 } from '../core/helpers';
-import { nsenterInvocations } from '../core/concept-helpers';
 import type { CheckResult, CommandRecord, LabDef, Observation } from '../core/model';
 import { t } from '../core/model';
 import type { MountInfo, Snapshot } from '../core/snapshot';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseLsnsOutput } from '../core/concept-helpers';
+import { parseLsnsOutput } from '../core/helpers';
 import { assertBilingual, assertWellFormedLab, cmd, editProcesses, gradeAll, loadObservation, withTranscript } from '../core/concept-test-support';
 import { namespaceTypes as lab } from './index';
 import { forged } from '../core/testing/fixtures';

@@ -12,13 +12,13 @@ import {
   failed,
   hostnameOf,
   newest,
+  nsenterInvocations,
   nsLabel,
   passed,
   processByPid,
   quoteCommand,
   soleCommand,
 } from '../core/helpers';
-import { nsenterInvocations } from '../core/concept-helpers';
 import { checkUsernsEperm } from './userns-eperm';
 import { typed } from '../core/solution';
 import type { CheckResult, LabDef, Observation } from '../core/model';

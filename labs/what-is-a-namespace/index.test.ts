@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { forged, loadFixture } from '../core/testing/fixtures';
 import { assertRefusesBashAsSleep } from '../core/testing/exe';
-import { parseNsTypeList } from '../core/concept-helpers';
+import { parseNsTypeList } from '../core/helpers';
 import {
   assertBilingual,
   assertWellFormedLab,
