@@ -1,11 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseNsenterWords } from '../core/helpers';
-import { assertBilingual, assertWellFormedLab, cmd, editProcesses, gradeAll, loadObservation, withRecords, withTranscript } from '../core/concept-test-support';
+import {
+  assertBilingual,
+  assertWellFormedLab,
+  cmd,
+  editProcesses,
+  forged as forgedObs,
+  gradeAll,
+  loadFixture,
+  withRecords,
+  withTranscript,
+} from '../core/test-support';
 import { cloneSetnsUnshare as lab, showsHostname } from './index';
-import { forged as forgedObs } from '../core/testing/fixtures';
 
-const load = (name: string) => loadObservation(new URL(`./fixtures/${name}.json`, import.meta.url));
+const load = (name: string) => loadFixture(import.meta.url, name);
 const done = load('recorded-done');
 const forgotU = load('recorded-forgot-u');
 const forged = load('recorded-forged');

@@ -1,22 +1,22 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { forged, loadFixture } from '../core/testing/fixtures';
-import { assertRefusesBashAsSleep } from '../core/testing/exe';
 import {
   assertBilingual,
+  assertRefusesBashAsSleep,
   assertWellFormedLab,
   cmd,
   editProcesses,
+  forged,
   gradeAll,
-  loadObservation,
+  loadFixture,
   withAnswer,
   withoutAnswers,
   withRecords,
   withTranscript,
-} from '../core/concept-test-support';
+} from '../core/test-support';
 import { containersAndOci as lab } from './index';
 
-const load = (name: string) => loadObservation(new URL(`./fixtures/${name}.json`, import.meta.url));
+const load = (name: string) => loadFixture(import.meta.url, name);
 const done = load('recorded-done');
 const wrong = load('recorded-isolated-neighbour');
 const base = done.snapshot.sandbox.baseNs;

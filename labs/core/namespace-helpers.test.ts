@@ -21,7 +21,7 @@ import {
   usernsOf,
   vethPeer,
 } from './helpers';
-import { clone, loadFixture } from './testing/fixtures';
+import { clone, loadFixture } from './test-support';
 
 const fx = (lab: string, name: string) => loadFixture(new URL(`../${lab}/x.ts`, import.meta.url).href, `recorded-${name}`);
 

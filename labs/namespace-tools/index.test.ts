@@ -1,11 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { assertBilingual, assertWellFormedLab, cmd, editProcesses, gradeAll, loadObservation, withTranscript } from '../core/concept-test-support';
+import {
+  assertBilingual,
+  assertWellFormedLab,
+  cmd,
+  editProcesses,
+  forged,
+  gradeAll,
+  loadFixture,
+  withTranscript,
+} from '../core/test-support';
 import type { Observation } from '../core/model';
 import { namespaceTools as lab } from './index';
-import { forged } from '../core/testing/fixtures';
 
-const load = (name: string) => loadObservation(new URL(`./fixtures/${name}.json`, import.meta.url));
+const load = (name: string) => loadFixture(import.meta.url, name);
 const done = load('recorded-done');
 const loDown = load('recorded-lo-down');
 const ids = ['lsns-all', 'container-shell', 'lsns-net', 'nsenter-ip'];

@@ -1,12 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseLsnsOutput } from '../core/helpers';
-import { assertBilingual, assertWellFormedLab, cmd, editProcesses, gradeAll, loadObservation, withTranscript } from '../core/concept-test-support';
+import {
+  assertBilingual,
+  assertRefusesBashAsSleep,
+  assertWellFormedLab,
+  cmd,
+  editProcesses,
+  forged,
+  gradeAll,
+  loadFixture,
+  withTranscript,
+} from '../core/test-support';
 import { namespaceTypes as lab } from './index';
-import { forged } from '../core/testing/fixtures';
-import { assertRefusesBashAsSleep } from '../core/testing/exe';
 
-const load = (name: string) => loadObservation(new URL(`./fixtures/${name}.json`, import.meta.url));
+const load = (name: string) => loadFixture(import.meta.url, name);
 const done = load('recorded-done');
 const noFork = load('recorded-no-fork');
 const ids = ['net-uts-ipc', 'mount-ns', 'pid-ns', 'spot-in-lsns'];

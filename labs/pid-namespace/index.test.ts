@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertLabShape, clone, forged, gradeAll, loadFixture, statuses } from '../core/testing/fixtures';
+import { assertLabShape, clone, forged, gradeAll, loadFixture, statuses } from '../core/test-support';
 import { pidNamespace, psListingWhy, psRows } from './index';
 import type { Observation } from '../core/model';
 

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertLabShape, clone, forged, gradeAll, loadFixture, statuses } from '../core/testing/fixtures';
+import { assertLabShape, clone, forged, gradeAll, loadFixture, statuses } from '../core/test-support';
 import { userNamespace } from './index';
 
 const load = (name: string) => loadFixture(import.meta.url, name);

@@ -1,10 +1,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertLabShape, clone, gradeAll, loadFixture, statuses } from '../core/testing/fixtures';
+import { assertLabShape, clone, forged, gradeAll, loadFixture, statuses } from '../core/test-support';
 import { utsNamespace } from './index';
 import { parseUnshare } from './userns-eperm';
 import type { CommandRecord } from '../core/model';
-import { forged } from '../core/testing/fixtures';
 
 const load = (name: string) => loadFixture(import.meta.url, name);
 

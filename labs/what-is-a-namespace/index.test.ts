@@ -1,21 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { forged, loadFixture } from '../core/testing/fixtures';
-import { assertRefusesBashAsSleep } from '../core/testing/exe';
-import { parseNsTypeList } from '../core/helpers';
 import {
   assertBilingual,
+  assertRefusesBashAsSleep,
   assertWellFormedLab,
   cmd,
   editProcesses,
+  forged,
   gradeAll,
-  loadObservation,
+  loadFixture,
   withAnswer,
   withTranscript,
-} from '../core/concept-test-support';
+} from '../core/test-support';
+import { parseNsTypeList } from '../core/helpers';
 import { whatIsANamespace as lab } from './index';
 
-const load = (name: string) => loadObservation(new URL(`./fixtures/${name}.json`, import.meta.url));
+const load = (name: string) => loadFixture(import.meta.url, name);
 const done = load('recorded-done');
 const mistakes = load('recorded-mistakes');
 const base = done.snapshot.sandbox.baseNs;
