@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseNsenterWords } from '../core/helpers';
+import { parseNsenterWords } from '../core/ns-tools';
 import {
   assertBilingual,
   assertWellFormedLab,

@@ -2,27 +2,13 @@
 // its own, read that hostname from the other terminal with nsenter(1) (setns), and see that the
 // sandbox's own hostname did not change.
 // Step ids are a contract with the lesson (content/clone-setns-unshare): do not rename them.
-import {
-  baseNs,
-  describeProcess,
-  describeProcessZh,
-  failed,
-  findCommands,
-  firstLine,
-  hostnameOf,
-  keptNumber,
-  newest,
-  nsenterInvocations,
-  nsLabel,
-  passed,
-  processByPid,
-  processesOf,
-  programOf,
-  quoteCommand,
-  simpleCommands,
-  soleCommand,
-  stripAnsi,
-} from '../core/helpers';
+import { typed } from '../core/solution';
+import { failed, firstLine, keptNumber, passed, quoteCommand } from '../core/results';
+import { baseNs, describeProcess, describeProcessZh, newest, nsLabel, processByPid, processesOf } from '../core/procs';
+import { hostnameOf } from '../core/kernel-objects';
+import { programOf, simpleCommands, soleCommand } from '../core/shell';
+import { findCommands, stripAnsi } from '../core/transcript';
+import { nsenterInvocations } from '../core/ns-tools';
 import type { CheckResult, CommandRecord, LabDef, Observation } from '../core/model';
 import { t } from '../core/model';
 import type { ProcessInfo, Snapshot } from '../core/snapshot';
@@ -338,33 +324,22 @@ export const cloneSetnsUnshare: LabDef = {
   solution: [
     {
       stepId: stepIds.unshareUts,
-      actions: [
-        { type: 'type', terminal: 0, text: 'unshare -u bash\r' },
-        { type: 'wait', ms: 400 },
-      ],
+      actions: typed(0, ['unshare -u bash', 400]),
     },
     {
       stepId: stepIds.setHostname,
       actions: [
-        { type: 'type', terminal: 0, text: 'hostname container1\r' },
-        { type: 'wait', ms: 200 },
-        { type: 'type', terminal: 0, text: 'hostname\r' },
-        { type: 'wait', ms: 300 },
+        ...typed(0, ['hostname container1', 200]),
+        ...typed(0, ['hostname', 300]),
       ],
     },
     {
       stepId: stepIds.nsenterUts,
-      actions: [
-        { type: 'type', terminal: 1, text: (obs) => `nsenter -t ${innerShellPid(obs)} -u hostname\r` },
-        { type: 'wait', ms: 300 },
-      ],
+      actions: typed(1, [(obs) => `nsenter -t ${innerShellPid(obs)} -u hostname`, 300]),
     },
     {
       stepId: stepIds.outsideUnchanged,
-      actions: [
-        { type: 'type', terminal: 1, text: 'hostname\r' },
-        { type: 'wait', ms: 300 },
-      ],
+      actions: typed(1, ['hostname', 300]),
     },
   ],
 };

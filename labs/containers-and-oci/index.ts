@@ -1,31 +1,18 @@
 // Lab `containers-and-oci`: your own terminal is a container. Read the inode of your shell's
 // network namespace, start a neighbour process and prove it shares every namespace with you.
 // Step ids are a contract with the lesson (content/containers-and-oci): do not rename them.
+import { typed } from '../core/solution';
+import { failed, keptNumber, nsTypeZh, passed, quoteCommand, typeList, typeListZh, zhInline } from '../core/results';
+import { baseNs, describeProcess, describeProcessZh, newest, nsLabel, processByPid, processesOf } from '../core/procs';
 import {
-  baseNs,
   baseTypeOfInode,
-  compareShown,
   type ConceptNsType,
   conceptNsTypes,
-  describeProcess,
-  describeProcessZh,
   differingTypes,
-  failed,
-  keptNumber,
-  newest,
-  nsLabel,
-  nsListingCommands,
-  nsTypeZh,
   parseNsInode,
-  passed,
-  processByPid,
-  processesOf,
-  quoteCommand,
   sharesAllBase,
-  typeList,
-  typeListZh,
-  zhInline,
-} from '../core/helpers';
+} from '../core/ns-types';
+import { compareShown, nsListingCommands } from '../core/transcript';
 import type { CheckResult, LabDef, Observation } from '../core/model';
 import { t } from '../core/model';
 import type { ProcessInfo } from '../core/snapshot';
@@ -251,8 +238,7 @@ export const containersAndOci: LabDef = {
     {
       stepId: stepIds.shellNetInode,
       actions: [
-        { type: 'type', terminal: 0, text: 'readlink /proc/$$/ns/net\r' },
-        { type: 'wait', ms: 200 },
+        ...typed(0, ['readlink /proc/$$/ns/net', 200]),
         {
           type: 'answer',
           stepId: stepIds.shellNetInode,
@@ -267,17 +253,11 @@ export const containersAndOci: LabDef = {
     },
     {
       stepId: stepIds.startNeighbour,
-      actions: [
-        { type: 'type', terminal: 0, text: 'sleep 1000 &\r' },
-        { type: 'wait', ms: 300 },
-      ],
+      actions: typed(0, ['sleep 1000 &', 300]),
     },
     {
       stepId: stepIds.compareNeighbour,
-      actions: [
-        { type: 'type', terminal: 0, text: (obs) => `ls -l /proc/${neighbourPid(obs)}/ns/\r` },
-        { type: 'wait', ms: 300 },
-      ],
+      actions: typed(0, [(obs) => `ls -l /proc/${neighbourPid(obs)}/ns/`, 300]),
     },
   ],
 };

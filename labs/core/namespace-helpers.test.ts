@@ -3,24 +3,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  bridgePorts,
   hasFullCaps,
-  hasInetAddress,
   hostnameOf,
   idInside,
   idMapAsSandboxSees,
-  interfaceNamed,
   nestedPidInits,
-  netnsLabel,
-  otherNetns,
-  parseNsenterWords,
   pendingPidUnshares,
   privateMounts,
-  probeResult,
   uidInOwnUserns,
   usernsOf,
-  vethPeer,
-} from './helpers';
+} from './kernel-objects';
+import { bridgePorts, hasInetAddress, interfaceNamed, netnsLabel, otherNetns, probeResult, vethPeer } from './net';
+import { parseNsenterWords } from './ns-tools';
 import { clone, loadFixture } from './test-support';
 
 const fx = (lab: string, name: string) => loadFixture(new URL(`../${lab}/x.ts`, import.meta.url).href, `recorded-${name}`);

@@ -1,6 +1,7 @@
 // Lab `exercise-net-namespace`, the heart of course 1: put a `sleep` in a new network namespace,
 // find its PID, read its namespace links, and enter its network namespace with nsenter.
 // Step ids are a contract with the lesson (content/) and the UI: do not rename them.
+import { typed } from '../core/solution';
 import { type LabDef, type Observation, t } from '../core/model';
 import { checkInspectNs, checkNsenterIp } from './inspect-and-enter';
 import { checkFindPid, checkIsolateSleep } from './isolate-and-find';
@@ -104,16 +105,12 @@ export const exerciseNetNamespace: LabDef = {
   solution: [
     {
       stepId: stepIds.isolateSleep,
-      actions: [
-        { type: 'type', terminal: 0, text: 'unshare -n sleep 60\r' },
-        { type: 'wait', ms: 500 },
-      ],
+      actions: typed(0, 'unshare -n sleep 60'),
     },
     {
       stepId: stepIds.findPid,
       actions: [
-        { type: 'type', terminal: 1, text: 'pgrep -a sleep\r' },
-        { type: 'wait', ms: 300 },
+        ...typed(1, ['pgrep -a sleep', 300]),
         { type: 'answer', stepId: stepIds.findPid, value: isolatedSleepPid },
       ],
     },

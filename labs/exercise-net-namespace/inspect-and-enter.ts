@@ -1,25 +1,11 @@
 // exercise-net-namespace, steps 3-4: its namespace links read from /proc/<PID>/ns (inspect-ns) and
 // `ip a` run inside its network namespace with nsenter (nsenter-ip).
-import {
-  baseNs,
-  describeProcess,
-  describeProcessZh,
-  failed,
-  findCommands,
-  firstLine,
-  interfacesInIpOutput,
-  ipListingObject,
-  nsenterInvocations,
-  nsInodesInText,
-  nsLabel,
-  parseNsenterWords,
-  passed,
-  processByPid,
-  procNsPathPid,
-  programOf,
-  quoteCommand,
-  soleCommand,
-} from '../core/helpers';
+import { failed, firstLine, passed, quoteCommand } from '../core/results';
+import { baseNs, describeProcess, describeProcessZh, nsLabel, processByPid } from '../core/procs';
+import { interfacesInIpOutput, ipListingObject } from '../core/net';
+import { programOf, soleCommand } from '../core/shell';
+import { findCommands, nsInodesInText, procNsPathPid } from '../core/transcript';
+import { nsenterInvocations, parseNsenterWords } from '../core/ns-tools';
 import { type CheckResult, type CommandRecord, type Evidence, type Observation, t } from '../core/model';
 import { noTargetFailure, sleepTargets, stillRunning } from './target';
 

@@ -1,29 +1,20 @@
 // exercise-net-namespace, steps 1-2: a real sleep in its own network namespace (isolate-sleep) and
 // its PID typed as the answer (find-pid).
+import { failed, firstLine, passed, quoteCommand } from '../core/results';
 import {
   basename,
   baseNs,
   commandLineOf,
   describeProcess,
   describeProcessZh,
-  failed,
-  findCommands,
-  firstLine,
-  ifaceState,
-  interfaceNames,
   isSleep,
-  loopbackOf,
-  netnsOf,
   newest,
   nsLabel,
-  onlyLoopback,
-  parsePid,
-  passed,
   processByPid,
-  programOf,
-  quoteCommand,
-  simpleCommands,
-} from '../core/helpers';
+} from '../core/procs';
+import { ifaceState, interfaceNames, loopbackOf, netnsOf, onlyLoopback } from '../core/net';
+import { programOf, simpleCommands } from '../core/shell';
+import { findCommands, parsePid } from '../core/transcript';
 import { type CheckResult, type Observation, t } from '../core/model';
 import { isolatedSleeps, requireBaseNet, sleepTargets, stepIds } from './target';
 

@@ -1,17 +1,8 @@
 // exercise-net-namespace: the sleep the later steps are about (live, or kept when isolate-sleep
 // passed), the failures they share, and the step ids (a contract with the lesson: do not rename).
-import {
-  baseNs,
-  evidenceNumber,
-  evidenceString,
-  failed,
-  ifaceState,
-  isSleep,
-  loopbackOf,
-  netnsOf,
-  newest,
-  onlyLoopback,
-} from '../core/helpers';
+import { evidenceNumber, evidenceString, failed } from '../core/results';
+import { baseNs, isSleep, newest } from '../core/procs';
+import { ifaceState, loopbackOf, netnsOf, onlyLoopback } from '../core/net';
 import { type CheckResult, type Evidence, type Observation, t } from '../core/model';
 import type { ProcessInfo, Snapshot } from '../core/snapshot';
 

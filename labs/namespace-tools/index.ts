@@ -2,34 +2,14 @@
 // "container" shell with a network namespace of its own, find it with `lsns -t net`, and look into
 // it from outside with `nsenter -t PID -n ip addr`: the same view as running ip inside.
 // Step ids are a contract with the lesson (content/namespace-tools): do not rename them.
-import {
-  baseNs,
-  conceptNsTypes,
-  describeProcess,
-  describeProcessZh,
-  evidenceString,
-  failed,
-  findCommands,
-  ifaceState,
-  interfaceNames,
-  interfacesInIpOutput,
-  ipListingObject,
-  isUp,
-  keptNumber,
-  loopbackOf,
-  lsnsCalls,
-  netnsOf,
-  newest,
-  nsenterInvocations,
-  nsLabel,
-  passed,
-  processByPid,
-  processesOf,
-  quoteCommand,
-  simpleCommands,
-  typeList,
-  typeListZh,
-} from '../core/helpers';
+import { typed } from '../core/solution';
+import { evidenceString, failed, keptNumber, passed, quoteCommand, typeList, typeListZh } from '../core/results';
+import { baseNs, describeProcess, describeProcessZh, newest, nsLabel, processByPid, processesOf } from '../core/procs';
+import { conceptNsTypes } from '../core/ns-types';
+import { ifaceState, interfaceNames, interfacesInIpOutput, ipListingObject, isUp, loopbackOf, netnsOf } from '../core/net';
+import { simpleCommands } from '../core/shell';
+import { findCommands } from '../core/transcript';
+import { lsnsCalls, nsenterInvocations } from '../core/ns-tools';
 import type { CheckResult, CommandRecord, LabDef, Observation } from '../core/model';
 import { t } from '../core/model';
 import type { ProcessInfo, Snapshot } from '../core/snapshot';
@@ -324,25 +304,19 @@ export const namespaceTools: LabDef = {
     },
   ],
   solution: [
-    { stepId: stepIds.lsnsAll, actions: [{ type: 'type', terminal: 1, text: 'lsns\r' }, { type: 'wait', ms: 400 }] },
+    { stepId: stepIds.lsnsAll, actions: typed(1, ['lsns', 400]) },
     {
       stepId: stepIds.containerShell,
       actions: [
-        { type: 'type', terminal: 0, text: 'unshare -n bash\r' },
-        { type: 'wait', ms: 400 },
-        { type: 'type', terminal: 0, text: 'ip link set lo up\r' },
-        { type: 'wait', ms: 200 },
-        { type: 'type', terminal: 0, text: 'ip addr\r' },
-        { type: 'wait', ms: 300 },
+        ...typed(0, ['unshare -n bash', 400]),
+        ...typed(0, ['ip link set lo up', 200]),
+        ...typed(0, ['ip addr', 300]),
       ],
     },
-    { stepId: stepIds.lsnsNet, actions: [{ type: 'type', terminal: 1, text: 'lsns -t net\r' }, { type: 'wait', ms: 400 }] },
+    { stepId: stepIds.lsnsNet, actions: typed(1, ['lsns -t net', 400]) },
     {
       stepId: stepIds.nsenterIp,
-      actions: [
-        { type: 'type', terminal: 1, text: (obs) => `nsenter -t ${containerPid(obs)} -n ip addr\r` },
-        { type: 'wait', ms: 300 },
-      ],
+      actions: typed(1, [(obs) => `nsenter -t ${containerPid(obs)} -n ip addr`, 300]),
     },
   ],
 };

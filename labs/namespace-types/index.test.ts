@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseLsnsOutput } from '../core/helpers';
+import { parseLsnsOutput } from '../core/ns-tools';
 import {
   assertBilingual,
   assertRefusesBashAsSleep,

@@ -1,27 +1,12 @@
 // Lab `namespace-types`: put processes into new namespaces of several types (net, uts, ipc; mount;
 // pid, with -f so the new namespace gets a PID 1) and find every one of them in lsns.
 // Step ids are a contract with the lesson (content/namespace-types): do not rename them.
-import {
-  baseNs,
-  type ConceptNsType,
-  describeProcess,
-  describeProcessZh,
-  differingTypes,
-  failed,
-  findCommands,
-  keptNumber,
-  lsnsCalls,
-  newest,
-  nsLabel,
-  nsTypeZh,
-  passed,
-  pidLevels,
-  processesOf,
-  quoteCommand,
-  typeList,
-  typeListZh,
-  zhInline,
-} from '../core/helpers';
+import { typed } from '../core/solution';
+import { failed, keptNumber, nsTypeZh, passed, quoteCommand, typeList, typeListZh, zhInline } from '../core/results';
+import { baseNs, describeProcess, describeProcessZh, newest, nsLabel, pidLevels, processesOf } from '../core/procs';
+import { type ConceptNsType, differingTypes } from '../core/ns-types';
+import { findCommands } from '../core/transcript';
+import { lsnsCalls } from '../core/ns-tools';
 import type { CheckResult, LabDef, Observation } from '../core/model';
 import { t } from '../core/model';
 import type { ProcessInfo, Snapshot } from '../core/snapshot';
@@ -255,9 +240,9 @@ export const namespaceTypes: LabDef = {
     },
   ],
   solution: [
-    { stepId: stepIds.netUtsIpc, actions: [{ type: 'type', terminal: 0, text: 'unshare -nui sleep 1000 &\r' }, { type: 'wait', ms: 300 }] },
-    { stepId: stepIds.mountNs, actions: [{ type: 'type', terminal: 0, text: 'unshare -m sleep 1000 &\r' }, { type: 'wait', ms: 300 }] },
-    { stepId: stepIds.pidNs, actions: [{ type: 'type', terminal: 0, text: 'unshare -pf --mount-proc sleep 1000 &\r' }, { type: 'wait', ms: 400 }] },
-    { stepId: stepIds.spotInLsns, actions: [{ type: 'type', terminal: 0, text: 'lsns\r' }, { type: 'wait', ms: 400 }] },
+    { stepId: stepIds.netUtsIpc, actions: typed(0, ['unshare -nui sleep 1000 &', 300]) },
+    { stepId: stepIds.mountNs, actions: typed(0, ['unshare -m sleep 1000 &', 300]) },
+    { stepId: stepIds.pidNs, actions: typed(0, ['unshare -pf --mount-proc sleep 1000 &', 400]) },
+    { stepId: stepIds.spotInLsns, actions: typed(0, ['lsns', 400]) },
   ],
 };

@@ -12,7 +12,7 @@ import {
   withAnswer,
   withTranscript,
 } from '../core/test-support';
-import { parseNsTypeList } from '../core/helpers';
+import { parseNsTypeList } from '../core/ns-types';
 import { whatIsANamespace as lab } from './index';
 
 const load = (name: string) => loadFixture(import.meta.url, name);

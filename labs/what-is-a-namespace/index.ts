@@ -1,31 +1,18 @@
 // Lab `what-is-a-namespace`: read your shell's namespace links, answer its UTS inode, start a
 // process in new UTS and IPC namespaces and work out which namespaces it still shares with you.
 // Step ids are a contract with the lesson (content/what-is-a-namespace): do not rename them.
+import { typed } from '../core/solution';
+import { evidenceString, failed, nsTypeZh, passed, quoteCommand, typeList, typeListZh, zhInline } from '../core/results';
+import { baseNs, describeProcess, describeProcessZh, newest, nsLabel, processByPid, processesOf } from '../core/procs';
 import {
-  baseNs,
   baseTypeOfInode,
-  compareShown,
   type ConceptNsType,
   conceptNsTypes,
-  describeProcess,
-  describeProcessZh,
   differingTypes,
-  evidenceString,
-  failed,
-  newest,
-  nsLabel,
-  nsListingCommands,
-  nsTypeZh,
   parseNsInode,
   parseNsTypeList,
-  passed,
-  processByPid,
-  processesOf,
-  quoteCommand,
-  typeList,
-  typeListZh,
-  zhInline,
-} from '../core/helpers';
+} from '../core/ns-types';
+import { compareShown, nsListingCommands } from '../core/transcript';
 import type { CheckResult, LabDef, Observation } from '../core/model';
 import { t } from '../core/model';
 import type { ProcessInfo, Snapshot } from '../core/snapshot';
@@ -291,10 +278,7 @@ export const whatIsANamespace: LabDef = {
   solution: [
     {
       stepId: stepIds.listOwnNs,
-      actions: [
-        { type: 'type', terminal: 1, text: 'ls -la /proc/$$/ns/\r' },
-        { type: 'wait', ms: 300 },
-      ],
+      actions: typed(1, ['ls -la /proc/$$/ns/', 300]),
     },
     {
       stepId: stepIds.utsInode,
@@ -313,16 +297,12 @@ export const whatIsANamespace: LabDef = {
     },
     {
       stepId: stepIds.startIsolated,
-      actions: [
-        { type: 'type', terminal: 0, text: 'unshare -ui sleep 1000\r' },
-        { type: 'wait', ms: 300 },
-      ],
+      actions: typed(0, ['unshare -ui sleep 1000', 300]),
     },
     {
       stepId: stepIds.sharedTypes,
       actions: [
-        { type: 'type', terminal: 1, text: 'ls -la /proc/$(pgrep -xn sleep)/ns/\r' },
-        { type: 'wait', ms: 300 },
+        ...typed(1, ['ls -la /proc/$(pgrep -xn sleep)/ns/', 300]),
         {
           type: 'answer',
           stepId: stepIds.sharedTypes,
