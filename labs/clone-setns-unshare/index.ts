@@ -322,10 +322,7 @@ export const cloneSetnsUnshare: LabDef = {
     },
   ],
   solution: [
-    {
-      stepId: stepIds.unshareUts,
-      actions: typed(0, ['unshare -u bash', 400]),
-    },
+    { stepId: stepIds.unshareUts, actions: typed(0, ['unshare -u bash', 400]) },
     {
       stepId: stepIds.setHostname,
       actions: [
@@ -333,13 +330,7 @@ export const cloneSetnsUnshare: LabDef = {
         ...typed(0, ['hostname', 300]),
       ],
     },
-    {
-      stepId: stepIds.nsenterUts,
-      actions: typed(1, [(obs) => `nsenter -t ${innerShellPid(obs)} -u hostname`, 300]),
-    },
-    {
-      stepId: stepIds.outsideUnchanged,
-      actions: typed(1, ['hostname', 300]),
-    },
+    { stepId: stepIds.nsenterUts, actions: typed(1, [(obs) => `nsenter -t ${innerShellPid(obs)} -u hostname`, 300]) },
+    { stepId: stepIds.outsideUnchanged, actions: typed(1, ['hostname', 300]) },
   ],
 };

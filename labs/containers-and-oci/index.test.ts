@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   assertBilingual,
+  assertPasses,
   assertRefusesBashAsSleep,
-  assertWellFormedLab,
   cmd,
   editProcesses,
   forged,
   gradeAll,
   loadFixture,
+  testDefinition,
   withAnswer,
   withoutAnswers,
   withRecords,
@@ -22,16 +23,11 @@ const wrong = load('recorded-isolated-neighbour');
 const base = done.snapshot.sandbox.baseNs;
 const ids = ['shell-net-inode', 'start-neighbour', 'compare-neighbour'];
 
-describe('containers-and-oci: definition', () => {
-  test('one terminal, the contracted step ids, bilingual text, a solution for every step', () => {
-    assertWellFormedLab(lab, ids, 1);
-  });
-});
+testDefinition(lab, ids, 1);
 
 describe('containers-and-oci: recorded in a real sandbox', () => {
   test('the reference solution passes every step, citing the real inodes', () => {
-    const r = gradeAll(lab, done);
-    for (const id of ids) assert.equal(r[id]?.status, 'passed', `${id}: ${r[id]?.message?.en}`);
+    const r = assertPasses(lab, done, ids);
     assert.match(r['shell-net-inode']!.message!.en, new RegExp(`net:\\[${base.net}\\]`));
     assert.match(r['start-neighbour']!.message!.en, /sleep \(PID 13\)/);
     assert.equal(r['compare-neighbour']!.evidence.pid, 13);

@@ -1,7 +1,7 @@
 // Lab `containers-and-oci`: your own terminal is a container. Read the inode of your shell's
 // network namespace, start a neighbour process and prove it shares every namespace with you.
 // Step ids are a contract with the lesson (content/containers-and-oci): do not rename them.
-import { typed } from '../core/solution';
+import { answer, inodeShownBy, typed } from '../core/solution';
 import { failed, keptNumber, nsTypeZh, passed, quoteCommand, typeList, typeListZh, zhInline } from '../core/results';
 import { baseNs, describeProcess, describeProcessZh, newest, nsLabel, processByPid, processesOf } from '../core/procs';
 import {
@@ -239,25 +239,10 @@ export const containersAndOci: LabDef = {
       stepId: stepIds.shellNetInode,
       actions: [
         ...typed(0, ['readlink /proc/$$/ns/net', 200]),
-        {
-          type: 'answer',
-          stepId: stepIds.shellNetInode,
-          value: (obs) => {
-            const out = [...obs.transcript].reverse().find((r) => r.command.startsWith('readlink /proc/$$/ns/net'))?.output ?? '';
-            const m = /net:\[(\d+)\]/.exec(out);
-            if (!m?.[1]) throw new Error('readlink printed no net inode');
-            return m[1];
-          },
-        },
+        answer(stepIds.shellNetInode, inodeShownBy((c) => c.startsWith('readlink /proc/$$/ns/net'), 'net', 'readlink printed no net inode')),
       ],
     },
-    {
-      stepId: stepIds.startNeighbour,
-      actions: typed(0, ['sleep 1000 &', 300]),
-    },
-    {
-      stepId: stepIds.compareNeighbour,
-      actions: typed(0, [(obs) => `ls -l /proc/${neighbourPid(obs)}/ns/`, 300]),
-    },
+    { stepId: stepIds.startNeighbour, actions: typed(0, ['sleep 1000 &', 300]) },
+    { stepId: stepIds.compareNeighbour, actions: typed(0, [(obs) => `ls -l /proc/${neighbourPid(obs)}/ns/`, 300]) },
   ],
 };

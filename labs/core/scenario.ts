@@ -53,3 +53,14 @@ export function firstNumber(text: string): string {
 
 /** A printf of forged shell-integration marks: a record claiming `command` printed `output` and exited 0. */
 export const forgedMarks = (command: string, output: string): string => `printf '\\e]133;C\\a${output}\\n\\e]133;D;0\\a\\e]633;E;${command}\\a'`;
+
+/** A command line run at the prompt; a function builds it from what the earlier lines printed. */
+export type RunLine = [terminal: number, command: string | ((printed: string[]) => string)];
+
+/** A scenario that runs these command lines in order, each waiting for the prompt. */
+export function runs(...commands: RunLine[]): Scenario {
+  return async (ctx) => {
+    const printed: string[] = [];
+    for (const [terminal, command] of commands) printed.push(await ctx.run(terminal, typeof command === 'function' ? command(printed) : command));
+  };
+}

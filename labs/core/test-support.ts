@@ -4,6 +4,7 @@
 // the shape every lab definition obeys.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
 import { gradeLab, initialResults, resultsById } from './grade';
 import { localizedSchema, observationSchema, type CommandRecord, type LabDef, type Observation, type StepResult } from './model';
 import type { ProcessInfo } from './snapshot';
@@ -183,4 +184,27 @@ export function assertBilingual(results: Record<string, StepResult>): void {
       assert.match(text.zh, /[\u4e00-\u9fff]/, `${r.stepId}: zh text is Chinese: ${text.zh}`);
     }
   }
+}
+
+/**
+ * The definition test every lab's suite starts with: its shape and these step ids in order (a
+ * contract with the lesson); with `terminals`, also that count and 2-3 hints a step.
+ */
+export function testDefinition(lab: LabDef, stepIds: string[], terminals?: number): void {
+  test(`${lab.id}: definition (contracted step ids, bilingual text, hints, a solution for every step)`, () => {
+    if (terminals === undefined) {
+      assertLabShape(lab);
+      assert.deepEqual(
+        lab.steps.map((s) => s.id),
+        stepIds,
+      );
+    } else assertWellFormedLab(lab, stepIds, terminals);
+  });
+}
+
+/** Grades the whole lab on `observation` and asserts these steps passed; returns every result. */
+export function assertPasses(lab: LabDef, observation: Observation, stepIds: string[]): Record<string, StepResult> {
+  const results = gradeAll(lab, observation);
+  for (const id of stepIds) assert.equal(results[id]?.status, 'passed', `${id}: ${results[id]?.message?.en}`);
+  return results;
 }

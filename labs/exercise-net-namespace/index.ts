@@ -103,10 +103,7 @@ export const exerciseNetNamespace: LabDef = {
     },
   ],
   solution: [
-    {
-      stepId: stepIds.isolateSleep,
-      actions: typed(0, 'unshare -n sleep 60'),
-    },
+    { stepId: stepIds.isolateSleep, actions: typed(0, 'unshare -n sleep 60') },
     {
       stepId: stepIds.findPid,
       actions: [

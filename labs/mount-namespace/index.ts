@@ -268,9 +268,6 @@ export const mountNamespace: LabDef = {
       ],
     },
     { stepId: stepIds.neighbourBlind, actions: typed(1, ['findmnt /mnt', 400]) },
-    {
-      stepId: stepIds.nsenterMount,
-      actions: typed(1, [(obs) => `nsenter -t ${privateMountPid(obs)} -m findmnt /mnt`, 400]),
-    },
+    { stepId: stepIds.nsenterMount, actions: typed(1, [(obs) => `nsenter -t ${privateMountPid(obs)} -m findmnt /mnt`, 400]) },
   ],
 };

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   assertBilingual,
-  assertWellFormedLab,
+  assertPasses,
   cmd,
   editProcesses,
   forged,
   gradeAll,
   loadFixture,
+  testDefinition,
   withTranscript,
 } from '../core/test-support';
 import type { Observation } from '../core/model';
@@ -21,16 +22,11 @@ const step = (id: string) => lab.steps.find((s) => s.id === id)!.check;
 const rec = (o: Observation, command: string) => o.transcript.find((r) => r.command === command)!;
 const containerNet = done.snapshot.processes.find((p) => p.pid === 15)!.ns.net!;
 
-describe('namespace-tools: definition', () => {
-  test('two terminals, the contracted step ids, bilingual text, a solution for every step', () => {
-    assertWellFormedLab(lab, ids, 2);
-  });
-});
+testDefinition(lab, ids, 2);
 
 describe('namespace-tools: recorded in a real sandbox', () => {
   test('the reference solution passes every step; nsenter and ip inside agree', () => {
-    const r = gradeAll(lab, done);
-    for (const id of ids) assert.equal(r[id]?.status, 'passed', `${id}: ${r[id]?.message?.en}`);
+    const r = assertPasses(lab, done, ids);
     assert.equal(r['container-shell']!.evidence.netInode, containerNet);
     assert.equal(r['container-shell']!.evidence.loState, 'UNKNOWN');
     assert.match(r['lsns-net']!.message!.en, new RegExp(`net:\\[${containerNet}\\] with PID 15 \\(bash\\)`));

@@ -314,9 +314,6 @@ export const namespaceTools: LabDef = {
       ],
     },
     { stepId: stepIds.lsnsNet, actions: typed(1, ['lsns -t net', 400]) },
-    {
-      stepId: stepIds.nsenterIp,
-      actions: typed(1, [(obs) => `nsenter -t ${containerPid(obs)} -n ip addr`, 300]),
-    },
+    { stepId: stepIds.nsenterIp, actions: typed(1, [(obs) => `nsenter -t ${containerPid(obs)} -n ip addr`, 300]) },
   ],
 };

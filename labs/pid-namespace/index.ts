@@ -281,9 +281,6 @@ export const pidNamespace: LabDef = {
     { stepId: stepIds.noFork, actions: typed(0, ['unshare -p bash', 800], 'ls') },
     { stepId: stepIds.becomePid1, actions: typed(0, ['\x04', 400], ['unshare -pf --mount-proc bash', 800]) },
     { stepId: stepIds.psShrinks, actions: typed(0, 'ps -ef') },
-    {
-      stepId: stepIds.nspidOutside,
-      actions: typed(1, [(obs) => `grep NSpid /proc/${nestedInitPid(obs)}/status`, 400]),
-    },
+    { stepId: stepIds.nspidOutside, actions: typed(1, [(obs) => `grep NSpid /proc/${nestedInitPid(obs)}/status`, 400]) },
   ],
 };

@@ -225,9 +225,6 @@ export const utsNamespace: LabDef = {
       ],
     },
     { stepId: stepIds.outsideUnchanged, actions: typed(1, ['hostname', 400]) },
-    {
-      stepId: stepIds.nsenterUts,
-      actions: typed(1, [(obs) => `nsenter -t ${renamedPid(obs)} -u hostname`, 400]),
-    },
+    { stepId: stepIds.nsenterUts, actions: typed(1, [(obs) => `nsenter -t ${renamedPid(obs)} -u hostname`, 400]) },
   ],
 };

@@ -1,7 +1,7 @@
 // Lab `what-is-a-namespace`: read your shell's namespace links, answer its UTS inode, start a
 // process in new UTS and IPC namespaces and work out which namespaces it still shares with you.
 // Step ids are a contract with the lesson (content/what-is-a-namespace): do not rename them.
-import { typed } from '../core/solution';
+import { answer, inodeShownBy, typed } from '../core/solution';
 import { evidenceString, failed, nsTypeZh, passed, quoteCommand, typeList, typeListZh, zhInline } from '../core/results';
 import { baseNs, describeProcess, describeProcessZh, newest, nsLabel, processByPid, processesOf } from '../core/procs';
 import {
@@ -276,29 +276,12 @@ export const whatIsANamespace: LabDef = {
     },
   ],
   solution: [
-    {
-      stepId: stepIds.listOwnNs,
-      actions: typed(1, ['ls -la /proc/$$/ns/', 300]),
-    },
+    { stepId: stepIds.listOwnNs, actions: typed(1, ['ls -la /proc/$$/ns/', 300]) },
     {
       stepId: stepIds.utsInode,
-      actions: [
-        {
-          type: 'answer',
-          stepId: stepIds.utsInode,
-          value: (obs) => {
-            const out = [...obs.transcript].reverse().find((r) => r.command.includes('/proc/$$/ns'))?.output ?? '';
-            const m = /uts:\[(\d+)\]/.exec(out);
-            if (!m?.[1]) throw new Error('no uts inode in the listing');
-            return m[1];
-          },
-        },
-      ],
+      actions: [answer(stepIds.utsInode, inodeShownBy((c) => c.includes('/proc/$$/ns'), 'uts', 'no uts inode in the listing'))],
     },
-    {
-      stepId: stepIds.startIsolated,
-      actions: typed(0, ['unshare -ui sleep 1000', 300]),
-    },
+    { stepId: stepIds.startIsolated, actions: typed(0, ['unshare -ui sleep 1000', 300]) },
     {
       stepId: stepIds.sharedTypes,
       actions: [
