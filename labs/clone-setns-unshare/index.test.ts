@@ -1,18 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseNsenterWords } from '../core/ns-tools';
-import {
-  assertBilingual,
-  assertPasses,
-  cmd,
-  editProcesses,
-  forged as forgedObs,
-  gradeAll,
-  loadFixture,
-  testDefinition,
-  withRecords,
-  withTranscript,
-} from '../core/test-support';
+import { assertBilingual, assertPasses, cmd, editProcesses, forged as forgedObs, gradeAll } from '../core/test-support';
+import { loadFixture, testDefinition, withRecords, withTranscript } from '../core/test-support';
 import { cloneSetnsUnshare as lab, showsHostname } from './index';
 
 const load = (name: string) => loadFixture(import.meta.url, name);

@@ -1,20 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  assertBilingual,
-  assertPasses,
-  assertRefusesBashAsSleep,
-  cmd,
-  editProcesses,
-  forged,
-  gradeAll,
-  loadFixture,
-  testDefinition,
-  withAnswer,
-  withoutAnswers,
-  withRecords,
-  withTranscript,
-} from '../core/test-support';
+import { assertBilingual, assertPasses, assertRefusesBashAsSleep, cmd, editProcesses, forged } from '../core/test-support';
+import { gradeAll, loadFixture, testDefinition, withAnswer, withoutAnswers, withRecords } from '../core/test-support';
+import { withTranscript } from '../core/test-support';
 import { containersAndOci as lab } from './index';
 
 const load = (name: string) => loadFixture(import.meta.url, name);

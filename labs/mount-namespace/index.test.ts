@@ -1,15 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  assertPasses,
-  assertStaysFailed,
-  clone,
-  forged,
-  gradeAll,
-  loadFixture,
-  statuses,
-  testDefinition,
-} from '../core/test-support';
+import { assertPasses, assertStaysFailed, clone, forged, gradeAll, loadFixture, statuses } from '../core/test-support';
+import { testDefinition } from '../core/test-support';
 import { mountNamespace } from './index';
 
 const load = (name: string) => loadFixture(import.meta.url, name);

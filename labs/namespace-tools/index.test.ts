@@ -1,16 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  assertBilingual,
-  assertPasses,
-  cmd,
-  editProcesses,
-  forged,
-  gradeAll,
-  loadFixture,
-  testDefinition,
-  withTranscript,
-} from '../core/test-support';
+import { assertBilingual, assertPasses, cmd, editProcesses, forged, gradeAll, loadFixture } from '../core/test-support';
+import { testDefinition, withTranscript } from '../core/test-support';
 import type { Observation } from '../core/model';
 import { namespaceTools as lab } from './index';
 

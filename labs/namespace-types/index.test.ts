@@ -1,18 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseLsnsOutput } from '../core/ns-tools';
-import {
-  assertBilingual,
-  assertPasses,
-  assertRefusesBashAsSleep,
-  cmd,
-  editProcesses,
-  forged,
-  gradeAll,
-  loadFixture,
-  testDefinition,
-  withTranscript,
-} from '../core/test-support';
+import { assertBilingual, assertPasses, assertRefusesBashAsSleep, cmd, editProcesses, forged } from '../core/test-support';
+import { gradeAll, loadFixture, testDefinition, withTranscript } from '../core/test-support';
 import { namespaceTypes as lab } from './index';
 
 const load = (name: string) => loadFixture(import.meta.url, name);

@@ -1,18 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  assertBilingual,
-  assertPasses,
-  assertRefusesBashAsSleep,
-  cmd,
-  editProcesses,
-  forged,
-  gradeAll,
-  loadFixture,
-  testDefinition,
-  withAnswer,
-  withTranscript,
-} from '../core/test-support';
+import { assertBilingual, assertPasses, assertRefusesBashAsSleep, cmd, editProcesses, forged } from '../core/test-support';
+import { gradeAll, loadFixture, testDefinition, withAnswer, withTranscript } from '../core/test-support';
 import { parseNsTypeList } from '../core/ns-types';
 import { whatIsANamespace as lab } from './index';
 
