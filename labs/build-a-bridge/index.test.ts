@@ -1,9 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertLabShape, clone, gradeAll, loadFixture, statuses } from '../core/testing/fixtures';
+import { assertLabShape, assertPasses, clone, forged, gradeAll, loadFixture, statuses } from '../core/test-support';
 import type { Observation } from '../core/model';
 import { buildABridge, probes } from './index';
-import { forged } from '../core/testing/fixtures';
 
 const load = (name: string) => loadFixture(import.meta.url, name);
 const ids = buildABridge.steps.map((s) => s.id);
@@ -20,8 +19,7 @@ describe('build-a-bridge', () => {
 
   test('recorded: done right passes every step, citing inodes, names and the grader ping', () => {
     const obs = load('recorded-done');
-    const r = gradeAll(buildABridge, obs);
-    for (const id of ids) assert.equal(r[id]?.status, 'passed', `${id}: ${r[id]?.message?.en}`);
+    const r = assertPasses(buildABridge, obs, ids);
     assert.match(r['create-netns']!.message!.en, new RegExp(`net:\\[${other(obs).inode}\\] \\(ns1\\)`));
     assert.match(r['bridge-br0']!.message!.en, /br0 \(bridge, 172\.17\.0\.1\/16, UP\).*port veth0/);
     assert.match(r['ping-across']!.message!.en, /172\.17\.0\.1 .*⇄ 172\.17\.0\.2/);

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseNsenterWords } from '../core/concept-helpers';
-import { assertBilingual, assertWellFormedLab, cmd, editProcesses, gradeAll, loadObservation, withRecords, withTranscript } from '../core/concept-test-support';
+import { parseNsenterWords } from '../core/ns-tools';
+import { assertBilingual, assertPasses, cmd, editProcesses, forged as forgedObs, gradeAll } from '../core/test-support';
+import { loadFixture, testDefinition, withRecords, withTranscript } from '../core/test-support';
 import { cloneSetnsUnshare as lab, showsHostname } from './index';
-import { forged as forgedObs } from '../core/testing/fixtures';
 
-const load = (name: string) => loadObservation(new URL(`./fixtures/${name}.json`, import.meta.url));
+const load = (name: string) => loadFixture(import.meta.url, name);
 const done = load('recorded-done');
 const forgotU = load('recorded-forgot-u');
 const forged = load('recorded-forged');
@@ -13,16 +13,11 @@ const ids = ['unshare-uts', 'set-hostname', 'nsenter-uts', 'outside-unchanged'];
 const step = (id: string) => lab.steps.find((s) => s.id === id)!.check;
 const innerUts = done.snapshot.processes.find((p) => p.pid === 13)!.ns.uts!;
 
-describe('clone-setns-unshare: definition', () => {
-  test('two terminals, the contracted step ids, bilingual text, a solution for every step', () => {
-    assertWellFormedLab(lab, ids, 2);
-  });
-});
+testDefinition(lab, ids, 2);
 
 describe('clone-setns-unshare: recorded in a real sandbox', () => {
   test('the reference solution passes every step, citing both UTS namespaces and hostnames', () => {
-    const r = gradeAll(lab, done);
-    for (const id of ids) assert.equal(r[id]?.status, 'passed', `${id}: ${r[id]?.message?.en}`);
+    const r = assertPasses(lab, done, ids);
     assert.match(r['unshare-uts']!.message!.en, new RegExp(`bash \\(PID 13\\) runs in uts:\\[${innerUts}\\]`));
     assert.equal(r['set-hostname']!.evidence.hostname, 'container1');
     assert.equal(r['nsenter-uts']!.evidence.pid, 13);

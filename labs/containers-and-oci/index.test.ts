@@ -1,37 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { forged, loadFixture } from '../core/testing/fixtures';
-import { assertRefusesBashAsSleep } from '../core/testing/exe';
-import {
-  assertBilingual,
-  assertWellFormedLab,
-  cmd,
-  editProcesses,
-  gradeAll,
-  loadObservation,
-  withAnswer,
-  withoutAnswers,
-  withRecords,
-  withTranscript,
-} from '../core/concept-test-support';
+import { assertBilingual, assertPasses, assertRefusesBashAsSleep, cmd, editProcesses, forged } from '../core/test-support';
+import { gradeAll, loadFixture, testDefinition, withAnswer, withoutAnswers, withRecords } from '../core/test-support';
+import { withTranscript } from '../core/test-support';
 import { containersAndOci as lab } from './index';
 
-const load = (name: string) => loadObservation(new URL(`./fixtures/${name}.json`, import.meta.url));
+const load = (name: string) => loadFixture(import.meta.url, name);
 const done = load('recorded-done');
 const wrong = load('recorded-isolated-neighbour');
 const base = done.snapshot.sandbox.baseNs;
 const ids = ['shell-net-inode', 'start-neighbour', 'compare-neighbour'];
 
-describe('containers-and-oci: definition', () => {
-  test('one terminal, the contracted step ids, bilingual text, a solution for every step', () => {
-    assertWellFormedLab(lab, ids, 1);
-  });
-});
+testDefinition(lab, ids, 1);
 
 describe('containers-and-oci: recorded in a real sandbox', () => {
   test('the reference solution passes every step, citing the real inodes', () => {
-    const r = gradeAll(lab, done);
-    for (const id of ids) assert.equal(r[id]?.status, 'passed', `${id}: ${r[id]?.message?.en}`);
+    const r = assertPasses(lab, done, ids);
     assert.match(r['shell-net-inode']!.message!.en, new RegExp(`net:\\[${base.net}\\]`));
     assert.match(r['start-neighbour']!.message!.en, /sleep \(PID 13\)/);
     assert.equal(r['compare-neighbour']!.evidence.pid, 13);

@@ -1,26 +1,18 @@
 // Lab `containers-and-oci`: your own terminal is a container. Read the inode of your shell's
 // network namespace, start a neighbour process and prove it shares every namespace with you.
 // Step ids are a contract with the lesson (content/containers-and-oci): do not rename them.
+import { answer, inodeShownBy, typed } from '../core/solution';
+import { failed, keptNumber, nsTypeZh, passed, quoteCommand, typeList, typeListZh, zhInline } from '../core/results';
+import { baseNs, describeProcess, describeProcessZh, newest, nsLabel, processByPid, processesOf } from '../core/procs';
 import {
-  compareShown,
-  conceptNsTypes,
-  fail,
-  nsListingCommands,
-  parseNsInode,
-  pass,
-  processesOf,
-  quoted,
   baseTypeOfInode,
-  differingTypes,
-  sharesAllBase,
-  keptNumber,
-  typeList,
-  typeListZh,
-  nsTypeZh,
-  zhInline,
   type ConceptNsType,
-} from '../core/concept-helpers';
-import { baseNs, describeProcess, describeProcessZh, newest, nsLabel, processByPid } from '../core/helpers';
+  conceptNsTypes,
+  differingTypes,
+  parseNsInode,
+  sharesAllBase,
+} from '../core/ns-types';
+import { compareShown, nsListingCommands } from '../core/transcript';
 import type { CheckResult, LabDef, Observation } from '../core/model';
 import { t } from '../core/model';
 import type { ProcessInfo } from '../core/snapshot';
@@ -37,17 +29,17 @@ function checkShellNetInode(obs: Observation): CheckResult {
   const { snapshot } = obs;
   const answer = obs.answers[stepIds.shellNetInode]?.value.trim() ?? '';
   if (answer === '') {
-    return fail(
+    return failed(
       t('Type the inode of your shell\'s network namespace in the box.', '请在输入框中填写你的 shell 所在网络命名空间的 inode 号。'),
       t('Run `readlink /proc/$$/ns/net`: the number in the brackets is the inode.', '运行 `readlink /proc/$$/ns/net`：方括号里的数字就是 inode 号。'),
     );
   }
   const parsed = parseNsInode(answer);
   if (!parsed) {
-    return fail(
-      t(`"${quoted(answer, 30)}" is not an inode: type the number between the brackets, e.g. 4026531840.`, `“${quoted(answer, 30)}”不是 inode 号：请填写方括号中的数字，例如 4026531840。`),
+    return failed(
+      t(`"${quoteCommand(answer, 30)}" is not an inode: type the number between the brackets, e.g. 4026531840.`, `“${quoteCommand(answer, 30)}”不是 inode 号：请填写方括号中的数字，例如 4026531840。`),
       t('`readlink /proc/$$/ns/net` prints net:[NUMBER]; type NUMBER.', '`readlink /proc/$$/ns/net` 会打印 net:[数字]，请填写其中的数字。'),
-      { answer: quoted(answer, 30) },
+      { answer: quoteCommand(answer, 30) },
     );
   }
   const { inode } = parsed;
@@ -56,7 +48,7 @@ function checkShellNetInode(obs: Observation): CheckResult {
   const baseNet = baseNs(snapshot, 'net');
   if (shells.length > 0 || inode === baseNet) {
     const shell = shells[0];
-    return pass(
+    return passed(
       t(
         `net:[${inode}] is your shell's network namespace${shell ? `: ${describeProcess(shell)} lives in it` : ''}`,
         `net:[${inode}] 正是你的 shell 所在的网络命名空间${shell ? `：${describeProcessZh(shell)} 就在其中` : ''}`,
@@ -66,13 +58,13 @@ function checkShellNetInode(obs: Observation): CheckResult {
   }
   const other = baseTypeOfInode(snapshot, inode);
   if (other) {
-    return fail(
+    return failed(
       t(`${nsLabel(other, inode)} is your shell's ${other} namespace, not its network namespace.`, `${nsLabel(other, inode)} 是你的 shell 的${zhInline(nsTypeZh(other))}命名空间，不是网络命名空间。`),
       t('Read the net link: `readlink /proc/$$/ns/net`.', '请读取 net 这个链接：`readlink /proc/$$/ns/net`。'),
       { answer: inode, type: other },
     );
   }
-  return fail(
+  return failed(
     t(`No shell of your sandbox lives in a network namespace with inode ${inode}.`, `你的沙箱里没有任何 shell 位于 inode 为 ${inode} 的网络命名空间中。`),
     t('Copy the digits exactly from `readlink /proc/$$/ns/net`, in your own terminal.', '请在你自己的终端里运行 `readlink /proc/$$/ns/net`，并准确地抄下其中的数字。'),
     { answer: inode },
@@ -90,7 +82,7 @@ function checkStartNeighbour(obs: Observation): CheckResult {
   const { snapshot } = obs;
   const good = newest(neighbours(obs));
   if (good) {
-    return pass(
+    return passed(
       t(
         `${describeProcess(good)} runs beside your shell, in ${nsLabel('net', good.ns.net)}, ${nsLabel('uts', good.ns.uts)} and the rest of your namespaces`,
         `${describeProcessZh(good)} 运行在你的 shell 旁边，位于 ${nsLabel('net', good.ns.net)}、${nsLabel('uts', good.ns.uts)} 以及你的其余命名空间中`,
@@ -101,7 +93,7 @@ function checkStartNeighbour(obs: Observation): CheckResult {
   const isolated = newest(processesOf(snapshot, 'sleep'));
   if (isolated) {
     const diff = differingTypes(snapshot, isolated);
-    return fail(
+    return failed(
       t(
         `${describeProcess(isolated)} is in namespaces of its own (${typeList(diff)}): that is not a neighbour sharing yours.`,
         `${describeProcessZh(isolated)} 有自己的命名空间（${typeListZh(diff)}），它不是和你共享命名空间的邻居。`,
@@ -110,7 +102,7 @@ function checkStartNeighbour(obs: Observation): CheckResult {
       { pid: isolated.pid, differing: diff.join(',') },
     );
   }
-  return fail(
+  return failed(
     t('No sleep is running in your sandbox.', '你的沙箱里没有正在运行的 sleep 进程。'),
     t('Run `sleep 1000 &`: the & keeps your prompt free while the sleep runs in the background.', '运行 `sleep 1000 &`：末尾的 & 让 sleep 在后台运行，你的提示符仍然可用。'),
   );
@@ -124,7 +116,7 @@ function checkCompareNeighbour(obs: Observation): CheckResult {
   const keptPid = keptNumber(obs, stepIds.startNeighbour, 'pid');
   const pids = new Set([...live.map((p) => p.pid), ...(keptPid !== undefined ? [keptPid] : [])]);
   if (pids.size === 0) {
-    return fail(
+    return failed(
       t('No neighbour sleep is running, and none was recorded earlier.', '没有正在运行的邻居 sleep，之前也没有记录到。'),
       t('Do the previous step first: `sleep 1000 &`.', '请先完成上一步：`sleep 1000 &`。'),
     );
@@ -139,24 +131,24 @@ function checkCompareNeighbour(obs: Observation): CheckResult {
     const { matching, mismatching } = compareShown(l.shown, snapshot.sandbox.baseNs);
     if (mismatching.length > 0 || matching.length < required.length) continue;
     const pid = 'pid' in l.ref ? l.ref.pid : (newest(live)?.pid ?? keptPid ?? 0);
-    return pass(
+    return passed(
       t(
-        `\`${quoted(l.record.command)}\` shows the same ${matching.length} inodes as your shell (${nsLabel('net', baseNs(snapshot, 'net'))}, ${nsLabel('mnt', baseNs(snapshot, 'mnt'))}…): the sleep lives in your container`,
-        `\`${quoted(l.record.command)}\` 显示的 ${matching.length} 个 inode 与你的 shell 完全相同（${nsLabel('net', baseNs(snapshot, 'net'))}、${nsLabel('mnt', baseNs(snapshot, 'mnt'))}……）：这个 sleep 和你在同一个容器里`,
+        `\`${quoteCommand(l.record.command)}\` shows the same ${matching.length} inodes as your shell (${nsLabel('net', baseNs(snapshot, 'net'))}, ${nsLabel('mnt', baseNs(snapshot, 'mnt'))}…): the sleep lives in your container`,
+        `\`${quoteCommand(l.record.command)}\` 显示的 ${matching.length} 个 inode 与你的 shell 完全相同（${nsLabel('net', baseNs(snapshot, 'net'))}、${nsLabel('mnt', baseNs(snapshot, 'mnt'))}……）：这个 sleep 和你在同一个容器里`,
       ),
-      { pid, types: matching.length, command: quoted(l.record.command), terminal: l.record.terminal },
+      { pid, types: matching.length, command: quoteCommand(l.record.command), terminal: l.record.terminal },
     );
   }
   const latest = listings[0];
   if (!latest) {
-    return fail(
+    return failed(
       t("No command listing your neighbour's /proc/<PID>/ns yet.", '还没有看到列出邻居进程 /proc/<PID>/ns 的命令。'),
       t('Run `ls -l /proc/$!/ns/` ($! is the PID of the last background job) or use its PID from `pgrep -x sleep`.', '运行 `ls -l /proc/$!/ns/`（$! 是最近一个后台任务的 PID），或者用 `pgrep -x sleep` 查到的 PID。'),
     );
   }
-  const cmd = quoted(latest.record.command);
+  const cmd = quoteCommand(latest.record.command);
   if ('self' in latest.ref) {
-    return fail(
+    return failed(
       t(`\`${cmd}\` lists your shell's own namespaces, not the sleep's.`, `\`${cmd}\` 列出的是你的 shell 自己的命名空间，而不是 sleep 的。`),
       t('$$ is your shell; $! is the last background job. Try `ls -l /proc/$!/ns/`.', '$$ 是你的 shell；$! 是最近一个后台任务。试试 `ls -l /proc/$!/ns/`。'),
       { command: cmd },
@@ -164,14 +156,14 @@ function checkCompareNeighbour(obs: Observation): CheckResult {
   }
   if ('pid' in latest.ref && !pids.has(latest.ref.pid)) {
     const p = processByPid(snapshot, latest.ref.pid);
-    return fail(
+    return failed(
       t(`\`${cmd}\` lists ${p ? describeProcess(p) : `PID ${latest.ref.pid}`}, not your neighbour sleep.`, `\`${cmd}\` 列出的是 ${p ? describeProcessZh(p) : `PID ${latest.ref.pid}`}，不是你的邻居 sleep。`),
       t('Find the sleep\'s PID with `pgrep -x sleep`.', '用 `pgrep -x sleep` 找到 sleep 的 PID。'),
       { command: cmd },
     );
   }
   if (latest.record.exitCode !== 0) {
-    return fail(
+    return failed(
       t(`\`${cmd}\` failed (exit status ${latest.record.exitCode ?? 'unknown'}).`, `\`${cmd}\` 执行失败（退出状态 ${latest.record.exitCode ?? '未知'}）。`),
       t('Is the sleep still running? `pgrep -x sleep` tells you.', 'sleep 还在运行吗？用 `pgrep -x sleep` 看一看。'),
       { command: cmd },
@@ -179,14 +171,14 @@ function checkCompareNeighbour(obs: Observation): CheckResult {
   }
   const { matching, mismatching } = compareShown(latest.shown, snapshot.sandbox.baseNs);
   if (mismatching.length > 0) {
-    return fail(
+    return failed(
       t(`\`${cmd}\` shows inodes that differ from your shell's for ${typeList(mismatching)}: that process is not your plain neighbour.`, `\`${cmd}\` 显示的 ${typeListZh(mismatching)} 的 inode 与你的 shell 不同：这不是普通的邻居进程。`),
       t('List the sleep you started with `sleep 1000 &`.', '请列出你用 `sleep 1000 &` 启动的那个 sleep。'),
       { command: cmd, mismatching: mismatching.join(',') },
     );
   }
   const missing = required.filter((type: ConceptNsType) => !matching.includes(type));
-  return fail(
+  return failed(
     t(`\`${cmd}\` shows only ${typeList(matching)}; compare every link (missing: ${typeList(missing)}).`, `\`${cmd}\` 只显示了 ${typeListZh(matching)}；请比较全部链接（缺少：${typeListZh(missing)}）。`),
     t('List the whole directory with -l: `ls -l /proc/$!/ns/`.', '用 -l 列出整个目录：`ls -l /proc/$!/ns/`。'),
     { command: cmd },
@@ -246,33 +238,11 @@ export const containersAndOci: LabDef = {
     {
       stepId: stepIds.shellNetInode,
       actions: [
-        { type: 'type', terminal: 0, text: 'readlink /proc/$$/ns/net\r' },
-        { type: 'wait', ms: 200 },
-        {
-          type: 'answer',
-          stepId: stepIds.shellNetInode,
-          value: (obs) => {
-            const out = [...obs.transcript].reverse().find((r) => r.command.startsWith('readlink /proc/$$/ns/net'))?.output ?? '';
-            const m = /net:\[(\d+)\]/.exec(out);
-            if (!m?.[1]) throw new Error('readlink printed no net inode');
-            return m[1];
-          },
-        },
+        ...typed(0, ['readlink /proc/$$/ns/net', 200]),
+        answer(stepIds.shellNetInode, inodeShownBy((c) => c.startsWith('readlink /proc/$$/ns/net'), 'net', 'readlink printed no net inode')),
       ],
     },
-    {
-      stepId: stepIds.startNeighbour,
-      actions: [
-        { type: 'type', terminal: 0, text: 'sleep 1000 &\r' },
-        { type: 'wait', ms: 300 },
-      ],
-    },
-    {
-      stepId: stepIds.compareNeighbour,
-      actions: [
-        { type: 'type', terminal: 0, text: (obs) => `ls -l /proc/${neighbourPid(obs)}/ns/\r` },
-        { type: 'wait', ms: 300 },
-      ],
-    },
+    { stepId: stepIds.startNeighbour, actions: typed(0, ['sleep 1000 &', 300]) },
+    { stepId: stepIds.compareNeighbour, actions: typed(0, [(obs) => `ls -l /proc/${neighbourPid(obs)}/ns/`, 300]) },
   ],
 };

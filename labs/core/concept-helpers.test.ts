@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { lsnsTypeFilters, nsLinksInText, nsTypeZh, parseNsInode, procNsRef, typeListZh, zhInline } from './concept-helpers';
+import { nsTypeZh, typeListZh, zhInline } from './results';
+import { parseNsInode } from './ns-types';
+import { nsLinksInText, procNsRef } from './transcript';
+import { lsnsTypeFilters } from './ns-tools';
 
 test('procNsRef: numeric, self and dynamic references, with the link named', () => {
   assert.deepEqual(procNsRef('/proc/42/ns/'), { ref: { pid: 42 }, link: null });

@@ -1,26 +1,11 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import {
-  baseNs,
-  findCommands,
-  formatEvidence,
-  interfacesInIpOutput,
-  ipListingObject,
-  isSleep,
-  netnsOf,
-  nsInodesInText,
-  nsLabel,
-  onlyLoopback,
-  parsePid,
-  procNsPathPid,
-  processesInOwnNs,
-  readFileOf,
-  soleCommand,
-  shellWords,
-  simpleCommands,
-  stripAnsi,
-} from './helpers';
+import { formatEvidence } from './results';
+import { baseNs, isSleep, nsLabel, processesInOwnNs } from './procs';
+import { interfacesInIpOutput, ipListingObject, netnsOf, onlyLoopback } from './net';
+import { readFileOf, shellWords, simpleCommands, soleCommand } from './shell';
+import { findCommands, nsInodesInText, parsePid, procNsPathPid, stripAnsi } from './transcript';
 import { snapshotSchema } from './snapshot';
 import type { ProcessInfo } from './snapshot';
 import type { CommandRecord } from './model';

@@ -1,7 +1,7 @@
 // The lab model: labs, steps, checks and their results. Pure data and pure functions:
 // imported by the agent (runs checks), the app (titles, hints) and tests. No DOM, no Node APIs.
 import { z } from 'zod';
-import type { ProbeResult, Snapshot } from './snapshot';
+import { probeResultSchema, snapshotSchema } from './snapshot';
 
 export const locales = ['en', 'zh'] as const;
 export const localeSchema = z.enum(locales);
@@ -33,18 +33,23 @@ export type Answer = z.infer<typeof answerSchema>;
 export const evidenceSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
 export type Evidence = z.infer<typeof evidenceSchema>;
 
-/** What a check sees. Everything in here comes from the host side except transcript and answers. */
-export interface Observation {
-  snapshot: Snapshot;
+/**
+ * What a check sees. Everything in here comes from the host side except transcript and answers.
+ * The one schema of it: recorded fixtures are validated against it, and the agent's observe()
+ * returns its type.
+ */
+export const observationSchema = z.object({
+  snapshot: snapshotSchema,
   /** Recent commands, oldest first, across all terminals. */
-  transcript: CommandRecord[];
+  transcript: z.array(commandRecordSchema),
   /** Latest answer the learner typed for each step id. */
-  answers: Record<string, Answer>;
+  answers: z.record(z.string(), answerSchema),
   /** Evidence kept from steps that already passed (a passed step stays passed). */
-  passed: Record<string, Evidence>;
+  passed: z.record(z.string(), evidenceSchema),
   /** Results of the host-side probes the lab's steps declare, run just before the checks. */
-  probes?: ProbeResult[];
-}
+  probes: z.array(probeResultSchema).optional(),
+});
+export type Observation = z.infer<typeof observationSchema>;
 
 /**
  * Which of the sandbox's network namespaces a probe runs in. Always one of the SANDBOX's own

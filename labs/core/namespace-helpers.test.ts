@@ -3,25 +3,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  bridgePorts,
   hasFullCaps,
-  hasInetAddress,
   hostnameOf,
   idInside,
   idMapAsSandboxSees,
-  interfaceNamed,
   nestedPidInits,
-  netnsLabel,
-  otherNetns,
   pendingPidUnshares,
   privateMounts,
-  probeResult,
   uidInOwnUserns,
   usernsOf,
-  vethPeer,
-} from './helpers';
-import { parseNsenterWords } from './concept-helpers';
-import { clone, loadFixture } from './testing/fixtures';
+} from './kernel-objects';
+import { bridgePorts, hasInetAddress, interfaceNamed, netnsLabel, otherNetns, probeResult, vethPeer } from './net';
+import { parseNsenterWords } from './ns-tools';
+import { clone, loadFixture } from './test-support';
 
 const fx = (lab: string, name: string) => loadFixture(new URL(`../${lab}/x.ts`, import.meta.url).href, `recorded-${name}`);
 

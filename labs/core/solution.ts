@@ -13,3 +13,21 @@ export function typed(terminal: number, ...lines: Line[]): SolutionAction[] {
     ];
   });
 }
+
+/** An answer the reference solution types into a step's input box. */
+export function answer(stepId: string, value: string | ((obs: Observation) => string)): SolutionAction {
+  return { type: 'answer', stepId, value };
+}
+
+/**
+ * For an answer: the inode of `type` (`net:[4026531840]`) that the newest command `matches` picked
+ * printed, read from its output the way the learner reads it; throws `missing` until it did.
+ */
+export function inodeShownBy(matches: (command: string) => boolean, type: string, missing: string): (obs: Observation) => string {
+  return (obs) => {
+    const out = [...obs.transcript].reverse().find((r) => matches(r.command))?.output ?? '';
+    const m = new RegExp(`${type}:\\[(\\d+)\\]`).exec(out);
+    if (!m?.[1]) throw new Error(missing);
+    return m[1];
+  };
+}

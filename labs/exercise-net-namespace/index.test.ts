@@ -1,28 +1,15 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import { z } from 'zod';
+import { readdirSync } from 'node:fs';
 import { exerciseNetNamespace, isolatedSleepPid, nsenterCalls, nsListings, parseNsenter, sleepTargets } from './index';
-import { answerSchema, commandRecordSchema, evidenceSchema, localizedSchema } from '../core/model';
+import { localizedSchema } from '../core/model';
 import type { CheckResult, CommandRecord, Observation, StepDef } from '../core/model';
-import { snapshotSchema } from '../core/snapshot';
 import { gradeLab, initialResults, resultsById } from '../core/grade';
-import { forged } from '../core/testing/fixtures';
-import { bashPosingAsSleep, withExe } from '../core/testing/exe';
+import { bashPosingAsSleep, forged, loadFixture, withAnswer as answered, withExe } from '../core/test-support';
 
 const fixtureDir = new URL('./fixtures/', import.meta.url);
 
-const observationSchema = z.object({
-  snapshot: snapshotSchema,
-  transcript: z.array(commandRecordSchema),
-  answers: z.record(z.string(), answerSchema),
-  passed: z.record(z.string(), evidenceSchema),
-});
-
-function load(name: string): Observation {
-  const raw: unknown = JSON.parse(readFileSync(new URL(`${name}.json`, fixtureDir), 'utf8'));
-  return observationSchema.parse(raw);
-}
+const load = (name: string): Observation => loadFixture(import.meta.url, name);
 
 function step(id: string): StepDef {
   const s = exerciseNetNamespace.steps.find((x) => x.id === id);
@@ -34,9 +21,8 @@ function run(id: string, obs: Observation): CheckResult {
   return step(id).check(obs);
 }
 
-function withAnswer(obs: Observation, value: string): Observation {
-  return { ...obs, answers: { ...obs.answers, 'find-pid': { value, atMs: obs.snapshot.takenAtMs } } };
-}
+/** The observation with this answer to find-pid. */
+const withAnswer = (obs: Observation, value: string): Observation => answered(obs, 'find-pid', value);
 
 function withTranscript(obs: Observation, transcript: CommandRecord[]): Observation {
   return { ...obs, transcript };

@@ -3,18 +3,9 @@
 // is absent from the sandbox's own table; cgroup: a process in a cgroup namespace of its own, whose
 // /proc/self/cgroup reads `/`; time: a process in a time namespace whose boot-time offset the host
 // reads from /proc/PID/timens_offsets (snapshot.timens).
-import {
-  baseNs,
-  commandsRunning,
-  describeProcess,
-  describeProcessZh,
-  evidenceNumber,
-  failed,
-  newest,
-  nsLabel,
-  passed,
-  quoteCommand,
-} from '../core/helpers';
+import { evidenceNumber, failed, passed, quoteCommand } from '../core/results';
+import { baseNs, describeProcess, describeProcessZh, newest, nsLabel } from '../core/procs';
+import { commandsRunning } from '../core/transcript';
 import type { CheckResult, LabDef, Observation } from '../core/model';
 import { t } from '../core/model';
 import { typed } from '../core/solution';

@@ -1,20 +1,17 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertLabShape, assertStaysFailed, clone, forged, gradeAll, loadFixture, statuses } from '../core/testing/fixtures';
+import { assertPasses, assertStaysFailed, clone, forged, gradeAll, loadFixture, statuses } from '../core/test-support';
+import { testDefinition } from '../core/test-support';
 import { mountNamespace } from './index';
 
 const load = (name: string) => loadFixture(import.meta.url, name);
 
 describe('mount-namespace', () => {
-  test('lab shape', () => {
-    assertLabShape(mountNamespace);
-    assert.deepEqual(mountNamespace.steps.map((s) => s.id), ['private-mount', 'neighbour-blind', 'nsenter-mount']);
-  });
+  testDefinition(mountNamespace, ['private-mount', 'neighbour-blind', 'nsenter-mount']);
 
   test('recorded: done right passes every step, citing the mount namespaces', () => {
     const obs = load('recorded-done');
-    const r = gradeAll(mountNamespace, obs);
-    for (const id of ['private-mount', 'neighbour-blind', 'nsenter-mount']) assert.equal(r[id]?.status, 'passed', `${id}: ${r[id]?.message?.en}`);
+    const r = assertPasses(mountNamespace, obs, ['private-mount', 'neighbour-blind', 'nsenter-mount']);
     assert.match(r['private-mount']!.message!.en, new RegExp(`tmpfs "scratch" at /mnt exists in mnt:\\[\\d+\\].* not in the sandbox's mnt:\\[${obs.snapshot.sandbox.baseNs.mnt}\\]`));
   });
 

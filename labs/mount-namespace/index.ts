@@ -1,25 +1,12 @@
 // Lab `mount-namespace`: a tmpfs mounted in a new mount namespace (`unshare -m`) is invisible to
 // the neighbour terminal, which stays in the sandbox's own mount namespace; nsenter -m shows it.
-import {
-  baseNs,
-  commandsRunning,
-  evidenceNumber,
-  evidenceString,
-  failed,
-  mntnsOf,
-  mountAt,
-  nsLabel,
-  operandsOf,
-  passed,
-  privateMounts,
-  programOf,
-  processByPid,
-  quoteCommand,
-  simpleCommands,
-  soleCommand,
-  type PrivateMount,
-} from '../core/helpers';
-import { nsenterInvocations } from '../core/concept-helpers';
+import { typed } from '../core/solution';
+import { evidenceNumber, evidenceString, failed, passed, quoteCommand } from '../core/results';
+import { baseNs, nsLabel, processByPid } from '../core/procs';
+import { mntnsOf, mountAt, type PrivateMount, privateMounts } from '../core/kernel-objects';
+import { operandsOf, programOf, simpleCommands, soleCommand } from '../core/shell';
+import { commandsRunning } from '../core/transcript';
+import { nsenterInvocations } from '../core/ns-tools';
 import type { CheckResult, CommandRecord, LabDef, Observation } from '../core/model';
 import { t } from '../core/model';
 import type { MountInfo, Snapshot } from '../core/snapshot';
@@ -276,16 +263,11 @@ export const mountNamespace: LabDef = {
     {
       stepId: stepIds.privateMount,
       actions: [
-        { type: 'type', terminal: 0, text: 'unshare -m bash\r' },
-        { type: 'wait', ms: 800 },
-        { type: 'type', terminal: 0, text: 'mount -t tmpfs scratch /mnt && echo hello > /mnt/note\r' },
-        { type: 'wait', ms: 400 },
+        ...typed(0, ['unshare -m bash', 800]),
+        ...typed(0, ['mount -t tmpfs scratch /mnt && echo hello > /mnt/note', 400]),
       ],
     },
-    { stepId: stepIds.neighbourBlind, actions: [{ type: 'type', terminal: 1, text: 'findmnt /mnt\r' }, { type: 'wait', ms: 400 }] },
-    {
-      stepId: stepIds.nsenterMount,
-      actions: [{ type: 'type', terminal: 1, text: (obs) => `nsenter -t ${privateMountPid(obs)} -m findmnt /mnt\r` }, { type: 'wait', ms: 400 }],
-    },
+    { stepId: stepIds.neighbourBlind, actions: typed(1, ['findmnt /mnt', 400]) },
+    { stepId: stepIds.nsenterMount, actions: typed(1, [(obs) => `nsenter -t ${privateMountPid(obs)} -m findmnt /mnt`, 400]) },
   ],
 };

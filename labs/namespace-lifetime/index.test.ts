@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertLabShape, clone, gradeAll, loadFixture, statuses } from '../core/testing/fixtures';
+import { assertLabShape, clone, gradeAll, loadFixture, statuses } from '../core/test-support';
 import type { Observation } from '../core/model';
 import type { ProcessInfo } from '../core/snapshot';
 import { gradeLab, initialResults, passedEvidenceOf, resultsById } from '../core/grade';

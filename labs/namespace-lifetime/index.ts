@@ -4,8 +4,9 @@
 // open fd (after the last process is gone, a new one enters through the fd: same inode). Then the
 // owner of a namespace: the answer is checked against the user namespace of the process that holds
 // a network namespace made together with its user namespace.
-import { baseNs, describeProcess, describeProcessZh, evidenceNumber, evidenceString, failed, newest, nsLabel, passed, processByPid } from '../core/helpers';
-import { parseNsInode } from '../core/concept-helpers';
+import { evidenceNumber, evidenceString, failed, passed } from '../core/results';
+import { baseNs, describeProcess, describeProcessZh, newest, nsLabel, processByPid } from '../core/procs';
+import { parseNsInode } from '../core/ns-types';
 import type { CheckResult, LabDef, Observation } from '../core/model';
 import { t } from '../core/model';
 import { typed } from '../core/solution';

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { assertBilingual, assertWellFormedLab, cmd, editProcesses, gradeAll, loadObservation, withTranscript } from '../core/concept-test-support';
+import { assertBilingual, assertPasses, cmd, editProcesses, forged, gradeAll, loadFixture } from '../core/test-support';
+import { testDefinition, withTranscript } from '../core/test-support';
 import type { Observation } from '../core/model';
 import { namespaceTools as lab } from './index';
-import { forged } from '../core/testing/fixtures';
 
-const load = (name: string) => loadObservation(new URL(`./fixtures/${name}.json`, import.meta.url));
+const load = (name: string) => loadFixture(import.meta.url, name);
 const done = load('recorded-done');
 const loDown = load('recorded-lo-down');
 const ids = ['lsns-all', 'container-shell', 'lsns-net', 'nsenter-ip'];
@@ -13,16 +13,11 @@ const step = (id: string) => lab.steps.find((s) => s.id === id)!.check;
 const rec = (o: Observation, command: string) => o.transcript.find((r) => r.command === command)!;
 const containerNet = done.snapshot.processes.find((p) => p.pid === 15)!.ns.net!;
 
-describe('namespace-tools: definition', () => {
-  test('two terminals, the contracted step ids, bilingual text, a solution for every step', () => {
-    assertWellFormedLab(lab, ids, 2);
-  });
-});
+testDefinition(lab, ids, 2);
 
 describe('namespace-tools: recorded in a real sandbox', () => {
   test('the reference solution passes every step; nsenter and ip inside agree', () => {
-    const r = gradeAll(lab, done);
-    for (const id of ids) assert.equal(r[id]?.status, 'passed', `${id}: ${r[id]?.message?.en}`);
+    const r = assertPasses(lab, done, ids);
     assert.equal(r['container-shell']!.evidence.netInode, containerNet);
     assert.equal(r['container-shell']!.evidence.loState, 'UNKNOWN');
     assert.match(r['lsns-net']!.message!.en, new RegExp(`net:\\[${containerNet}\\] with PID 15 \\(bash\\)`));

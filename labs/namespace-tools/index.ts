@@ -2,36 +2,14 @@
 // "container" shell with a network namespace of its own, find it with `lsns -t net`, and look into
 // it from outside with `nsenter -t PID -n ip addr`: the same view as running ip inside.
 // Step ids are a contract with the lesson (content/namespace-tools): do not rename them.
-import {
-  conceptNsTypes,
-  fail,
-  keptNumber,
-  lsnsCalls,
-  nsenterInvocations,
-  pass,
-  processesOf,
-  quoted,
-  typeList,
-  typeListZh,
-} from '../core/concept-helpers';
-import {
-  baseNs,
-  describeProcess,
-  describeProcessZh,
-  evidenceString,
-  findCommands,
-  ifaceState,
-  interfaceNames,
-  interfacesInIpOutput,
-  ipListingObject,
-  isUp,
-  loopbackOf,
-  netnsOf,
-  newest,
-  nsLabel,
-  processByPid,
-  simpleCommands,
-} from '../core/helpers';
+import { typed } from '../core/solution';
+import { evidenceString, failed, keptNumber, passed, quoteCommand, typeList, typeListZh } from '../core/results';
+import { baseNs, describeProcess, describeProcessZh, newest, nsLabel, processByPid, processesOf } from '../core/procs';
+import { conceptNsTypes } from '../core/ns-types';
+import { ifaceState, interfaceNames, interfacesInIpOutput, ipListingObject, isUp, loopbackOf, netnsOf } from '../core/net';
+import { simpleCommands } from '../core/shell';
+import { findCommands } from '../core/transcript';
+import { lsnsCalls, nsenterInvocations } from '../core/ns-tools';
 import type { CheckResult, CommandRecord, LabDef, Observation } from '../core/model';
 import { t } from '../core/model';
 import type { ProcessInfo, Snapshot } from '../core/snapshot';
@@ -53,28 +31,28 @@ function checkLsnsAll(obs: Observation): CheckResult {
     if (call.record.exitCode !== 0) continue;
     const listed = required.filter((type) => call.rows.some((r) => r.type === type && r.inode === baseNs(snapshot, type)));
     if (listed.length === required.length) {
-      return pass(
+      return passed(
         t(
-          `\`${quoted(call.record.command)}\` listed the sandbox's ${listed.length} namespaces, e.g. ${nsLabel('net', baseNs(snapshot, 'net'))} and ${nsLabel('pid', baseNs(snapshot, 'pid'))}, all held by PID 1`,
-          `\`${quoted(call.record.command)}\` 列出了沙箱的 ${listed.length} 个命名空间，例如 ${nsLabel('net', baseNs(snapshot, 'net'))} 和 ${nsLabel('pid', baseNs(snapshot, 'pid'))}，它们都属于 1 号进程`,
+          `\`${quoteCommand(call.record.command)}\` listed the sandbox's ${listed.length} namespaces, e.g. ${nsLabel('net', baseNs(snapshot, 'net'))} and ${nsLabel('pid', baseNs(snapshot, 'pid'))}, all held by PID 1`,
+          `\`${quoteCommand(call.record.command)}\` 列出了沙箱的 ${listed.length} 个命名空间，例如 ${nsLabel('net', baseNs(snapshot, 'net'))} 和 ${nsLabel('pid', baseNs(snapshot, 'pid'))}，它们都属于 1 号进程`,
         ),
-        { command: quoted(call.record.command), types: listed.join(','), terminal: call.record.terminal },
+        { command: quoteCommand(call.record.command), types: listed.join(','), terminal: call.record.terminal },
       );
     }
   }
   const latest = calls[0] ?? lsnsCalls(obs.transcript)[0];
   if (!latest) {
-    return fail(t('No `lsns` yet.', '还没有运行过 `lsns`。'), t('In terminal 2, run `lsns`.', '在终端 2 中运行 `lsns`。'));
+    return failed(t('No `lsns` yet.', '还没有运行过 `lsns`。'), t('In terminal 2, run `lsns`.', '在终端 2 中运行 `lsns`。'));
   }
-  const cmd = quoted(latest.record.command);
+  const cmd = quoteCommand(latest.record.command);
   if (latest.types.length > 0) {
-    return fail(
+    return failed(
       t(`\`${cmd}\` shows only ${typeList(latest.types)}; this step wants every type.`, `\`${cmd}\` 只显示了 ${typeListZh(latest.types)}；这一步需要所有类型。`),
       t('Run `lsns` without -t.', '运行不带 -t 的 `lsns`。'),
       { command: cmd },
     );
   }
-  return fail(
+  return failed(
     t(`\`${cmd}\` did not list the sandbox's namespaces (exit status ${latest.record.exitCode ?? 'unknown'}, ${latest.rows.length} rows read).`, `\`${cmd}\` 没有列出沙箱的命名空间（退出状态 ${latest.record.exitCode ?? '未知'}，读到 ${latest.rows.length} 行）。`),
     t('Run plain `lsns` (its default table: NS TYPE NPROCS PID USER COMMAND).', '运行不带参数的 `lsns`（默认表格：NS TYPE NPROCS PID USER COMMAND）。'),
     { command: cmd },
@@ -125,15 +103,15 @@ function checkContainerShell(obs: Observation): CheckResult {
         l.listed.every((i) => i.name !== 'lo' || (i.state ?? loState) !== 'DOWN'),
     );
     if (shown) {
-      return pass(
+      return passed(
         t(
-          `${describeProcess(ready)} lives in ${nsLabel('net', ready.ns.net)} with ${names.join(', ')} up (state ${loState}); \`${quoted(shown.record.command)}\` inside showed it`,
-          `${describeProcessZh(ready)} 位于 ${nsLabel('net', ready.ns.net)}，其中的 ${names.join('、')} 已启用（状态 ${loState}）；在里面运行的 \`${quoted(shown.record.command)}\` 显示了这一点`,
+          `${describeProcess(ready)} lives in ${nsLabel('net', ready.ns.net)} with ${names.join(', ')} up (state ${loState}); \`${quoteCommand(shown.record.command)}\` inside showed it`,
+          `${describeProcessZh(ready)} 位于 ${nsLabel('net', ready.ns.net)}，其中的 ${names.join('、')} 已启用（状态 ${loState}）；在里面运行的 \`${quoteCommand(shown.record.command)}\` 显示了这一点`,
         ),
-        { pid: ready.pid, hostPid: ready.hostPid, netInode: ready.ns.net ?? 0, interfaces: names.join(','), loState, innerCommand: quoted(shown.record.command) },
+        { pid: ready.pid, hostPid: ready.hostPid, netInode: ready.ns.net ?? 0, interfaces: names.join(','), loState, innerCommand: quoteCommand(shown.record.command) },
       );
     }
-    return fail(
+    return failed(
       t(`lo is up in ${nsLabel('net', ready.ns.net)}; now look at it from inside.`, `${nsLabel('net', ready.ns.net)} 里的 lo 已经启用；现在从里面看一看。`),
       t('In the inner shell (terminal 1), run `ip addr`.', '在里面的 shell（终端 1）中运行 `ip addr`。'),
       { pid: ready.pid, netInode: ready.ns.net ?? 0 },
@@ -141,13 +119,13 @@ function checkContainerShell(obs: Observation): CheckResult {
   }
   const down = newest(shells);
   if (down) {
-    return fail(
+    return failed(
       t(`${describeProcess(down)} is in ${nsLabel('net', down.ns.net)}, but its lo is still DOWN.`, `${describeProcessZh(down)} 在 ${nsLabel('net', down.ns.net)} 中，但它的 lo 仍然是 DOWN。`),
       t('Inside that shell, bring the loopback up: `ip link set lo up`.', '在那个 shell 里启用回环接口：`ip link set lo up`。'),
       { pid: down.pid, netInode: down.ns.net ?? 0 },
     );
   }
-  return fail(
+  return failed(
     t('No shell runs in a network namespace of its own.', '没有 shell 运行在它自己的网络命名空间中。'),
     t('In terminal 1, run `unshare -n bash`: that shell plays the container.', '在终端 1 中运行 `unshare -n bash`：这个 shell 就扮演容器。'),
   );
@@ -172,7 +150,7 @@ function containerNet(obs: Observation): { inode: number; pid: number | null; in
 }
 
 const noContainer = (): CheckResult =>
-  fail(
+  failed(
     t('No shell runs in a network namespace of its own, and none was recorded earlier.', '没有 shell 运行在自己的网络命名空间中，之前也没有记录到。'),
     t('Do step 2 first: `unshare -n bash` in terminal 1.', '请先完成第 2 步：在终端 1 中运行 `unshare -n bash`。'),
   );
@@ -187,20 +165,20 @@ function checkLsnsNet(obs: Observation): CheckResult {
     if (call.record.exitCode !== 0 || call.types.length !== 1 || call.types[0] !== 'net') continue;
     const row = call.rows.find((r) => r.type === 'net' && r.inode === net.inode);
     if (!row || call.rows.some((r) => r.type !== 'net')) continue;
-    return pass(
+    return passed(
       t(
-        `\`${quoted(call.record.command)}\` lists ${nsLabel('net', net.inode)} with PID ${row.pid} (${row.command || '?'}) in it`,
-        `\`${quoted(call.record.command)}\` 列出了 ${nsLabel('net', net.inode)}，其中的进程是 PID ${row.pid}（${row.command || '?'}）`,
+        `\`${quoteCommand(call.record.command)}\` lists ${nsLabel('net', net.inode)} with PID ${row.pid} (${row.command || '?'}) in it`,
+        `\`${quoteCommand(call.record.command)}\` 列出了 ${nsLabel('net', net.inode)}，其中的进程是 PID ${row.pid}（${row.command || '?'}）`,
       ),
-      { netInode: net.inode, pid: row.pid, command: quoted(call.record.command) },
+      { netInode: net.inode, pid: row.pid, command: quoteCommand(call.record.command) },
     );
   }
   const latest = calls[0];
   if (!latest) {
-    return fail(t('No `lsns -t net` yet.', '还没有运行过 `lsns -t net`。'), t('In terminal 2, run `lsns -t net`.', '在终端 2 中运行 `lsns -t net`。'));
+    return failed(t('No `lsns -t net` yet.', '还没有运行过 `lsns -t net`。'), t('In terminal 2, run `lsns -t net`.', '在终端 2 中运行 `lsns -t net`。'));
   }
-  const cmd = quoted(latest.record.command);
-  return fail(
+  const cmd = quoteCommand(latest.record.command);
+  return failed(
     latest.types.join(',') !== 'net'
       ? t(`\`${cmd}\` is not filtered to network namespaces.`, `\`${cmd}\` 没有只筛选网络命名空间。`)
       : t(`\`${cmd}\` did not list ${nsLabel('net', net.inode)} (is the inner shell still running?).`, `\`${cmd}\` 没有列出 ${nsLabel('net', net.inode)}（里面的 shell 还在运行吗？）。`),
@@ -226,25 +204,25 @@ function checkNsenterIp(obs: Observation): CheckResult {
     if (!call.types.includes('net') || call.record.exitCode !== 0 || !inNet(call.targetPid) || !ipListingObject(call.inner)) continue;
     const listed = interfacesInIpOutput(call.record.output);
     if (listed.length === 0 || !sameNames(listed.map((i) => i.name), net.interfaces)) continue;
-    return pass(
+    return passed(
       t(
-        `\`${quoted(call.record.command)}\` showed ${listed.map((i) => `${i.name}${i.state ? ` (${i.state})` : ''}`).join(', ')} from ${nsLabel('net', net.inode)}: the same as ip inside the container shell (${inside.join(', ')})`,
-        `\`${quoted(call.record.command)}\` 显示了 ${nsLabel('net', net.inode)} 中的 ${listed.map((i) => `${i.name}${i.state ? `（${i.state}）` : ''}`).join('、')}：与在容器 shell 里运行 ip 的结果（${inside.join('、')}）相同`,
+        `\`${quoteCommand(call.record.command)}\` showed ${listed.map((i) => `${i.name}${i.state ? ` (${i.state})` : ''}`).join(', ')} from ${nsLabel('net', net.inode)}: the same as ip inside the container shell (${inside.join(', ')})`,
+        `\`${quoteCommand(call.record.command)}\` 显示了 ${nsLabel('net', net.inode)} 中的 ${listed.map((i) => `${i.name}${i.state ? `（${i.state}）` : ''}`).join('、')}：与在容器 shell 里运行 ip 的结果（${inside.join('、')}）相同`,
       ),
-      { pid: call.targetPid ?? 0, netInode: net.inode, interfaces: listed.map((i) => i.name).join(','), command: quoted(call.record.command), terminal: call.record.terminal },
+      { pid: call.targetPid ?? 0, netInode: net.inode, interfaces: listed.map((i) => i.name).join(','), command: quoteCommand(call.record.command), terminal: call.record.terminal },
     );
   }
   const latest = calls[0];
   if (!latest) {
-    return fail(
+    return failed(
       t('No `nsenter` into the container shell\'s network namespace yet.', '还没有看到用 `nsenter` 进入容器 shell 的网络命名空间。'),
       t(`In terminal 2, run \`nsenter -t ${net.pid ?? '<PID>'} -n ip addr\`.`, `在终端 2 中运行 \`nsenter -t ${net.pid ?? '<PID>'} -n ip addr\`。`),
     );
   }
-  const cmd = quoted(latest.record.command);
+  const cmd = quoteCommand(latest.record.command);
   if (!inNet(latest.targetPid)) {
     const p = latest.targetPid !== null ? processByPid(snapshot, latest.targetPid) : undefined;
-    return fail(
+    return failed(
       t(
         `\`${cmd}\` targets ${p ? describeProcess(p) : (latest.targetText ?? `PID ${latest.targetPid ?? '?'}`)}, which is not in ${nsLabel('net', net.inode)}.`,
         `\`${cmd}\` 的目标是 ${p ? describeProcessZh(p) : (latest.targetText ?? `PID ${latest.targetPid ?? '?'}`)}，它不在 ${nsLabel('net', net.inode)} 中。`,
@@ -254,13 +232,13 @@ function checkNsenterIp(obs: Observation): CheckResult {
     );
   }
   if (!latest.types.includes('net')) {
-    return fail(
+    return failed(
       t(`\`${cmd}\` has no -n: it joined no network namespace.`, `\`${cmd}\` 缺少 -n：它没有进入任何网络命名空间。`),
       t('Add -n: `nsenter -t <PID> -n ip addr`.', '加上 -n：`nsenter -t <PID> -n ip addr`。'),
       { command: cmd },
     );
   }
-  return fail(
+  return failed(
     t(
       `\`${cmd}\` did not list the interfaces of ${nsLabel('net', net.inode)} (${net.interfaces.join(', ') || '-'}); exit status ${latest.record.exitCode ?? 'unknown'}.`,
       `\`${cmd}\` 没有列出 ${nsLabel('net', net.inode)} 的网络接口（${net.interfaces.join('、') || '无'}）；退出状态 ${latest.record.exitCode ?? '未知'}。`,
@@ -326,25 +304,16 @@ export const namespaceTools: LabDef = {
     },
   ],
   solution: [
-    { stepId: stepIds.lsnsAll, actions: [{ type: 'type', terminal: 1, text: 'lsns\r' }, { type: 'wait', ms: 400 }] },
+    { stepId: stepIds.lsnsAll, actions: typed(1, ['lsns', 400]) },
     {
       stepId: stepIds.containerShell,
       actions: [
-        { type: 'type', terminal: 0, text: 'unshare -n bash\r' },
-        { type: 'wait', ms: 400 },
-        { type: 'type', terminal: 0, text: 'ip link set lo up\r' },
-        { type: 'wait', ms: 200 },
-        { type: 'type', terminal: 0, text: 'ip addr\r' },
-        { type: 'wait', ms: 300 },
+        ...typed(0, ['unshare -n bash', 400]),
+        ...typed(0, ['ip link set lo up', 200]),
+        ...typed(0, ['ip addr', 300]),
       ],
     },
-    { stepId: stepIds.lsnsNet, actions: [{ type: 'type', terminal: 1, text: 'lsns -t net\r' }, { type: 'wait', ms: 400 }] },
-    {
-      stepId: stepIds.nsenterIp,
-      actions: [
-        { type: 'type', terminal: 1, text: (obs) => `nsenter -t ${containerPid(obs)} -n ip addr\r` },
-        { type: 'wait', ms: 300 },
-      ],
-    },
+    { stepId: stepIds.lsnsNet, actions: typed(1, ['lsns -t net', 400]) },
+    { stepId: stepIds.nsenterIp, actions: typed(1, [(obs) => `nsenter -t ${containerPid(obs)} -n ip addr`, 300]) },
   ],
 };

@@ -1,28 +1,22 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseLsnsOutput } from '../core/concept-helpers';
-import { assertBilingual, assertWellFormedLab, cmd, editProcesses, gradeAll, loadObservation, withTranscript } from '../core/concept-test-support';
+import { parseLsnsOutput } from '../core/ns-tools';
+import { assertBilingual, assertPasses, assertRefusesBashAsSleep, cmd, editProcesses, forged } from '../core/test-support';
+import { gradeAll, loadFixture, testDefinition, withTranscript } from '../core/test-support';
 import { namespaceTypes as lab } from './index';
-import { forged } from '../core/testing/fixtures';
-import { assertRefusesBashAsSleep } from '../core/testing/exe';
 
-const load = (name: string) => loadObservation(new URL(`./fixtures/${name}.json`, import.meta.url));
+const load = (name: string) => loadFixture(import.meta.url, name);
 const done = load('recorded-done');
 const noFork = load('recorded-no-fork');
 const ids = ['net-uts-ipc', 'mount-ns', 'pid-ns', 'spot-in-lsns'];
 const step = (id: string) => lab.steps.find((s) => s.id === id)!.check;
 const lsnsRecord = done.transcript.find((r) => r.command === 'lsns')!;
 
-describe('namespace-types: definition', () => {
-  test('one terminal, the contracted step ids, bilingual text, a solution for every step', () => {
-    assertWellFormedLab(lab, ids, 1);
-  });
-});
+testDefinition(lab, ids, 1);
 
 describe('namespace-types: recorded in a real sandbox', () => {
   test('the reference solution passes every step; the PID 1 sleep has three PIDs (host, sandbox, its own)', () => {
-    const r = gradeAll(lab, done);
-    for (const id of ids) assert.equal(r[id]?.status, 'passed', `${id}: ${r[id]?.message?.en}`);
+    const r = assertPasses(lab, done, ids);
     assert.equal(r['pid-ns']!.evidence.nsPids, '16,1');
     assert.match(r['pid-ns']!.message!.en, /sleep \(PID 16\) is PID 1 of pid:\[\d+\]: one process, three PIDs, one per nested PID namespace: one on the host .*NSpid 16 1 from your sandbox inwards/);
     assert.doesNotMatch(r['pid-ns']!.message!.en, /two PIDs/);

@@ -1,21 +1,12 @@
 // Lab `namespace-types`: put processes into new namespaces of several types (net, uts, ipc; mount;
 // pid, with -f so the new namespace gets a PID 1) and find every one of them in lsns.
 // Step ids are a contract with the lesson (content/namespace-types): do not rename them.
-import {
-  differingTypes,
-  fail,
-  keptNumber,
-  lsnsCalls,
-  pass,
-  processesOf,
-  quoted,
-  typeList,
-  typeListZh,
-  nsTypeZh,
-  zhInline,
-  type ConceptNsType,
-} from '../core/concept-helpers';
-import { baseNs, describeProcess, describeProcessZh, findCommands, newest, nsLabel, pidLevels } from '../core/helpers';
+import { typed } from '../core/solution';
+import { failed, keptNumber, nsTypeZh, passed, quoteCommand, typeList, typeListZh, zhInline } from '../core/results';
+import { baseNs, describeProcess, describeProcessZh, newest, nsLabel, pidLevels, processesOf } from '../core/procs';
+import { type ConceptNsType, differingTypes } from '../core/ns-types';
+import { findCommands } from '../core/transcript';
+import { lsnsCalls } from '../core/ns-tools';
 import type { CheckResult, LabDef, Observation } from '../core/model';
 import { t } from '../core/model';
 import type { ProcessInfo, Snapshot } from '../core/snapshot';
@@ -45,7 +36,7 @@ function checkNetUtsIpc(obs: Observation): CheckResult {
   const want: ConceptNsType[] = ['net', 'uts', 'ipc'];
   const good = newest(sleepsWith(snapshot, want));
   if (good) {
-    return pass(
+    return passed(
       t(
         `${describeProcess(good)} is in ${nsLabel('net', good.ns.net)}, ${nsLabel('uts', good.ns.uts)} and ${nsLabel('ipc', good.ns.ipc)}, none of them your shell's`,
         `${describeProcessZh(good)} 位于 ${nsLabel('net', good.ns.net)}、${nsLabel('uts', good.ns.uts)} 和 ${nsLabel('ipc', good.ns.ipc)} 中，都不是你的 shell 的命名空间`,
@@ -56,13 +47,13 @@ function checkNetUtsIpc(obs: Observation): CheckResult {
   const partial = newest(processesOf(snapshot, 'sleep').filter((p) => differingTypes(snapshot, p).some((x) => want.includes(x))));
   if (partial) {
     const missing = want.filter((type) => !differingTypes(snapshot, partial).includes(type));
-    return fail(
+    return failed(
       t(`${describeProcess(partial)} still shares ${typeList(missing)} with your shell.`, `${describeProcessZh(partial)} 仍然和你的 shell 共享 ${typeListZh(missing)}。`),
       t('One unshare can create several namespaces at once: `unshare -nui sleep 1000 &`.', '一次 unshare 可以同时新建多个命名空间：`unshare -nui sleep 1000 &`。'),
       { pid: partial.pid, missing: missing.join(',') },
     );
   }
-  return fail(
+  return failed(
     t('No sleep runs in new net, uts and ipc namespaces.', '没有 sleep 运行在新的网络、UTS 和 IPC 命名空间中。'),
     t('Run `unshare -nui sleep 1000 &` (-n network, -u UTS, -i IPC).', '运行 `unshare -nui sleep 1000 &`（-n 网络，-u UTS，-i IPC）。'),
   );
@@ -74,7 +65,7 @@ function checkMountNs(obs: Observation): CheckResult {
   const { snapshot } = obs;
   const good = newest(sleepsWith(snapshot, ['mnt']));
   if (good) {
-    return pass(
+    return passed(
       t(
         `${describeProcess(good)} has its own mount table in ${nsLabel('mnt', good.ns.mnt)}; yours is ${nsLabel('mnt', baseNs(snapshot, 'mnt'))}`,
         `${describeProcessZh(good)} 在 ${nsLabel('mnt', good.ns.mnt)} 中拥有自己的挂载表；你的是 ${nsLabel('mnt', baseNs(snapshot, 'mnt'))}`,
@@ -82,7 +73,7 @@ function checkMountNs(obs: Observation): CheckResult {
       { pid: good.pid, mnt: good.ns.mnt ?? 0 },
     );
   }
-  return fail(
+  return failed(
     t(`No sleep has a mount namespace other than your shell's ${nsLabel('mnt', baseNs(snapshot, 'mnt'))}.`, `没有 sleep 拥有不同于你的 shell 的 ${nsLabel('mnt', baseNs(snapshot, 'mnt'))} 的挂载命名空间。`),
     t('The mount namespace was the first one (CLONE_NEWNS); its unshare flag is -m: `unshare -m sleep 1000 &`.', '挂载命名空间是最早出现的（CLONE_NEWNS）；unshare 对应的选项是 -m：`unshare -m sleep 1000 &`。'),
   );
@@ -94,7 +85,7 @@ function checkPidNs(obs: Observation): CheckResult {
   const { snapshot } = obs;
   const good = newest(pidOneSleeps(snapshot));
   if (good) {
-    return pass(
+    return passed(
       t(
         `${describeProcess(good)} is PID 1 of ${nsLabel('pid', good.ns.pid)}: ${pidLevels(good).en}`,
         `${describeProcessZh(good)} 是 ${nsLabel('pid', good.ns.pid)} 中的 1 号进程：${pidLevels(good).zh}`,
@@ -108,7 +99,7 @@ function checkPidNs(obs: Observation): CheckResult {
     processesOf(snapshot, 'sleep').filter((p) => p.ns.pid === baseNs(snapshot, 'pid') && p.ns.pid_for_children !== p.ns.pid),
   );
   if (stuck) {
-    return fail(
+    return failed(
       t(
         `${describeProcess(stuck)} is still in your PID namespace ${nsLabel('pid', stuck.ns.pid)}: unshare -p only moves the caller's future children.`,
         `${describeProcessZh(stuck)} 仍在你的 PID 命名空间 ${nsLabel('pid', stuck.ns.pid)} 中：unshare -p 只会让调用者之后创建的子进程进入新的命名空间。`,
@@ -118,12 +109,12 @@ function checkPidNs(obs: Observation): CheckResult {
     );
   }
   const enomem = findCommands(obs.transcript, /./).find((r) => /fork: Cannot allocate memory/.test(r.output));
-  return fail(
+  return failed(
     t('No sleep is PID 1 of a new PID namespace.', '没有 sleep 是新 PID 命名空间中的 1 号进程。'),
     enomem
       ? t(
-          `\`${quoted(enomem.command)}\` printed "Cannot allocate memory": without -f, the first child became PID 1, exited, and the namespace accepts no new process. Use -f.`,
-          `\`${quoted(enomem.command)}\` 打印了“Cannot allocate memory”：没有 -f 时，第一个子进程成了 1 号进程并且已经退出，这个命名空间不再接受新进程。请加上 -f。`,
+          `\`${quoteCommand(enomem.command)}\` printed "Cannot allocate memory": without -f, the first child became PID 1, exited, and the namespace accepts no new process. Use -f.`,
+          `\`${quoteCommand(enomem.command)}\` 打印了“Cannot allocate memory”：没有 -f 时，第一个子进程成了 1 号进程并且已经退出，这个命名空间不再接受新进程。请加上 -f。`,
         )
       : t('Run `unshare -pf --mount-proc sleep 1000 &` (-p PID, -f fork, --mount-proc a /proc for the new namespace).', '运行 `unshare -pf --mount-proc sleep 1000 &`（-p 表示 PID，-f 表示 fork，--mount-proc 为新命名空间挂载自己的 /proc）。'),
   );
@@ -158,14 +149,14 @@ function checkSpotInLsns(obs: Observation): CheckResult {
   const mine = newNamespaces(obs);
   const none = lsnsWanted.filter((type) => (mine.get(type)?.size ?? 0) === 0);
   if (none.length > 0) {
-    return fail(
+    return failed(
       t(`You have no new namespace of type ${typeList(none)} yet.`, `你还没有 ${typeListZh(none)} 类型的新命名空间。`),
       t('Do the previous steps first; keep their sleeps running.', '请先完成前面的步骤，并让那些 sleep 保持运行。'),
     );
   }
   const calls = lsnsCalls(obs.transcript).filter((c) => c.record.exitCode === 0);
   if (calls.length === 0) {
-    return fail(
+    return failed(
       t('No successful `lsns` yet.', '还没有成功运行过 `lsns`。'),
       t('Run `lsns`: one line per namespace, with its inode (NS), TYPE, and the lowest PID in it.', '运行 `lsns`：每个命名空间一行，包括 inode（NS）、类型（TYPE）和其中最小的 PID。'),
     );
@@ -177,19 +168,19 @@ function checkSpotInLsns(obs: Observation): CheckResult {
       const type = row.type as ConceptNsType;
       if (mine.get(type)?.has(row.inode) && !found.has(type)) {
         found.set(type, row.inode);
-        command ||= quoted(call.record.command);
+        command ||= quoteCommand(call.record.command);
       }
     }
   }
   const missing = lsnsWanted.filter((type) => !found.has(type));
   if (missing.length === 0) {
     const list = lsnsWanted.map((type) => nsLabel(type, found.get(type))).join(', ');
-    return pass(
+    return passed(
       t(`lsns listed all five of your new namespaces: ${list}`, `lsns 列出了你新建的全部五个命名空间：${list}`),
       Object.fromEntries([...lsnsWanted.map((type) => [type, found.get(type) ?? 0]), ['command', command]]),
     );
   }
-  return fail(
+  return failed(
     t(
       `Your lsns output${found.size > 0 ? ` shows ${typeList([...found.keys()])}, but` : ''} does not list your new ${typeList(missing)} namespace(s).`,
       `你的 lsns 输出${found.size > 0 ? `显示了 ${typeListZh([...found.keys()])}，但` : ''}没有列出你新建的${zhInline(typeListZh(missing.map(nsTypeZh)))}命名空间。`,
@@ -249,9 +240,9 @@ export const namespaceTypes: LabDef = {
     },
   ],
   solution: [
-    { stepId: stepIds.netUtsIpc, actions: [{ type: 'type', terminal: 0, text: 'unshare -nui sleep 1000 &\r' }, { type: 'wait', ms: 300 }] },
-    { stepId: stepIds.mountNs, actions: [{ type: 'type', terminal: 0, text: 'unshare -m sleep 1000 &\r' }, { type: 'wait', ms: 300 }] },
-    { stepId: stepIds.pidNs, actions: [{ type: 'type', terminal: 0, text: 'unshare -pf --mount-proc sleep 1000 &\r' }, { type: 'wait', ms: 400 }] },
-    { stepId: stepIds.spotInLsns, actions: [{ type: 'type', terminal: 0, text: 'lsns\r' }, { type: 'wait', ms: 400 }] },
+    { stepId: stepIds.netUtsIpc, actions: typed(0, ['unshare -nui sleep 1000 &', 300]) },
+    { stepId: stepIds.mountNs, actions: typed(0, ['unshare -m sleep 1000 &', 300]) },
+    { stepId: stepIds.pidNs, actions: typed(0, ['unshare -pf --mount-proc sleep 1000 &', 400]) },
+    { stepId: stepIds.spotInLsns, actions: typed(0, ['lsns', 400]) },
   ],
 };

@@ -1,21 +1,17 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertLabShape, clone, forged, gradeAll, loadFixture, statuses } from '../core/testing/fixtures';
+import { assertPasses, clone, forged, gradeAll, loadFixture, statuses, testDefinition } from '../core/test-support';
 import { pidNamespace, psListingWhy, psRows } from './index';
 import type { Observation } from '../core/model';
 
 const load = (name: string) => loadFixture(import.meta.url, name);
 
 describe('pid-namespace', () => {
-  test('lab shape', () => {
-    assertLabShape(pidNamespace);
-    assert.deepEqual(pidNamespace.steps.map((s) => s.id), ['no-fork', 'become-pid1', 'ps-shrinks', 'nspid-outside']);
-  });
+  testDefinition(pidNamespace, ['no-fork', 'become-pid1', 'ps-shrinks', 'nspid-outside']);
 
   test('recorded: done right passes every step, citing the pid namespace and NSpid', () => {
     const obs = load('recorded-done');
-    const r = gradeAll(pidNamespace, obs);
-    for (const id of ['become-pid1', 'ps-shrinks', 'nspid-outside']) assert.equal(r[id]?.status, 'passed', `${id}: ${r[id]?.message?.en}`);
+    const r = assertPasses(pidNamespace, obs, ['become-pid1', 'ps-shrinks', 'nspid-outside']);
     const init = obs.snapshot.pidns!.find((n) => n.level === 1)!;
     assert.match(r['become-pid1']!.message!.en, new RegExp(`PID 1 of pid:\\[${init.inode}\\] \\(NSpid ${init.init!.pid} 1\\)`));
     assert.match(r['nspid-outside']!.message!.en, new RegExp(`NSpid of PID ${init.init!.pid} reads ${init.init!.pid} 1`));

@@ -1,26 +1,11 @@
 // Lab `pid-namespace`: become PID 1 of a new PID namespace (`unshare -pf --mount-proc bash`), watch
 // `ps` shrink to that namespace, and read the same process's PIDs (NSpid) from outside: three in all
 // (host, sandbox, new namespace), of which the sandbox's /proc shows the last two.
-import {
-  basename,
-  baseNs,
-  commandsRunning,
-  describeProcess,
-  describeProcessZh,
-  evidenceNumber,
-  failed,
-  nestedPidInits,
-  newest,
-  nsLabel,
-  passed,
-  pendingPidUnshares,
-  processByPid,
-  programOf,
-  quoteCommand,
-  readFileOf,
-  soleCommand,
-  stripAnsi,
-} from '../core/helpers';
+import { evidenceNumber, failed, passed, quoteCommand } from '../core/results';
+import { basename, baseNs, describeProcess, describeProcessZh, newest, nsLabel, processByPid } from '../core/procs';
+import { nestedPidInits, pendingPidUnshares } from '../core/kernel-objects';
+import { programOf, readFileOf, soleCommand } from '../core/shell';
+import { commandsRunning, stripAnsi } from '../core/transcript';
 import type { CheckResult, CommandRecord, LabDef, Localized, Observation } from '../core/model';
 import { t } from '../core/model';
 import { checkNoFork } from './no-fork';
@@ -295,10 +280,7 @@ export const pidNamespace: LabDef = {
   solution: [
     { stepId: stepIds.noFork, actions: typed(0, ['unshare -p bash', 800], 'ls') },
     { stepId: stepIds.becomePid1, actions: typed(0, ['\x04', 400], ['unshare -pf --mount-proc bash', 800]) },
-    { stepId: stepIds.psShrinks, actions: [{ type: 'type', terminal: 0, text: 'ps -ef\r' }, { type: 'wait', ms: 500 }] },
-    {
-      stepId: stepIds.nspidOutside,
-      actions: [{ type: 'type', terminal: 1, text: (obs) => `grep NSpid /proc/${nestedInitPid(obs)}/status\r` }, { type: 'wait', ms: 400 }],
-    },
+    { stepId: stepIds.psShrinks, actions: typed(0, 'ps -ef') },
+    { stepId: stepIds.nspidOutside, actions: typed(1, [(obs) => `grep NSpid /proc/${nestedInitPid(obs)}/status`, 400]) },
   ],
 };

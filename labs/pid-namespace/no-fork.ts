@@ -7,7 +7,9 @@
 // the host can read (the kernel shows that link only once the namespace had a PID 1) but that has
 // no member left: its PID 1 came and went. The error in the transcript, when the shell could still
 // report it, is cited.
-import { baseNs, describeProcess, describeProcessZh, failed, newest, nsLabel, passed, pendingPidUnshares, pidnsOf, quoteCommand } from '../core/helpers';
+import { failed, passed, quoteCommand } from '../core/results';
+import { baseNs, describeProcess, describeProcessZh, newest, nsLabel } from '../core/procs';
+import { pendingPidUnshares, pidnsOf } from '../core/kernel-objects';
 import type { CheckResult, Observation } from '../core/model';
 import { t } from '../core/model';
 

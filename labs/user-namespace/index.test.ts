@@ -1,20 +1,16 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertLabShape, clone, forged, gradeAll, loadFixture, statuses } from '../core/testing/fixtures';
+import { assertPasses, clone, forged, gradeAll, loadFixture, statuses, testDefinition } from '../core/test-support';
 import { userNamespace } from './index';
 
 const load = (name: string) => loadFixture(import.meta.url, name);
 
 describe('user-namespace', () => {
-  test('lab shape', () => {
-    assertLabShape(userNamespace);
-    assert.deepEqual(userNamespace.steps.map((s) => s.id), ['root-inside', 'read-uid-map', 'caps-scope']);
-  });
+  testDefinition(userNamespace, ['root-inside', 'read-uid-map', 'caps-scope']);
 
   test('recorded: done right passes every step, citing the map 0 0 1 and CapEff', () => {
     const obs = load('recorded-done');
-    const r = gradeAll(userNamespace, obs);
-    for (const id of ['root-inside', 'read-uid-map', 'caps-scope']) assert.equal(r[id]?.status, 'passed', `${id}: ${r[id]?.message?.en}`);
+    const r = assertPasses(userNamespace, obs, ['root-inside', 'read-uid-map', 'caps-scope']);
     assert.match(r['root-inside']!.message!.en, /uid 0 in user:\[\d+\], whose uid_map is `0 0 1`/);
     assert.match(r['read-uid-map']!.message!.en, /printed `0 0 1`/);
     assert.match(r['caps-scope']!.message!.en, /CapEff 000001ffffffffff\) named uts:\[\d+\] "box" \(that user namespace owns it\); .* owned by user:\[\d+\], is still "nslab"/);

@@ -1,24 +1,11 @@
 // Lab `user-namespace`: `unshare -Ur` makes you uid 0 in a new user namespace; its uid_map says
 // which outside uid that 0 is; its capabilities count only for what that namespace owns.
-import {
-  baseNs,
-  commandsRunning,
-  describeProcess,
-  describeProcessZh,
-  failed,
-  formatIdMap,
-  hasFullCaps,
-  hostnameOf,
-  idMapAsSandboxSees,
-  newest,
-  nsLabel,
-  passed,
-  quoteCommand,
-  readFileOf,
-  stripAnsi,
-  uidInOwnUserns,
-  usernsOf,
-} from '../core/helpers';
+import { typed } from '../core/solution';
+import { failed, passed, quoteCommand } from '../core/results';
+import { baseNs, describeProcess, describeProcessZh, newest, nsLabel } from '../core/procs';
+import { formatIdMap, hasFullCaps, hostnameOf, idMapAsSandboxSees, uidInOwnUserns, usernsOf } from '../core/kernel-objects';
+import { readFileOf } from '../core/shell';
+import { commandsRunning, stripAnsi } from '../core/transcript';
 import type { CheckResult, LabDef, Observation } from '../core/model';
 import { t } from '../core/model';
 import type { ProcessInfo, Snapshot } from '../core/snapshot';
@@ -205,17 +192,14 @@ export const userNamespace: LabDef = {
     },
   ],
   solution: [
-    { stepId: stepIds.rootInside, actions: [{ type: 'type', terminal: 0, text: 'unshare -Ur bash\r' }, { type: 'wait', ms: 800 }] },
-    { stepId: stepIds.readUidMap, actions: [{ type: 'type', terminal: 0, text: 'cat /proc/self/uid_map\r' }, { type: 'wait', ms: 400 }] },
+    { stepId: stepIds.rootInside, actions: typed(0, ['unshare -Ur bash', 800]) },
+    { stepId: stepIds.readUidMap, actions: typed(0, ['cat /proc/self/uid_map', 400]) },
     {
       stepId: stepIds.capsScope,
       actions: [
-        { type: 'type', terminal: 0, text: 'hostname box\r' },
-        { type: 'wait', ms: 300 },
-        { type: 'type', terminal: 0, text: 'unshare -u bash\r' },
-        { type: 'wait', ms: 800 },
-        { type: 'type', terminal: 0, text: 'hostname box\r' },
-        { type: 'wait', ms: 400 },
+        ...typed(0, ['hostname box', 300]),
+        ...typed(0, ['unshare -u bash', 800]),
+        ...typed(0, ['hostname box', 400]),
       ],
     },
   ],

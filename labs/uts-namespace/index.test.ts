@@ -1,23 +1,18 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertLabShape, clone, gradeAll, loadFixture, statuses } from '../core/testing/fixtures';
+import { assertPasses, clone, forged, gradeAll, loadFixture, statuses, testDefinition } from '../core/test-support';
 import { utsNamespace } from './index';
 import { parseUnshare } from './userns-eperm';
 import type { CommandRecord } from '../core/model';
-import { forged } from '../core/testing/fixtures';
 
 const load = (name: string) => loadFixture(import.meta.url, name);
 
 describe('uts-namespace', () => {
-  test('lab shape', () => {
-    assertLabShape(utsNamespace);
-    assert.deepEqual(utsNamespace.steps.map((s) => s.id), ['userns-eperm', 'new-hostname', 'outside-unchanged', 'nsenter-uts']);
-  });
+  testDefinition(utsNamespace, ['userns-eperm', 'new-hostname', 'outside-unchanged', 'nsenter-uts']);
 
   test('recorded: done right passes every step, citing both UTS namespaces', () => {
     const obs = load('recorded-done');
-    const r = gradeAll(utsNamespace, obs);
-    for (const id of ['new-hostname', 'outside-unchanged', 'nsenter-uts']) assert.equal(r[id]?.status, 'passed', `${id}: ${r[id]?.message?.en}`);
+    const r = assertPasses(utsNamespace, obs, ['new-hostname', 'outside-unchanged', 'nsenter-uts']);
     assert.match(r['new-hostname']!.message!.en, new RegExp(`hostname "container1"; the sandbox's uts:\\[${obs.snapshot.sandbox.baseNs.uts}\\] is "nslab"`));
   });
 

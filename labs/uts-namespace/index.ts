@@ -2,23 +2,12 @@
 // NAME`: EPERM, the UTS namespace is owned by the sandbox's user namespace; userns-eperm.ts), then
 // a UTS namespace made together with a user namespace (`unshare -Uur bash`), renamed; prove the
 // sandbox's own hostname is unchanged, and read the new one from outside with nsenter -u.
-import {
-  baseNs,
-  commandsRunning,
-  describeProcess,
-  describeProcessZh,
-  evidenceNumber,
-  evidenceString,
-  failed,
-  hostnameOf,
-  newest,
-  nsLabel,
-  passed,
-  processByPid,
-  quoteCommand,
-  soleCommand,
-} from '../core/helpers';
-import { nsenterInvocations } from '../core/concept-helpers';
+import { evidenceNumber, evidenceString, failed, passed, quoteCommand } from '../core/results';
+import { baseNs, describeProcess, describeProcessZh, newest, nsLabel, processByPid } from '../core/procs';
+import { hostnameOf } from '../core/kernel-objects';
+import { soleCommand } from '../core/shell';
+import { commandsRunning } from '../core/transcript';
+import { nsenterInvocations } from '../core/ns-tools';
 import { checkUsernsEperm } from './userns-eperm';
 import { typed } from '../core/solution';
 import type { CheckResult, LabDef, Observation } from '../core/model';
@@ -231,16 +220,11 @@ export const utsNamespace: LabDef = {
     {
       stepId: stepIds.newHostname,
       actions: [
-        { type: 'type', terminal: 0, text: 'unshare -Uur bash\r' },
-        { type: 'wait', ms: 800 },
-        { type: 'type', terminal: 0, text: 'hostname container1\r' },
-        { type: 'wait', ms: 400 },
+        ...typed(0, ['unshare -Uur bash', 800]),
+        ...typed(0, ['hostname container1', 400]),
       ],
     },
-    { stepId: stepIds.outsideUnchanged, actions: [{ type: 'type', terminal: 1, text: 'hostname\r' }, { type: 'wait', ms: 400 }] },
-    {
-      stepId: stepIds.nsenterUts,
-      actions: [{ type: 'type', terminal: 1, text: (obs) => `nsenter -t ${renamedPid(obs)} -u hostname\r` }, { type: 'wait', ms: 400 }],
-    },
+    { stepId: stepIds.outsideUnchanged, actions: typed(1, ['hostname', 400]) },
+    { stepId: stepIds.nsenterUts, actions: typed(1, [(obs) => `nsenter -t ${renamedPid(obs)} -u hostname`, 400]) },
   ],
 };

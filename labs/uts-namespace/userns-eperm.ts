@@ -3,7 +3,11 @@
 // namespace the process has every capability, but only over namespaces that user namespace owns.
 // Graded from state (no UTS namespace of the sandbox is called NAME: the hostname did not change)
 // plus the attempt's exit status and error from the transcript.
-import { baseNs, commandsRunning, failed, hostnameOf, nsLabel, passed, quoteCommand, simpleCommands } from '../core/helpers';
+import { failed, passed, quoteCommand } from '../core/results';
+import { baseNs, nsLabel } from '../core/procs';
+import { hostnameOf } from '../core/kernel-objects';
+import { simpleCommands } from '../core/shell';
+import { commandsRunning } from '../core/transcript';
 import type { CheckResult, Observation } from '../core/model';
 import { t } from '../core/model';
 

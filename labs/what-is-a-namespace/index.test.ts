@@ -1,37 +1,22 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { forged, loadFixture } from '../core/testing/fixtures';
-import { assertRefusesBashAsSleep } from '../core/testing/exe';
-import { parseNsTypeList } from '../core/concept-helpers';
-import {
-  assertBilingual,
-  assertWellFormedLab,
-  cmd,
-  editProcesses,
-  gradeAll,
-  loadObservation,
-  withAnswer,
-  withTranscript,
-} from '../core/concept-test-support';
+import { assertBilingual, assertPasses, assertRefusesBashAsSleep, cmd, editProcesses, forged } from '../core/test-support';
+import { gradeAll, loadFixture, testDefinition, withAnswer, withTranscript } from '../core/test-support';
+import { parseNsTypeList } from '../core/ns-types';
 import { whatIsANamespace as lab } from './index';
 
-const load = (name: string) => loadObservation(new URL(`./fixtures/${name}.json`, import.meta.url));
+const load = (name: string) => loadFixture(import.meta.url, name);
 const done = load('recorded-done');
 const mistakes = load('recorded-mistakes');
 const base = done.snapshot.sandbox.baseNs;
 const ids = ['list-own-ns', 'uts-inode', 'start-isolated', 'shared-types'];
 const step = (id: string) => lab.steps.find((s) => s.id === id)!.check;
 
-describe('what-is-a-namespace: definition', () => {
-  test('two terminals, the contracted step ids, bilingual text, a solution for every step', () => {
-    assertWellFormedLab(lab, ids, 2);
-  });
-});
+testDefinition(lab, ids, 2);
 
 describe('what-is-a-namespace: recorded in a real sandbox', () => {
   test('the reference solution passes every step', () => {
-    const r = gradeAll(lab, done);
-    for (const id of ids) assert.equal(r[id]?.status, 'passed', `${id}: ${r[id]?.message?.en}`);
+    const r = assertPasses(lab, done, ids);
     assert.match(r['uts-inode']!.message!.en, new RegExp(`uts:\\[${base.uts}\\].*"nslab"`));
     assert.equal(r['start-isolated']!.evidence.differing, 'ipc,uts');
     assert.equal(r['shared-types']!.evidence.shared, 'cgroup,mnt,net,pid,time,user');

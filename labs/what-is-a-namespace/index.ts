@@ -1,25 +1,18 @@
 // Lab `what-is-a-namespace`: read your shell's namespace links, answer its UTS inode, start a
 // process in new UTS and IPC namespaces and work out which namespaces it still shares with you.
 // Step ids are a contract with the lesson (content/what-is-a-namespace): do not rename them.
+import { answer, inodeShownBy, typed } from '../core/solution';
+import { evidenceString, failed, nsTypeZh, passed, quoteCommand, typeList, typeListZh, zhInline } from '../core/results';
+import { baseNs, describeProcess, describeProcessZh, newest, nsLabel, processByPid, processesOf } from '../core/procs';
 import {
   baseTypeOfInode,
-  compareShown,
+  type ConceptNsType,
   conceptNsTypes,
   differingTypes,
-  fail,
-  nsListingCommands,
   parseNsInode,
   parseNsTypeList,
-  pass,
-  processesOf,
-  quoted,
-  typeList,
-  typeListZh,
-  nsTypeZh,
-  zhInline,
-  type ConceptNsType,
-} from '../core/concept-helpers';
-import { baseNs, describeProcess, describeProcessZh, evidenceString, newest, nsLabel, processByPid } from '../core/helpers';
+} from '../core/ns-types';
+import { compareShown, nsListingCommands } from '../core/transcript';
 import type { CheckResult, LabDef, Observation } from '../core/model';
 import { t } from '../core/model';
 import type { ProcessInfo, Snapshot } from '../core/snapshot';
@@ -46,35 +39,35 @@ function checkListOwnNs(obs: Observation): CheckResult {
     const shell = 'pid' in l.ref ? processByPid(snapshot, l.ref.pid) : undefined;
     const { matching, mismatching } = compareShown(l.shown, shell?.ns ?? snapshot.sandbox.baseNs);
     if (mismatching.length > 0 || matching.length < required.length) continue;
-    return pass(
+    return passed(
       t(
-        `\`${quoted(l.record.command)}\` shows ${matching.length} namespaces (${typeList(matching)}), each matching the kernel's ${nsLabel('net', baseNs(snapshot, 'net'))}, ${nsLabel('uts', baseNs(snapshot, 'uts'))}…`,
-        `\`${quoted(l.record.command)}\` 显示了 ${matching.length} 个命名空间（${typeListZh(matching)}），每一个都与内核中的 ${nsLabel('net', baseNs(snapshot, 'net'))}、${nsLabel('uts', baseNs(snapshot, 'uts'))}……一致`,
+        `\`${quoteCommand(l.record.command)}\` shows ${matching.length} namespaces (${typeList(matching)}), each matching the kernel's ${nsLabel('net', baseNs(snapshot, 'net'))}, ${nsLabel('uts', baseNs(snapshot, 'uts'))}…`,
+        `\`${quoteCommand(l.record.command)}\` 显示了 ${matching.length} 个命名空间（${typeListZh(matching)}），每一个都与内核中的 ${nsLabel('net', baseNs(snapshot, 'net'))}、${nsLabel('uts', baseNs(snapshot, 'uts'))}……一致`,
       ),
-      { command: quoted(l.record.command), types: matching.join(','), terminal: l.record.terminal },
+      { command: quoteCommand(l.record.command), types: matching.join(','), terminal: l.record.terminal },
     );
   }
   const isOwn = (l: (typeof listings)[number]) => 'self' in l.ref || ('pid' in l.ref && shellPids.has(l.ref.pid));
   const latest = listings.find(isOwn);
   if (!latest) {
     const other = listings[0];
-    return fail(
+    return failed(
       other
-        ? t(`\`${quoted(other.record.command)}\` lists another process's namespaces, not your shell's.`, `\`${quoted(other.record.command)}\` 列出的是别的进程的命名空间，不是你的 shell 的。`)
+        ? t(`\`${quoteCommand(other.record.command)}\` lists another process's namespaces, not your shell's.`, `\`${quoteCommand(other.record.command)}\` 列出的是别的进程的命名空间，不是你的 shell 的。`)
         : t("No command listing your shell's /proc/$$/ns/ yet.", '还没有看到列出你的 shell 的 /proc/$$/ns/ 的命令。'),
       t('$$ is your shell\'s PID: run `ls -la /proc/$$/ns/`.', '$$ 就是你的 shell 的 PID：运行 `ls -la /proc/$$/ns/`。'),
     );
   }
-  const cmd = quoted(latest.record.command);
+  const cmd = quoteCommand(latest.record.command);
   if (latest.record.exitCode !== 0) {
-    return fail(
+    return failed(
       t(`\`${cmd}\` failed (exit status ${latest.record.exitCode ?? 'unknown'}).`, `\`${cmd}\` 执行失败（退出状态 ${latest.record.exitCode ?? '未知'}）。`),
       t('Check the path: `ls -la /proc/$$/ns/`.', '检查一下路径：`ls -la /proc/$$/ns/`。'),
       { command: cmd },
     );
   }
   const shown = Object.keys(latest.shown);
-  return fail(
+  return failed(
     shown.length === 0
       ? t(`\`${cmd}\` shows no link targets (type:[inode]).`, `\`${cmd}\` 没有显示链接的目标（类型:[inode]）。`)
       : t(`\`${cmd}\` shows ${typeList(shown)}, not all ${required.length} namespaces of your shell.`, `\`${cmd}\` 只显示了 ${typeListZh(shown)}，而不是你的 shell 的全部 ${required.length} 个命名空间。`),
@@ -89,28 +82,28 @@ function checkUtsInode(obs: Observation): CheckResult {
   const { snapshot } = obs;
   const answer = obs.answers[stepIds.utsInode]?.value.trim() ?? '';
   if (answer === '') {
-    return fail(
+    return failed(
       t("Type the inode of your shell's UTS namespace in the box.", '请在输入框中填写你的 shell 所在 UTS 命名空间的 inode 号。'),
       t("It is the number in the uts link's target: uts:[NUMBER].", '它就是 uts 链接目标里的数字：uts:[数字]。'),
     );
   }
   const parsed = parseNsInode(answer);
   if (!parsed) {
-    return fail(
-      t(`"${quoted(answer, 30)}" is not an inode: type only the digits between the brackets.`, `“${quoted(answer, 30)}”不是 inode 号：请只填写方括号中的数字。`),
+    return failed(
+      t(`"${quoteCommand(answer, 30)}" is not an inode: type only the digits between the brackets.`, `“${quoteCommand(answer, 30)}”不是 inode 号：请只填写方括号中的数字。`),
       t('`readlink /proc/$$/ns/uts` prints uts:[NUMBER].', '`readlink /proc/$$/ns/uts` 会打印 uts:[数字]。'),
-      { answer: quoted(answer, 30) },
+      { answer: quoteCommand(answer, 30) },
     );
   }
   const shell = processesOf(snapshot, 'bash').find((p) => p.ns.uts === parsed.inode);
   if (shell || parsed.inode === baseNs(snapshot, 'uts')) {
-    return pass(
+    return passed(
       t(`uts:[${parsed.inode}] is the UTS namespace of your shell: it holds its hostname "${snapshot.uts.find((u) => u.inode === parsed.inode)?.hostname ?? '?'}"`, `uts:[${parsed.inode}] 正是你的 shell 的 UTS 命名空间：主机名“${snapshot.uts.find((u) => u.inode === parsed.inode)?.hostname ?? '?'}”就保存在这里`),
       { utsInode: parsed.inode },
     );
   }
   const other = baseTypeOfInode(snapshot, parsed.inode);
-  return fail(
+  return failed(
     other
       ? t(`${nsLabel(other, parsed.inode)} is your shell's ${other} namespace, not its UTS namespace.`, `${nsLabel(other, parsed.inode)} 是你的 shell 的${zhInline(nsTypeZh(other))}命名空间，不是 UTS 命名空间。`)
       : t(`No shell of your sandbox is in a UTS namespace with inode ${parsed.inode}.`, `你的沙箱里没有任何 shell 位于 inode 为 ${parsed.inode} 的 UTS 命名空间中。`),
@@ -135,7 +128,7 @@ function checkStartIsolated(obs: Observation): CheckResult {
   if (good) {
     const diff = differingTypes(snapshot, good);
     const shared = presentTypes(snapshot).filter((type) => !diff.includes(type));
-    return pass(
+    return passed(
       t(
         `${describeProcess(good)} is in ${nsLabel('uts', good.ns.uts)} and ${nsLabel('ipc', good.ns.ipc)}; your shell is in ${nsLabel('uts', baseNs(snapshot, 'uts'))} and ${nsLabel('ipc', baseNs(snapshot, 'ipc'))}`,
         `${describeProcessZh(good)} 在 ${nsLabel('uts', good.ns.uts)} 和 ${nsLabel('ipc', good.ns.ipc)} 中；你的 shell 在 ${nsLabel('uts', baseNs(snapshot, 'uts'))} 和 ${nsLabel('ipc', baseNs(snapshot, 'ipc'))} 中`,
@@ -146,7 +139,7 @@ function checkStartIsolated(obs: Observation): CheckResult {
   const sleep = newest(processesOf(snapshot, 'sleep'));
   if (sleep) {
     const diff = differingTypes(snapshot, sleep);
-    return fail(
+    return failed(
       diff.length === 0
         ? t(`${describeProcess(sleep)} shares every namespace with your shell.`, `${describeProcessZh(sleep)} 和你的 shell 共享全部命名空间。`)
         : t(`${describeProcess(sleep)} has new namespaces for ${typeList(diff)} only.`, `${describeProcessZh(sleep)} 只有 ${typeListZh(diff)} 是新的命名空间。`),
@@ -154,7 +147,7 @@ function checkStartIsolated(obs: Observation): CheckResult {
       { pid: sleep.pid, differing: diff.join(',') },
     );
   }
-  return fail(
+  return failed(
     t('No sleep is running in your sandbox.', '你的沙箱里没有正在运行的 sleep 进程。'),
     t('In terminal 1, run `unshare -ui sleep 1000`.', '在终端 1 中运行 `unshare -ui sleep 1000`。'),
   );
@@ -179,24 +172,24 @@ function checkSharedTypes(obs: Observation): CheckResult {
     pid = typeof kept?.pid === 'number' ? kept.pid : undefined;
   }
   if (!shared) {
-    return fail(
+    return failed(
       t('No sleep in its own UTS and IPC namespaces is running, and none was recorded earlier.', '没有运行在自己的 UTS 和 IPC 命名空间中的 sleep，之前也没有记录到。'),
       t('Do the previous step first: `unshare -ui sleep 1000` in terminal 1.', '请先完成上一步：在终端 1 中运行 `unshare -ui sleep 1000`。'),
     );
   }
   const answer = obs.answers[stepIds.sharedTypes]?.value.trim() ?? '';
   if (answer === '') {
-    return fail(
+    return failed(
       t('Type the namespace types the sleep shares with your shell, e.g. "net, mnt".', '请填写 sleep 与你的 shell 共享的命名空间类型，例如“net, mnt”。'),
       t('Compare `ls -la /proc/<PID>/ns/` of the sleep with `ls -la /proc/$$/ns/`: equal inodes = shared.', '比较 sleep 的 `ls -la /proc/<PID>/ns/` 和 `ls -la /proc/$$/ns/`：inode 相同就是共享。'),
     );
   }
   const parsed = parseNsTypeList(answer);
   if ('unknown' in parsed) {
-    return fail(
+    return failed(
       t(`Not a namespace type: ${parsed.unknown.slice(0, 3).join(', ')}. Use the link names: cgroup, ipc, mnt, net, pid, time, user, uts.`, `不是命名空间类型：${parsed.unknown.slice(0, 3).join('、')}。请使用链接的名字：cgroup、ipc、mnt、net、pid、time、user、uts。`),
       t('Separate the names with commas or spaces.', '名字之间用逗号或空格分隔。'),
-      { answer: quoted(answer, 60) },
+      { answer: quoteCommand(answer, 60) },
     );
   }
   const given = parsed.types as string[];
@@ -205,7 +198,7 @@ function checkSharedTypes(obs: Observation): CheckResult {
   if (extra.length === 0 && missing.length === 0) {
     // Name the inodes that differ from the evidence itself: a sleep started with more flags than
     // -ui (e.g. `unshare -uin`) differs in more than uts and ipc.
-    return pass(
+    return passed(
       differing.length > 0
         ? t(
             `Right: the sleep (PID ${pid ?? '?'}) shares ${typeList(shared)} with your shell; its ${typeList(differing)} ${differing.length === 1 ? 'inode differs' : 'inodes differ'}`,
@@ -219,12 +212,12 @@ function checkSharedTypes(obs: Observation): CheckResult {
   const why = extra
     .map((type) => `${type}: ${nsLabel(type, sleep?.ns[type])} vs ${nsLabel(type, baseNs(snapshot, type as ConceptNsType))}`)
     .join('; ');
-  return fail(
+  return failed(
     extra.length > 0
       ? t(`Not shared: ${why}.${missing.length > 0 ? ` And ${missing.length} shared type(s) are missing.` : ''}`, `这些并不共享：${why}。${missing.length > 0 ? `另外还漏了 ${missing.length} 个共享的类型。` : ''}`)
       : t(`Correct so far, but ${missing.length} shared type(s) are missing.`, `目前写的都对，但还漏了 ${missing.length} 个共享的类型。`),
     t('Go through every line of `ls -la /proc/<PID>/ns/` (ignore the *_for_children links): same inode as your shell = shared.', '逐行检查 `ls -la /proc/<PID>/ns/`（*_for_children 链接可以忽略）：inode 与你的 shell 相同就是共享。'),
-    { answer: quoted(answer, 60), extra: extra.join(','), missing: missing.length },
+    { answer: quoteCommand(answer, 60), extra: extra.join(','), missing: missing.length },
   );
 }
 
@@ -283,40 +276,16 @@ export const whatIsANamespace: LabDef = {
     },
   ],
   solution: [
-    {
-      stepId: stepIds.listOwnNs,
-      actions: [
-        { type: 'type', terminal: 1, text: 'ls -la /proc/$$/ns/\r' },
-        { type: 'wait', ms: 300 },
-      ],
-    },
+    { stepId: stepIds.listOwnNs, actions: typed(1, ['ls -la /proc/$$/ns/', 300]) },
     {
       stepId: stepIds.utsInode,
-      actions: [
-        {
-          type: 'answer',
-          stepId: stepIds.utsInode,
-          value: (obs) => {
-            const out = [...obs.transcript].reverse().find((r) => r.command.includes('/proc/$$/ns'))?.output ?? '';
-            const m = /uts:\[(\d+)\]/.exec(out);
-            if (!m?.[1]) throw new Error('no uts inode in the listing');
-            return m[1];
-          },
-        },
-      ],
+      actions: [answer(stepIds.utsInode, inodeShownBy((c) => c.includes('/proc/$$/ns'), 'uts', 'no uts inode in the listing'))],
     },
-    {
-      stepId: stepIds.startIsolated,
-      actions: [
-        { type: 'type', terminal: 0, text: 'unshare -ui sleep 1000\r' },
-        { type: 'wait', ms: 300 },
-      ],
-    },
+    { stepId: stepIds.startIsolated, actions: typed(0, ['unshare -ui sleep 1000', 300]) },
     {
       stepId: stepIds.sharedTypes,
       actions: [
-        { type: 'type', terminal: 1, text: 'ls -la /proc/$(pgrep -xn sleep)/ns/\r' },
-        { type: 'wait', ms: 300 },
+        ...typed(1, ['ls -la /proc/$(pgrep -xn sleep)/ns/', 300]),
         {
           type: 'answer',
           stepId: stepIds.sharedTypes,

@@ -5,7 +5,8 @@
 import type { LabDef, Observation } from '../../labs/core/model';
 import { labs } from '../../labs/index';
 import type { Session } from './session';
-import { startHarness, TestClient, type Harness } from './test-support/agent-harness';
+import { openLabSession, pause, performAction } from './lab-driver';
+import { startHarness, type Harness } from './test-support/agent-harness';
 
 export interface StepVerdict {
   labId: string;
@@ -13,8 +14,6 @@ export interface StepVerdict {
   ok: boolean;
   detail: string;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function pollCheck(session: Session, lab: LabDef, stepId: string, want: 'passed', timeoutMs: number): Promise<{ ok: boolean; message: string }> {
   const step = lab.steps.find((s) => s.id === stepId)!;
@@ -24,22 +23,16 @@ async function pollCheck(session: Session, lab: LabDef, stepId: string, want: 'p
     const result = step.check(await session.observe());
     last = result.message.en;
     if (result.status === want) return { ok: true, message: last };
-    await sleep(150);
+    await pause(150);
   }
   return { ok: false, message: last };
 }
 
 export async function verifyLab(h: Harness, lab: LabDef, log: (line: string) => void = () => {}): Promise<StepVerdict[]> {
   const verdicts: StepVerdict[] = [];
-  const { body } = await h.createSession(`verify-${lab.id}-${Date.now()}`, lab.id);
-  const client = TestClient.connect(h.wsUrl);
+  const driven = await openLabSession(h, lab, 'verify');
+  const { client, session } = driven;
   try {
-    await client.opened;
-    client.auth(body.token);
-    await client.until(() => client.message('ready'), 'ready');
-    for (let t = 0; t < lab.terminals; t++) await client.waitForOutput(t, /# $/m, 0, 10_000);
-    const session = h.sessions.get(body.sessionId);
-    if (!session) throw new Error('session vanished');
     const stepIdsWithSolution = new Set(lab.solution.map((s) => s.stepId));
     for (const step of lab.steps) {
       if (!stepIdsWithSolution.has(step.id)) {
@@ -57,29 +50,7 @@ export async function verifyLab(h: Harness, lab: LabDef, log: (line: string) => 
         verdicts.push({ labId: lab.id, stepId: step.id, ok: false, detail: `check passed BEFORE its step: ${before.message.en}` });
         continue;
       }
-      // A value computed from the state (a PID, a listing's text) may need a moment on a loaded
-      // machine before the command it reads has ended: retry it for up to 10 s, as a learner waits.
-      const fromState = async <T>(fn: (obs: Awaited<ReturnType<Session['observe']>>) => T): Promise<T> => {
-        const deadline = Date.now() + 10_000;
-        for (;;) {
-          try {
-            return fn(await session.observe());
-          } catch (error) {
-            if (Date.now() > deadline) throw error;
-            await sleep(250);
-          }
-        }
-      };
-      for (const action of solution.actions) {
-        if (action.type === 'wait') await sleep(action.ms);
-        else if (action.type === 'type') {
-          const text = typeof action.text === 'function' ? await fromState(action.text) : action.text;
-          client.type(action.terminal, text);
-        } else {
-          const value = typeof action.value === 'function' ? await fromState(action.value) : action.value;
-          client.send({ type: 'answer', stepId: action.stepId, value });
-        }
-      }
+      for (const action of solution.actions) await performAction(driven, action);
       const after = await pollCheck(session, lab, step.id, 'passed', 15_000);
       let pushed = false;
       if (after.ok) {
@@ -100,8 +71,7 @@ export async function verifyLab(h: Harness, lab: LabDef, log: (line: string) => 
       log(`${ok ? 'PASS' : 'FAIL'} ${lab.id}/${step.id}: ${detail}`);
     }
   } finally {
-    client.close();
-    await h.api('DELETE', `/v1/sessions/${body.sessionId}`);
+    await driven.close();
   }
   return verdicts;
 }
