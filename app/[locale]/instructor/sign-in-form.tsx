@@ -2,9 +2,9 @@
 // The instructor sign-in form: POST /api/auth/sign-in, then on to the workshops.
 import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
-import type { Locale } from '../../../labs/core/model';
-import { workshopStrings } from '../../_lib/workshops-strings';
-import { buttonClass, inputClass } from '../../_lib/workshops-ui';
+import type { Locale } from '@/labs/core/model';
+import { workshopStrings } from '@/app/_lib/workshops-strings';
+import { buttonClass, inputClass } from '@/app/_lib/workshops-ui';
 
 
 export function SignInForm({ locale }: { locale: Locale }) {

@@ -3,9 +3,9 @@
 // lesson (whose page starts the learner's own sandbox). Full, ended or unknown: a clear message.
 import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
-import type { Locale } from '../../../labs/core/model';
-import { workshopStrings } from '../../_lib/workshops-strings';
-import { buttonClass, inputClass } from '../../_lib/workshops-ui';
+import type { Locale } from '@/labs/core/model';
+import { workshopStrings } from '@/app/_lib/workshops-strings';
+import { buttonClass, inputClass } from '@/app/_lib/workshops-ui';
 
 export function JoinForm({ locale, code, name }: { locale: Locale; code: string; name: string }) {
   const w = workshopStrings(locale);

@@ -2,9 +2,9 @@
 // Create a workshop: title, lessons (in course order), capacity, start and end. POST /api/workshops.
 import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
-import type { Locale } from '../../../labs/core/model';
-import { workshopStrings } from '../../_lib/workshops-strings';
-import { buttonClass, inputClass } from '../../_lib/workshops-ui';
+import type { Locale } from '@/labs/core/model';
+import { workshopStrings } from '@/app/_lib/workshops-strings';
+import { buttonClass, inputClass } from '@/app/_lib/workshops-ui';
 
 /** A Date as the value of <input type="datetime-local"> in the browser's time zone. */
 function localInputValue(date: Date): string {

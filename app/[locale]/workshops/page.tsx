@@ -2,11 +2,12 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound, redirect } from 'next/navigation';
-import { localeSchema } from '../../../labs/core/model';
-import { workshopHasEnded, workshopsForInstructor } from '../../_lib/db/repository';
-import { listLessons } from '../../_lib/lessons.server';
-import { formatWhen, workshopStrings } from '../../_lib/workshops-strings';
-import { currentInstructor, database } from '../../_lib/workshops.server';
+import { localeSchema } from '@/labs/core/model';
+import { workshopHasEnded, workshopsForInstructor } from '@/app/_lib/db/repository';
+import { listLessons } from '@/app/_lib/lessons.server';
+import { formatWhen, workshopStrings } from '@/app/_lib/workshops-strings';
+import { database } from '@/app/_lib/db/database';
+import { currentInstructor } from '@/app/_lib/identity.server';
 import { PageChrome } from '../instructor/page-chrome';
 import { SignOutButton } from './sign-out-button';
 import { CreateWorkshopForm } from './create-workshop-form';

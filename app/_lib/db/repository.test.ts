@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import BetterSqlite3 from 'better-sqlite3';
+import type { WorkshopEndAgent } from '../workshop-end';
 import { sweepExpiredWorkshops } from '../workshop-sweep';
 import { z } from 'zod';
 import {
@@ -424,9 +425,15 @@ for (const dialect of dialects) {
       }
       const calls: string[][] = [];
       let agentUp = false;
-      const end = async (request: { learnerIds: string[]; reason: string }) => {
-        calls.push(request.learnerIds);
-        return agentUp ? { ok: true as const, value: { ended: request.learnerIds.length } } : { ok: false as const, status: 503, message: 'agent down' };
+      // The agent: each member runs the workshop's lesson; while it is down every call fails.
+      const down = { ok: false as const, status: 503, message: 'agent down' };
+      const end: WorkshopEndAgent = {
+        query: async (learnerIds) => {
+          calls.push(learnerIds);
+          return agentUp ? { ok: true, value: { sessions: learnerIds.map((learnerId) => ({ sessionId: `s-${learnerId}`, learnerId, labId: 'exercise-net-namespace' })) } } : down;
+        },
+        endLearners: async (request) => (agentUp ? { ok: true, value: { ended: request.learnerIds.length } } : down),
+        endSession: async () => down,
       };
       const pending = new Set<string>();
       const onEnded: string[] = [];
@@ -435,7 +442,7 @@ for (const dialect of dialects) {
       assert.ok(!calls.some((c) => c.includes(members[0]!)));
       // At its end time it is claimed; the agent is down, so it stays pending.
       const at = now + HOUR;
-      const first = await sweepExpiredWorkshops(database.db, pending, end, at, (id) => onEnded.push(id));
+      const first = await sweepExpiredWorkshops(database.db, pending, end, at, (id) => onEnded.push(id), { attempts: 1 });
       assert.ok(first.pending.includes(workshop.id));
       assert.equal((await getWorkshop(database.db, workshop.id))?.endedAt, at);
       assert.equal(onEnded.includes(workshop.id), false);

@@ -3,9 +3,12 @@
 // No live instructor session: 401 sign_in_required.
 import type { NextRequest } from 'next/server';
 import { z } from 'zod';
-import { getLab } from '../../../labs';
-import { createWorkshop, createWorkshopInputSchema, workshopsForInstructor } from '../../_lib/db/repository';
-import { apiError, database, databaseUnavailable, jsonOk, readJsonBody, requestLocale, requireInstructor, summaryOf, zodMessage } from '../../_lib/workshops.server';
+import { getLab } from '@/labs';
+import { createWorkshop, createWorkshopInputSchema, workshopsForInstructor } from '@/app/_lib/db/repository';
+import { requireInstructor } from '@/app/_lib/authorization.server';
+import { database } from '@/app/_lib/db/database';
+import { apiError, databaseUnavailable, jsonOk, readJsonBody, requestLocale, zodMessage } from '@/app/_lib/http.server';
+import { summaryOf } from '@/app/_lib/workshops.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

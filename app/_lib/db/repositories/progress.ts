@@ -1,6 +1,6 @@
 // Progress read across learners: the workshop grid's learners x steps, and completion records
 // (per learner and lab, with evidence) for the learner's page, completion links and exports.
-import type { Evidence } from '../../../../labs/core/model';
+import type { Evidence } from '@/labs/core/model';
 import type { Db } from '../database';
 import { labIdSchema, learnerIdSchema } from '../validation';
 import { getLearner } from './learners';

@@ -1,7 +1,7 @@
 // Passed steps with their kernel evidence, stored exactly once per learner, lab and step.
 import type { Selectable } from 'kysely';
 import { z } from 'zod';
-import { evidenceSchema, type Evidence } from '../../../../labs/core/model';
+import { evidenceSchema, type Evidence } from '@/labs/core/model';
 import type { Db } from '../database';
 import type { StepResultsTable } from '../schema';
 import { labIdSchema, learnerIdSchema, parseJson, stepIdSchema, timestampMsSchema } from '../validation';
