@@ -53,7 +53,7 @@ export function learnerIdFromRequest(request: NextRequest): string | null {
 /** Starts a server-side session for the instructor and sets its signed cookie (12 h). */
 export async function startInstructorSession(response: NextResponse, request: NextRequest, instructorId: string): Promise<void> {
   const session = await createInstructorSession(await database(), instructorId, INSTRUCTOR_SESSION_MS);
-  const { value } = signInstructorSession({ instructorId, sessionSecret: session.secret, expiresAtMs: session.expiresAt }, appSecret());
+  const { value } = signInstructorSession({ instructorId, sessionSecret: session.secret, expiresAtMs: session.expiresAtMs }, appSecret());
   response.cookies.set(INSTRUCTOR_COOKIE, value, {
     httpOnly: true,
     sameSite: 'lax',

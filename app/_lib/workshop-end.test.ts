@@ -36,7 +36,7 @@ function fakeAgent(sessions: Array<{ sessionId: string; learnerId: string; labId
 test("ending a workshop ends only its lessons' sessions, not a member's other labs or lessons another running workshop gives them", async () => {
   const now = Date.now();
   const mk = (lessons: string[]) =>
-    createWorkshop(database.db, { title: 'W', lessons, capacity: 10, startsAt: now - HOUR, endsAt: now + HOUR, createdBy: instructorId }, { now });
+    createWorkshop(database.db, { title: 'W', lessons, capacity: 10, startsAtMs: now - HOUR, endsAtMs: now + HOUR, createdBy: instructorId }, { now });
   const ending = await mk(['exercise-net-namespace', 'pid-namespace']);
   const other = await mk(['pid-namespace']);
   const join = async (code: string, learnerId: string) => assert.equal((await joinWorkshop(database.db, { code, learnerId, displayName: learnerId }, now)).status, 'joined');
@@ -79,7 +79,7 @@ async function runningWorkshopWithMember(learnerId: string) {
   const now = Date.now();
   const workshop = await createWorkshop(
     database.db,
-    { title: 'W', lessons: ['exercise-net-namespace'], capacity: 5, startsAt: now - HOUR, endsAt: now + HOUR, createdBy: instructorId },
+    { title: 'W', lessons: ['exercise-net-namespace'], capacity: 5, startsAtMs: now - HOUR, endsAtMs: now + HOUR, createdBy: instructorId },
     { now },
   );
   assert.equal((await joinWorkshop(database.db, { code: workshop.code, learnerId, displayName: learnerId }, now)).status, 'joined');
@@ -93,7 +93,7 @@ test("an instructor's End still ends the sandboxes when the agent refuses once (
   const { agent, calls } = flakyAgent(1);
   const outcome = await endWorkshopNow(database.db, workshop.id, agent, noWait);
   assert.equal(outcome.status, 'ended');
-  assert.ok(outcome.status === 'ended' && outcome.workshop.endedAt !== null);
+  assert.ok(outcome.status === 'ended' && outcome.workshop.endedAtMs !== null);
   assert.deepEqual(outcome.status === 'ended' && outcome.sandboxes, { ok: true, value: { ended: 1 } });
   assert.deepEqual(calls, ['end-learners flaky-member workshop-ended']);
 });

@@ -35,9 +35,9 @@ export function summaryOf(w: Workshop): WorkshopSummary {
     lessons: w.lessons,
     capacity: w.capacity,
     memberCount: w.memberCount,
-    startsAt: w.startsAt,
-    endsAt: w.endsAt,
-    endedAt: w.endedAt,
+    startsAt: w.startsAtMs,
+    endsAt: w.endsAtMs,
+    endedAt: w.endedAtMs,
   };
 }
 
@@ -76,7 +76,7 @@ export async function workshopGrid(workshopId: string): Promise<GridState | null
     labs,
     members,
     sessions,
-    messages: messages.map((m) => ({ id: m.id, text: m.text, createdAt: m.createdAt })),
+    messages: messages.map((m) => ({ id: m.id, text: m.text, createdAt: m.createdAtMs })),
     nowMs: Date.now(),
   });
 }

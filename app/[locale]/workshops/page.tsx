@@ -57,15 +57,15 @@ export default async function WorkshopsPage({ params }: { params: Promise<{ loca
                   <span>
                     <span className="block font-semibold text-slate-900">{ws.title}</span>
                     <span className="block text-sm text-slate-600">
-                      {formatWhen(ws.startsAt, locale)} · {w.seats(ws.memberCount, ws.capacity)}
+                      {formatWhen(ws.startsAtMs, locale)} · {w.seats(ws.memberCount, ws.capacity)}
                     </span>
                   </span>
                   <span className="flex items-center gap-3">
                     <span className="font-mono text-lg font-bold tracking-widest text-slate-800">{ws.code}</span>
                     <span
-                      className={`rounded-full px-2 py-0.5 text-xs font-medium ${ended ? 'bg-slate-200 text-slate-700' : now < ws.startsAt ? 'bg-amber-100 text-amber-900' : 'bg-emerald-100 text-emerald-900'}`}
+                      className={`rounded-full px-2 py-0.5 text-xs font-medium ${ended ? 'bg-slate-200 text-slate-700' : now < ws.startsAtMs ? 'bg-amber-100 text-amber-900' : 'bg-emerald-100 text-emerald-900'}`}
                     >
-                      {ended ? w.ended : now < ws.startsAt ? w.upcoming : w.running}
+                      {ended ? w.ended : now < ws.startsAtMs ? w.upcoming : w.running}
                     </span>
                   </span>
                 </Link>

@@ -43,7 +43,8 @@ export async function POST(request: NextRequest) {
   if (!body.success) return apiError(locale, 400, 'invalid_request', { params: { detail: zodMessage(body.error) } });
   const unknown = body.data.lessons.find((slug) => !getLab(slug));
   if (unknown !== undefined) return apiError(locale, 400, 'unknown_lesson', { params: { lesson: unknown } });
-  const input = createWorkshopInputSchema.safeParse({ ...body.data, createdBy: signedIn.instructor.id });
+  const { startsAt, endsAt, ...rest } = body.data; // the API keeps its field names; the domain says Ms
+  const input = createWorkshopInputSchema.safeParse({ ...rest, startsAtMs: startsAt, endsAtMs: endsAt, createdBy: signedIn.instructor.id });
   if (!input.success) return apiError(locale, 400, 'invalid_request', { params: { detail: zodMessage(input.error) } });
   try {
     const workshop = await createWorkshop(await database(), input.data);

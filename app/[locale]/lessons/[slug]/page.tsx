@@ -64,7 +64,7 @@ export default async function LessonPage({ params }: { params: Params }) {
       <WorkshopEndedLesson
         locale={locale}
         lessonTitle={lesson.frontmatter.title}
-        workshop={{ id: lock.id, title: lock.title, endedAtMs: Math.min(lock.endedAt ?? lock.endsAt, lock.endsAt) }}
+        workshop={{ id: lock.id, title: lock.title, endedAtMs: Math.min(lock.endedAtMs ?? lock.endsAtMs, lock.endsAtMs) }}
         steps={lab.steps.map((step) => ({ id: step.id, title: step.title }))}
         passed={Object.fromEntries(stored.map((r) => [r.stepId, r.atMs]))}
       />

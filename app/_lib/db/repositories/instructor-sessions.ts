@@ -21,18 +21,18 @@ export async function createInstructorSession(
   instructorId: string,
   ttlMs: number,
   now = Date.now(),
-): Promise<{ secret: string; expiresAt: number }> {
+): Promise<{ secret: string; expiresAtMs: number }> {
   const ttl = z.number().int().positive().max(31 * 24 * 3_600_000).parse(ttlMs);
   const secret = newSecret();
-  const expiresAt = now + ttl;
+  const expiresAtMs = now + ttl;
   await db.transaction().execute(async (trx) => {
     await trx.deleteFrom('instructor_sessions').where('instructor_id', '=', instructorId).where('expires_at', '<=', now).execute();
     await trx
       .insertInto('instructor_sessions')
-      .values({ id_hash: sha256Hex(secret), instructor_id: instructorId, created_at: now, expires_at: expiresAt })
+      .values({ id_hash: sha256Hex(secret), instructor_id: instructorId, created_at: now, expires_at: expiresAtMs })
       .execute();
   });
-  return { secret, expiresAt };
+  return { secret, expiresAtMs };
 }
 
 /** The instructor of a live session (not revoked, not expired), or null. */
@@ -45,7 +45,7 @@ export async function instructorForSession(db: Db, secret: string, now = Date.no
     .where('instructor_sessions.id_hash', '=', sha256Hex(secret))
     .where('instructor_sessions.expires_at', '>', now)
     .executeTakeFirst();
-  return row ? { id: row.id, email: row.email, createdAt: row.created_at } : null;
+  return row ? { id: row.id, email: row.email, createdAtMs: row.created_at } : null;
 }
 
 /** Revokes one session (sign-out); false when it was not live. */

@@ -6,7 +6,7 @@ import { emailSchema } from '../validation';
 export interface Instructor {
   id: string;
   email: string;
-  createdAt: number;
+  createdAtMs: number;
 }
 
 
@@ -28,7 +28,7 @@ export async function createInstructor(
     .onConflict((oc) => oc.column('email').doNothing())
     .executeTakeFirst();
   if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) return { ok: false, reason: 'email_taken' };
-  return { ok: true, instructor: { id, email: cleanEmail, createdAt: now } };
+  return { ok: true, instructor: { id, email: cleanEmail, createdAtMs: now } };
 }
 
 /** Replaces an instructor's password and signs them out everywhere; false when no such email. */
@@ -58,10 +58,10 @@ export async function verifyInstructor(db: Db, email: string, password: string):
     .where('email', '=', cleanEmail.data)
     .executeTakeFirst();
   const ok = await verifyPassword(row?.password_hash ?? null, password);
-  return ok && row ? { id: row.id, email: row.email, createdAt: row.created_at } : null;
+  return ok && row ? { id: row.id, email: row.email, createdAtMs: row.created_at } : null;
 }
 
 export async function getInstructor(db: Db, id: string): Promise<Instructor | null> {
   const row = await db.selectFrom('instructors').select(['id', 'email', 'created_at']).where('id', '=', id).executeTakeFirst();
-  return row ? { id: row.id, email: row.email, createdAt: row.created_at } : null;
+  return row ? { id: row.id, email: row.email, createdAtMs: row.created_at } : null;
 }

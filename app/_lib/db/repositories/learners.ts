@@ -9,11 +9,11 @@ import { displayNameSchema, learnerIdSchema } from '../validation';
 export interface Learner {
   id: string;
   displayName: string | null;
-  createdAt: number;
+  createdAtMs: number;
 }
 
 function toLearner(row: Pick<Selectable<LearnersTable>, 'id' | 'display_name' | 'created_at'>): Learner {
-  return { id: row.id, displayName: row.display_name, createdAt: row.created_at };
+  return { id: row.id, displayName: row.display_name, createdAtMs: row.created_at };
 }
 
 export const createLearnerInputSchema = z.object({

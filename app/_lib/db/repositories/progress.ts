@@ -41,7 +41,7 @@ export async function workshopProgress(db: Db, workshopId: string, labIds?: stri
 }
 
 function pickMember(m: WorkshopMember): Omit<WorkshopProgressRow, 'passed'> {
-  return { learnerId: m.learnerId, displayName: m.displayName, joinedAt: m.joinedAt };
+  return { learnerId: m.learnerId, displayName: m.displayName, joinedAt: m.joinedAtMs };
 }
 
 /** What one learner did in one lab, with the kernel evidence of each passed step. */

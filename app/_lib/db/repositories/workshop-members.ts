@@ -10,7 +10,7 @@ export interface WorkshopMember {
   workshopId: string;
   learnerId: string;
   displayName: string;
-  joinedAt: number;
+  joinedAtMs: number;
 }
 
 export const joinWorkshopInputSchema = z.object({
@@ -91,7 +91,7 @@ export async function joinWorkshop(db: Db, input: JoinWorkshopInput, now = Date.
 }
 
 function toMember(row: { workshop_id: string; learner_id: string; display_name: string; joined_at: number }): WorkshopMember {
-  return { workshopId: row.workshop_id, learnerId: row.learner_id, displayName: row.display_name, joinedAt: row.joined_at };
+  return { workshopId: row.workshop_id, learnerId: row.learner_id, displayName: row.display_name, joinedAtMs: row.joined_at };
 }
 
 /** Members in join order. */
@@ -132,6 +132,6 @@ export async function workshopLockFor(db: Db, learnerId: string, lessonSlug: str
   if (!id.success || !slug.success) return null;
   const mine = (await workshopsForLearner(db, id.data)).filter((w) => w.lessons.includes(slug.data));
   if (mine.length === 0 || mine.some((w) => !workshopHasEnded(w, now))) return null;
-  const endOf = (w: Workshop) => Math.min(w.endedAt ?? w.endsAt, w.endsAt);
+  const endOf = (w: Workshop) => Math.min(w.endedAtMs ?? w.endsAtMs, w.endsAtMs);
   return mine.reduce((latest, w) => (endOf(w) > endOf(latest) ? w : latest));
 }

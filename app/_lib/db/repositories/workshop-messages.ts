@@ -8,7 +8,7 @@ export interface WorkshopMessage {
   workshopId: string;
   instructorId: string | null;
   text: string;
-  createdAt: number;
+  createdAtMs: number;
 }
 
 export const messageTextSchema = z
@@ -22,7 +22,7 @@ export async function postWorkshopMessage(
   now = Date.now(),
 ): Promise<WorkshopMessage> {
   const text = messageTextSchema.parse(input.text);
-  const message: WorkshopMessage = { id: newId(), workshopId: input.workshopId, instructorId: input.instructorId, text, createdAt: now };
+  const message: WorkshopMessage = { id: newId(), workshopId: input.workshopId, instructorId: input.instructorId, text, createdAtMs: now };
   await db
     .insertInto('workshop_messages')
     .values({ id: message.id, workshop_id: message.workshopId, instructor_id: message.instructorId, text, created_at: now })
@@ -48,6 +48,6 @@ export async function workshopMessages(
     workshopId: row.workshop_id,
     instructorId: row.instructor_id,
     text: row.text,
-    createdAt: row.created_at,
+    createdAtMs: row.created_at,
   }));
 }

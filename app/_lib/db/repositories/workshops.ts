@@ -15,11 +15,11 @@ export interface Workshop {
   lessons: string[];
   capacity: number;
   memberCount: number;
-  startsAt: number;
-  endsAt: number;
-  endedAt: number | null;
+  startsAtMs: number;
+  endsAtMs: number;
+  endedAtMs: number | null;
   createdBy: string;
-  createdAt: number;
+  createdAtMs: number;
 }
 
 export function toWorkshop(row: Selectable<WorkshopsTable>): Workshop {
@@ -31,17 +31,17 @@ export function toWorkshop(row: Selectable<WorkshopsTable>): Workshop {
     lessons: lessons.success ? lessons.data : [],
     capacity: row.capacity,
     memberCount: row.member_count,
-    startsAt: row.starts_at,
-    endsAt: row.ends_at,
-    endedAt: row.ended_at,
+    startsAtMs: row.starts_at,
+    endsAtMs: row.ends_at,
+    endedAtMs: row.ended_at,
     createdBy: row.created_by,
-    createdAt: row.created_at,
+    createdAtMs: row.created_at,
   };
 }
 
 /** Ended early by an instructor, or past its end time. */
-export function workshopHasEnded(workshop: Pick<Workshop, 'endsAt' | 'endedAt'>, now = Date.now()): boolean {
-  return workshop.endedAt !== null || now >= workshop.endsAt;
+export function workshopHasEnded(workshop: Pick<Workshop, 'endsAtMs' | 'endedAtMs'>, now = Date.now()): boolean {
+  return workshop.endedAtMs !== null || now >= workshop.endsAtMs;
 }
 
 export const workshopCapacityMax = 1000;
@@ -64,11 +64,11 @@ export const createWorkshopInputSchema = z
       .max(50)
       .refine((value) => new Set(value).size === value.length, { error: 'lessons must not repeat' }),
     capacity: z.number().int().min(1).max(workshopCapacityMax),
-    startsAt: timestampMsSchema,
-    endsAt: timestampMsSchema,
+    startsAtMs: timestampMsSchema,
+    endsAtMs: timestampMsSchema,
     createdBy: z.string().min(1),
   })
-  .refine((value) => value.endsAt > value.startsAt, { error: 'endsAt must be after startsAt', path: ['endsAt'] });
+  .refine((value) => value.endsAtMs > value.startsAtMs, { error: 'the end must be after the start', path: ['endsAtMs'] });
 export type CreateWorkshopInput = z.input<typeof createWorkshopInputSchema>;
 
 export interface CreateWorkshopOptions {
@@ -103,8 +103,8 @@ export async function createWorkshop(
           lessons: JSON.stringify(w.lessons),
           capacity: w.capacity,
           member_count: 0,
-          starts_at: w.startsAt,
-          ends_at: w.endsAt,
+          starts_at: w.startsAtMs,
+          ends_at: w.endsAtMs,
           ended_at: null,
           created_by: w.createdBy,
           created_at: now,
@@ -202,14 +202,14 @@ export type ExtendWorkshopResult =
  * and nothing changes (create a new workshop instead). The check and the write are one conditional
  * UPDATE, so an extend racing an end cannot reopen it.
  */
-export async function extendWorkshop(db: Db, workshopId: string, endsAt: number, now = Date.now()): Promise<ExtendWorkshopResult> {
+export async function extendWorkshop(db: Db, workshopId: string, endsAtMs: number, now = Date.now()): Promise<ExtendWorkshopResult> {
   const end = timestampMsSchema
     .refine((value) => value > now, { error: 'the new end time must be in the future' })
-    .parse(endsAt);
+    .parse(endsAtMs);
   const workshop = await getWorkshop(db, workshopId);
   if (!workshop) return { status: 'not_found' };
-  if (end <= workshop.startsAt) {
-    throw new z.ZodError([{ code: 'custom', message: 'the new end time must be after the start', path: ['endsAt'], input: end }]);
+  if (end <= workshop.startsAtMs) {
+    throw new z.ZodError([{ code: 'custom', message: 'the new end time must be after the start', path: ['endsAtMs'], input: end }]);
   }
   const result = await db
     .updateTable('workshops')

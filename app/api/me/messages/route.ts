@@ -22,7 +22,7 @@ export async function GET(request: NextRequest) {
         id: m.id,
         workshopId: w.id,
         text: m.text,
-        createdAt: m.createdAt,
+        createdAt: m.createdAtMs,
       })),
     ),
   );

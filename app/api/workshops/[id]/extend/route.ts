@@ -18,7 +18,7 @@ export const POST = forWorkshopInstructors({ body: bodySchema }, async ({ worksh
   const now = Date.now();
   let result;
   try {
-    result = await extendWorkshop(await database(), workshopId, Math.max(now, workshop.endsAt) + body.minutes * 60_000, now);
+    result = await extendWorkshop(await database(), workshopId, Math.max(now, workshop.endsAtMs) + body.minutes * 60_000, now);
   } catch (error) {
     return databaseUnavailable(locale, error);
   }

@@ -25,7 +25,7 @@ export async function GET(request: NextRequest, { params }: { params: Promise<{ 
   if (!allowed) return apiError(requestLocale(request), 403, 'messages_forbidden');
   const after = Number(request.nextUrl.searchParams.get('after') ?? '');
   const messages = await workshopMessages(db, id, Number.isFinite(after) && after > 0 ? { afterMs: after, limit: 50 } : { limit: 50 });
-  return jsonOk({ messages: messages.map((m) => ({ id: m.id, text: m.text, createdAt: m.createdAt })) });
+  return jsonOk({ messages: messages.map((m) => ({ id: m.id, text: m.text, createdAt: m.createdAtMs })) });
 }
 
 export const POST = forWorkshopInstructors({ body: z.object({ text: messageTextSchema }) }, async ({ workshopId: id, instructor, body }) => {
@@ -38,5 +38,5 @@ export const POST = forWorkshopInstructors({ body: z.object({ text: messageTextS
     delivered = sent.ok ? sent.value.delivered : 0;
   }
   pokeWorkshop(id);
-  return jsonOk({ message: { id: message.id, text: message.text, createdAt: message.createdAt }, delivered }, 201);
+  return jsonOk({ message: { id: message.id, text: message.text, createdAt: message.createdAtMs }, delivered }, 201);
 });
