@@ -39,14 +39,9 @@ export async function joinWorkshop(db: Db, input: JoinWorkshopInput, now = Date.
   const j = joinWorkshopInputSchema.parse(input);
   const workshop = await getWorkshopByCode(db, j.code);
   if (!workshop) return { status: 'not_found' };
-  const existing = await db
-    .selectFrom('workshop_members')
-    .selectAll()
-    .where('workshop_id', '=', workshop.id)
-    .where('learner_id', '=', j.learnerId)
-    .executeTakeFirst();
+  const existing = await memberOf(db, workshop.id, j.learnerId);
   if (existing) {
-    return { status: 'joined', workshop, member: toMember(existing), alreadyMember: true };
+    return { status: 'joined', workshop, member: existing, alreadyMember: true };
   }
   if (workshopHasEnded(workshop, now)) return { status: 'ended', workshop };
   try {
@@ -75,14 +70,10 @@ export async function joinWorkshop(db: Db, input: JoinWorkshopInput, now = Date.
         .execute();
       return false;
     });
-    const row = await db
-      .selectFrom('workshop_members')
-      .selectAll()
-      .where('workshop_id', '=', workshop.id)
-      .where('learner_id', '=', j.learnerId)
-      .executeTakeFirstOrThrow();
+    const member = await memberOf(db, workshop.id, j.learnerId);
+    if (!member) throw new Error(`membership of ${j.learnerId} in ${workshop.id} vanished right after joining`);
     const fresh = (await getWorkshop(db, workshop.id)) ?? workshop;
-    return { status: 'joined', workshop: fresh, member: toMember(row), alreadyMember };
+    return { status: 'joined', workshop: fresh, member, alreadyMember };
   } catch (error) {
     if (!(error instanceof NoSeat)) throw error;
     const fresh = (await getWorkshop(db, workshop.id)) ?? workshop;
@@ -92,6 +83,16 @@ export async function joinWorkshop(db: Db, input: JoinWorkshopInput, now = Date.
 
 function toMember(row: { workshop_id: string; learner_id: string; display_name: string; joined_at: number }): WorkshopMember {
   return { workshopId: row.workshop_id, learnerId: row.learner_id, displayName: row.display_name, joinedAtMs: row.joined_at };
+}
+
+async function memberOf(db: Db, workshopId: string, learnerId: string): Promise<WorkshopMember | null> {
+  const row = await db
+    .selectFrom('workshop_members')
+    .selectAll()
+    .where('workshop_id', '=', workshopId)
+    .where('learner_id', '=', learnerId)
+    .executeTakeFirst();
+  return row ? toMember(row) : null;
 }
 
 /** Members in join order. */
