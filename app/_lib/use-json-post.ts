@@ -1,7 +1,7 @@
 // The instructor and learner forms' POST (sign in, join, create a workshop): JSON body with the
 // page's locale, the button busy meanwhile, and the reply's localized `error` (the API speaks the
 // locale we send), else a generic message for the status or the network, shown by the form.
-import { useState } from 'react';
+import { useState, type FormEvent } from 'react';
 import type { Locale } from '@/labs/core/model';
 import { workshopStrings } from './workshops-strings';
 
@@ -44,5 +44,13 @@ export function useJsonPost(locale: Locale) {
     }
   }
 
-  return { busy, error, post };
+  /** A form's onSubmit: stops the browser's own submit and hands `handler` the form's fields. */
+  function submitWith(handler: (data: FormData) => Promise<void>) {
+    return (event: FormEvent<HTMLFormElement>) => {
+      event.preventDefault();
+      void handler(new FormData(event.currentTarget));
+    };
+  }
+
+  return { busy, error, post, submitWith };
 }

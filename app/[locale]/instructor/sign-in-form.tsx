@@ -1,7 +1,6 @@
 'use client';
 // The instructor sign-in form: POST /api/auth/sign-in, then on to the workshops.
 import { useRouter } from 'next/navigation';
-import type { FormEvent } from 'react';
 import type { Locale } from '@/labs/core/model';
 import { useJsonPost } from '@/app/_lib/use-json-post';
 import { workshopStrings } from '@/app/_lib/workshops-strings';
@@ -10,15 +9,13 @@ import { buttonClass, inputClass } from '@/app/_lib/workshops-ui';
 export function SignInForm({ locale }: { locale: Locale }) {
   const w = workshopStrings(locale);
   const router = useRouter();
-  const { busy, error, post } = useJsonPost(locale);
+  const { busy, error, post, submitWith } = useJsonPost(locale);
 
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const data = new FormData(event.currentTarget);
+  const submit = submitWith(async (data) => {
     if (!(await post('/api/auth/sign-in', { email: data.get('email'), password: data.get('password') }))) return;
     router.push(`/${locale}/workshops`);
     router.refresh();
-  }
+  });
 
   return (
     <form onSubmit={submit} className="mt-6 grid gap-4" aria-describedby={error ? 'sign-in-error' : undefined}>

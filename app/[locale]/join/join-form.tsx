@@ -2,7 +2,6 @@
 // Join a workshop with its code and a name: POST /api/workshops/join, then straight into the first
 // lesson (whose page starts the learner's own sandbox). Full, ended or unknown: a clear message.
 import { useRouter } from 'next/navigation';
-import type { FormEvent } from 'react';
 import type { Locale } from '@/labs/core/model';
 import { useJsonPost } from '@/app/_lib/use-json-post';
 import { workshopStrings } from '@/app/_lib/workshops-strings';
@@ -11,15 +10,13 @@ import { buttonClass, inputClass } from '@/app/_lib/workshops-ui';
 export function JoinForm({ locale, code, name }: { locale: Locale; code: string; name: string }) {
   const w = workshopStrings(locale);
   const router = useRouter();
-  const { busy, error, post } = useJsonPost(locale);
+  const { busy, error, post, submitWith } = useJsonPost(locale);
 
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const data = new FormData(event.currentTarget);
+  const submit = submitWith(async (data) => {
     // Errors come as { code, error } with `error` already in this page's language (post sends `locale`).
     const reply = await post<{ href?: string }>('/api/workshops/join', { code: data.get('code'), name: data.get('name') }, { accept: (r) => Boolean(r.href), staysBusy: true });
     if (reply?.href) router.push(reply.href);
-  }
+  });
 
   return (
     <form onSubmit={submit} className="mt-6 grid gap-4" data-join-form>

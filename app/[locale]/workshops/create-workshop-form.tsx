@@ -1,7 +1,7 @@
 'use client';
 // Create a workshop: title, lessons (in course order), capacity, start and end. POST /api/workshops.
 import { useRouter } from 'next/navigation';
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import type { Locale } from '@/labs/core/model';
 import { useJsonPost } from '@/app/_lib/use-json-post';
 import { workshopStrings } from '@/app/_lib/workshops-strings';
@@ -16,16 +16,14 @@ function localInputValue(date: Date): string {
 export function CreateWorkshopForm({ locale, lessons }: { locale: Locale; lessons: Array<{ slug: string; title: string }> }) {
   const w = workshopStrings(locale);
   const router = useRouter();
-  const { busy, error, post } = useJsonPost(locale);
+  const { busy, error, post, submitWith } = useJsonPost(locale);
   const [defaults] = useState(() => {
     const start = new Date();
     start.setSeconds(0, 0);
     return { start: localInputValue(start), end: localInputValue(new Date(start.getTime() + 3 * 3600_000)) };
   });
 
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const data = new FormData(event.currentTarget);
+  const submit = submitWith(async (data) => {
     const startsAt = new Date(String(data.get('startsAt'))).getTime();
     const endsAt = new Date(String(data.get('endsAt'))).getTime();
     const reply = await post<{ workshop?: { id: string } }>(
@@ -34,7 +32,7 @@ export function CreateWorkshopForm({ locale, lessons }: { locale: Locale; lesson
       { accept: (r) => Boolean(r.workshop) },
     );
     if (reply?.workshop) router.push(`/${locale}/workshops/${reply.workshop.id}`);
-  }
+  });
 
   return (
     <form onSubmit={submit} className="mt-4 grid gap-4" data-create-workshop>
