@@ -66,6 +66,9 @@ async function nodeTests(stage, files, extraArgs, wrapper = []) {
     ...pre,
     '--import',
     'tsx',
+    // `server-only` resolves to an empty module, as Next does on the server (see the hook).
+    '--import',
+    './scripts/server-only-hook.mjs',
     '--test',
     ...extraArgs,
     '--test-reporter=spec',

@@ -99,7 +99,7 @@ describe('H. app routes: limiters, identity and workshop end', { timeout: 300_00
       const instructor = await repo.createInstructor(db, `h06-${rand()}@example.org`, 'correct horse battery');
       assert.ok(instructor.ok);
       const now = Date.now();
-      const w = await repo.createWorkshop(db, { title: 'H06', lessons: ['exercise-net-namespace'], capacity: 200, startsAt: now - 60_000, endsAt: now + 3_600_000, createdBy: instructor.instructor.id });
+      const w = await repo.createWorkshop(db, { title: 'H06', lessons: ['exercise-net-namespace'], capacity: 200, startsAtMs: now - 60_000, endsAtMs: now + 3_600_000, createdBy: instructor.instructor.id });
       const guesser = '198.51.100.23';
       const codes: number[] = [];
       for (let i = 0; i < 32; i++) codes.push((await call(routes.join, '/api/workshops/join', { peer: guesser, body: { code: `XXX-${String(i).padStart(3, '0')}`, name: 'g' } })).status);
@@ -153,7 +153,7 @@ describe('H. app routes: limiters, identity and workshop end', { timeout: 300_00
       assert.equal(signIn.status, 200);
       const instructor = (await repo.verifyInstructor(db, email, 'correct horse battery'))!;
       const now = Date.now();
-      const w = await repo.createWorkshop(db, { title: 'H08', lessons: ['exercise-net-namespace'], capacity: 5, startsAt: now - 60_000, endsAt: now + 3_600_000, createdBy: instructor.id });
+      const w = await repo.createWorkshop(db, { title: 'H08', lessons: ['exercise-net-namespace'], capacity: 5, startsAtMs: now - 60_000, endsAtMs: now + 3_600_000, createdBy: instructor.id });
       const joined = await call(routes.join, '/api/workshops/join', { peer: '192.0.2.9', body: { code: w.code, name: 'Member' } });
       assert.equal(joined.status, 200);
       const member = joined.cookie;

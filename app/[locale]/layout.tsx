@@ -1,6 +1,6 @@
 import { notFound } from 'next/navigation';
 import type { ReactNode } from 'react';
-import { localeSchema, locales } from '../../labs/core/model';
+import { localeSchema, locales } from '@/labs/core/model';
 import { htmlLang } from '../_lib/ui-strings';
 
 export function generateStaticParams() {

@@ -1,6 +1,7 @@
 // The ONE module of the app that talks to the sandbox agent's control API (HTTP, bearer secret),
 // and reshapes its replies into app types. Server-only: it reads AGENT_SECRET. Never import it
-// from client components (the .server.ts name marks it; `server-only` is not installed).
+// from client components (`server-only` makes that a build error).
+import 'server-only';
 import { z } from 'zod';
 import {
   endSessionsReplySchema,

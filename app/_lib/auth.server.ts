@@ -5,6 +5,7 @@
 // forged cookies without a database read, the row makes the cookie revocable before it expires
 // (sign-out, sign out everywhere, password change, `cli.ts revoke-instructor-sessions`).
 // Passwords are checked by the data layer (argon2id, app/_lib/db/repository.ts verifyInstructor).
+import 'server-only';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 

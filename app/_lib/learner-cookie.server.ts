@@ -1,5 +1,6 @@
 // The anonymous learner identity: a random id in a cookie, signed with HMAC-SHA256 (APP_SECRET).
 // Server-only (node:crypto); never import from client components.
+import 'server-only';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 

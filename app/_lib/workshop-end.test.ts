@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { openDatabase, type Database } from './db/database';
 import { createInstructor, createWorkshop, endWorkshop, joinWorkshop } from './db/repository';
-import { endWorkshopSessions, type WorkshopEndAgent } from './workshop-end';
+import { endWorkshopNow, endWorkshopSessions, type WorkshopEndAgent } from './workshop-end';
+import { sweepExpiredWorkshops } from './workshop-sweep';
 
 const HOUR = 3_600_000;
 let database: Database;
@@ -35,7 +36,7 @@ function fakeAgent(sessions: Array<{ sessionId: string; learnerId: string; labId
 test("ending a workshop ends only its lessons' sessions, not a member's other labs or lessons another running workshop gives them", async () => {
   const now = Date.now();
   const mk = (lessons: string[]) =>
-    createWorkshop(database.db, { title: 'W', lessons, capacity: 10, startsAt: now - HOUR, endsAt: now + HOUR, createdBy: instructorId }, { now });
+    createWorkshop(database.db, { title: 'W', lessons, capacity: 10, startsAtMs: now - HOUR, endsAtMs: now + HOUR, createdBy: instructorId }, { now });
   const ending = await mk(['exercise-net-namespace', 'pid-namespace']);
   const other = await mk(['pid-namespace']);
   const join = async (code: string, learnerId: string) => assert.equal((await joinWorkshop(database.db, { code, learnerId, displayName: learnerId }, now)).status, 'joined');
@@ -59,4 +60,59 @@ test("ending a workshop ends only its lessons' sessions, not a member's other la
   );
   assert.deepEqual(result, { ok: true, value: { ended: 3 } });
   assert.deepEqual(calls.sort(), ['delete s2', 'delete s5', 'end-learners only-ws workshop-ended']);
+});
+
+/** An agent that refuses its first `failures` calls (503), then ends what it is asked to. */
+function flakyAgent(failures: number) {
+  const { agent, calls } = fakeAgent([{ sessionId: 'f1', learnerId: 'flaky-member', labId: 'exercise-net-namespace' }]);
+  let left = failures;
+  const refuse = { ok: false as const, status: 503, message: 'agent busy' };
+  const flaky: WorkshopEndAgent = {
+    query: async (ids) => (left-- > 0 ? refuse : agent.query(ids)),
+    endLearners: (r) => agent.endLearners(r),
+    endSession: (id) => agent.endSession(id),
+  };
+  return { agent: flaky, calls };
+}
+
+async function runningWorkshopWithMember(learnerId: string) {
+  const now = Date.now();
+  const workshop = await createWorkshop(
+    database.db,
+    { title: 'W', lessons: ['exercise-net-namespace'], capacity: 5, startsAtMs: now - HOUR, endsAtMs: now + HOUR, createdBy: instructorId },
+    { now },
+  );
+  assert.equal((await joinWorkshop(database.db, { code: workshop.code, learnerId, displayName: learnerId }, now)).status, 'joined');
+  return workshop;
+}
+
+const noWait = { backoffMs: 1, sleep: async () => {} };
+
+test("an instructor's End still ends the sandboxes when the agent refuses once (retried, as the sweeper does)", async () => {
+  const workshop = await runningWorkshopWithMember('flaky-member');
+  const { agent, calls } = flakyAgent(1);
+  const outcome = await endWorkshopNow(database.db, workshop.id, agent, noWait);
+  assert.equal(outcome.status, 'ended');
+  assert.ok(outcome.status === 'ended' && outcome.workshop.endedAtMs !== null);
+  assert.deepEqual(outcome.status === 'ended' && outcome.sandboxes, { ok: true, value: { ended: 1 } });
+  assert.deepEqual(calls, ['end-learners flaky-member workshop-ended']);
+});
+
+test('an End the agent keeps refusing is finished by the sweeper once the agent is back', async () => {
+  const workshop = await runningWorkshopWithMember('flaky-member');
+  const { agent, calls } = flakyAgent(3);
+  const outcome = await endWorkshopNow(database.db, workshop.id, agent, noWait);
+  assert.ok(outcome.status === 'ended' && !outcome.sandboxes.ok, 'three refusals exhaust the retries');
+  assert.deepEqual(calls, []);
+  const pending = new Set([workshop.id]); // what retryWorkshopEndLater does
+  const report = await sweepExpiredWorkshops(database.db, pending, agent, Date.now(), () => {}, noWait);
+  assert.deepEqual(report.ended, [{ workshopId: workshop.id, endedSessions: 1 }]);
+  assert.deepEqual(report.pending, []);
+  assert.deepEqual(calls, ['end-learners flaky-member workshop-ended']);
+});
+
+test('End of an unknown workshop: not_found, the agent is not called', async () => {
+  const { agent, calls } = flakyAgent(0);
+  assert.deepEqual(await endWorkshopNow(database.db, 'no-such-workshop', agent, noWait), { status: 'not_found' });
+  assert.deepEqual(calls, []);
 });

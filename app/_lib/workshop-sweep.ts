@@ -2,9 +2,9 @@
 // marked ended (their lessons lock for members, see workshopLockFor) and every member's sandbox is
 // torn down (progress kept). The periodic driver is workshop-sweeper.server.ts; this part takes
 // its database and agent call as arguments so that tests run it against a real database.
-import type { AgentCallResult } from './agent-client.server';
 import type { Db } from './db/database';
-import { claimExpiredWorkshops, getWorkshop, workshopRoster } from './db/repository';
+import { claimExpiredWorkshops, getWorkshop } from './db/repository';
+import { endWorkshopSandboxes, type EndRetryOptions, type WorkshopEndAgent } from './workshop-end';
 
 /** How often (ms) to look for workshops past their end: NSLAB_WORKSHOP_SWEEP_MS, 500-600000, default 15 s. */
 export function workshopSweepMs(env: Record<string, string | undefined> = process.env): number {
@@ -17,9 +17,6 @@ export function workshopSweepMs(env: Record<string, string | undefined> = proces
   return value;
 }
 
-/** Ends the members' sessions of the workshop's `lessons` (endWorkshopSessions in workshop-end.ts). */
-export type EndMemberSessions = (request: { learnerIds: string[]; lessons: readonly string[]; reason: string; closeReason?: 'workshop-ended' }) => Promise<AgentCallResult<{ ended: number }>>;
-
 export interface SweepReport {
   ended: { workshopId: string; endedSessions: number }[];
   /** Claimed workshops whose sandboxes could not be torn down yet (agent unreachable): retried next sweep. */
@@ -28,15 +25,17 @@ export interface SweepReport {
 
 /**
  * One sweep: claims the workshops past their end (exactly one of several concurrent sweepers gets
- * each) and ends their members' sandboxes; `pending` carries claimed workshops across sweeps until
- * the agent has ended their sandboxes.
+ * each) and ends their members' sandboxes (endWorkshopSandboxes, the service the instructor's End
+ * uses too); `pending` carries workshops across sweeps until the agent has ended their sandboxes:
+ * claimed ones, and ones an instructor ended while the agent was away.
  */
 export async function sweepExpiredWorkshops(
   db: Db,
   pending: Set<string>,
-  end: EndMemberSessions,
+  agent: WorkshopEndAgent,
   now = Date.now(),
   onEnded: (workshopId: string, endedSessions: number) => void = () => {},
+  retry: EndRetryOptions = {},
 ): Promise<SweepReport> {
   const lessonsOf = new Map<string, readonly string[]>();
   for (const workshop of await claimExpiredWorkshops(db, now)) {
@@ -45,14 +44,10 @@ export async function sweepExpiredWorkshops(
   }
   const ended: SweepReport['ended'] = [];
   for (const workshopId of [...pending]) {
-    const learnerIds = (await workshopRoster(db, workshopId)).map((m) => m.learnerId);
-    let endedSessions = 0;
-    if (learnerIds.length > 0) {
-      const lessons = lessonsOf.get(workshopId) ?? (await getWorkshop(db, workshopId))?.lessons ?? [];
-      const result = await end({ learnerIds, lessons, reason: 'the workshop ended', closeReason: 'workshop-ended' });
-      if (!result.ok) continue;
-      endedSessions = result.value.ended;
-    }
+    const lessons = lessonsOf.get(workshopId) ?? (await getWorkshop(db, workshopId))?.lessons ?? [];
+    const result = await endWorkshopSandboxes(db, { id: workshopId, lessons }, agent, { ...retry, now });
+    if (!result.ok) continue;
+    const endedSessions = result.value.ended;
     pending.delete(workshopId);
     ended.push({ workshopId, endedSessions });
     onEnded(workshopId, endedSessions);

@@ -2,6 +2,7 @@
 // steps of a lab at these times. The token is base64url(JSON claim) "." HMAC-SHA256(APP_SECRET),
 // domain-separated from the cookies. It holds no learner id and no evidence (only the claim shown
 // on the verification page). Server-only (node:crypto).
+import 'server-only';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { CompletionRecord } from './db/repository';

@@ -1,227 +1,29 @@
-// Workshops on the app's server side: who is asking (instructor cookie, learner cookie), whether
-// they may, the live grid (database + agent), and the dashboard feed that polls the agent every
-// 500 ms per open workshop and pushes a new grid only when something changed. Server-only.
+// Workshops on the app's server side: the live grid (database + agent) and the dashboard feed that
+// polls the agent every 500 ms per open workshop and pushes a new grid only when something changed.
+// HTTP replies are http.server.ts, who is asking identity.server.ts, what they may do
+// authorization.server.ts (re-exported below while callers move). Server-only.
 import 'server-only';
-import { cookies, headers } from 'next/headers';
-import { NextResponse, type NextRequest } from 'next/server';
-import { getLab } from '../../labs';
+import { getLab } from '@/labs';
 import { querySessions } from './agent-client.server';
-import type { Locale } from '../../labs/core/model';
-import { apiErrorBody, resolveApiLocale, type ApiErrorBody, type ApiErrorCode, type ApiErrorParams } from './api-errors';
-import {
-  INSTRUCTOR_COOKIE,
-  INSTRUCTOR_SESSION_MS,
-  foreignOrigin,
-  isSecureRequest,
-  signInstructorSession,
-  verifyInstructorSession,
-  type InstructorSessionClaim,
-} from './auth.server';
-import { sharedDatabase, type Db } from './db/database';
-import {
-  createInstructorSession,
-  getWorkshop,
-  instructorForSession,
-  isWorkshopInstructor,
-  workshopMessages,
-  workshopProgress,
-  type Instructor,
-  type Workshop,
-} from './db/repository';
-import {
-  LEARNER_COOKIE,
-  LEARNER_COOKIE_MAX_AGE_S,
-  appSecret,
-  signLearnerId,
-  verifyLearnerCookie,
-} from './learner-cookie.server';
+import { database } from './db/database';
+import { getWorkshop, workshopMessages, workshopProgress, type Workshop } from './db/repository';
 import { buildGrid, gridFingerprint, type GridLab, type GridState, type WorkshopSummary } from './workshops';
 
-const noStore = { 'cache-control': 'no-store' };
-
-// ---------- replies ----------
-
-/** The language of a request's error replies: `?locale=`, else Accept-Language, else en (see api-errors.ts). */
-export function requestLocale(request: NextRequest, bodyLocale?: unknown): Locale {
-  return resolveApiLocale({
-    bodyLocale,
-    queryLocale: request.nextUrl.searchParams.get('locale'),
-    acceptLanguage: request.headers.get('accept-language'),
-  });
-}
-
-/** A JSON error reply: `{ code, error, locale, ...extra }`, the message in `locale`. */
-export function apiError(
-  locale: Locale,
-  status: number,
-  code: ApiErrorCode,
-  options: { params?: ApiErrorParams; headers?: Record<string, string>; extra?: Record<string, unknown> } = {},
-): NextResponse<ApiErrorBody> {
-  return NextResponse.json(
-    { ...options.extra, ...apiErrorBody(code, locale, options.params) },
-    { status, headers: { ...noStore, ...options.headers } },
-  );
-}
-
-export function databaseUnavailable(locale: Locale, error: unknown): NextResponse<ApiErrorBody> {
-  console.error(JSON.stringify({ level: 'warn', msg: 'database unavailable', error: String(error) }));
-  return apiError(locale, 503, 'database_unavailable', { headers: { 'retry-after': '2' } });
-}
-
-export function jsonOk<T>(body: T, status = 200): NextResponse<T> {
-  return NextResponse.json(body, { status, headers: noStore });
-}
-
-/**
- * Reads a JSON body of a same-origin POST, or answers the error (403 foreign origin, 415, 400).
- * `locale` is the reply language for the rest of the route: the body's `locale` field when it has
- * a valid one, else as requestLocale.
- */
-export async function readJsonBody(
-  request: NextRequest,
-): Promise<{ ok: true; body: unknown; locale: Locale } | { ok: false; response: NextResponse }> {
-  const early = requestLocale(request);
-  if (foreignOrigin(request)) return { ok: false, response: apiError(early, 403, 'cross_origin') };
-  if (!(request.headers.get('content-type') ?? '').includes('application/json')) {
-    return { ok: false, response: apiError(early, 415, 'unsupported_media_type') };
-  }
-  let body: unknown;
-  try {
-    body = await request.json();
-  } catch {
-    return { ok: false, response: apiError(early, 400, 'invalid_json') };
-  }
-  const bodyLocale = body !== null && typeof body === 'object' && 'locale' in body ? body.locale : undefined;
-  return { ok: true, body, locale: requestLocale(request, bodyLocale) };
-}
-
-/** The first zod issue as one line ("capacity: Too small..."). */
-export function zodMessage(error: { issues: Array<{ path: PropertyKey[]; message: string }> }): string {
-  const issue = error.issues[0];
-  const where = issue && issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ` : '';
-  return `${where}${issue?.message ?? 'invalid input'}`;
-}
-
-export async function database(): Promise<Db> {
-  return (await sharedDatabase()).db;
-}
-
-// ---------- identity ----------
-
-/**
- * The signed-in instructor of a cookie value, or null: the cookie must be genuine and unexpired
- * (HMAC) and its server-side session still live (not signed out, not revoked).
- */
-export async function instructorOf(cookieValue: string | undefined): Promise<Instructor | null> {
-  const claim = verifyInstructorSession(cookieValue, appSecret());
-  if (!claim) return null;
-  const instructor = await instructorForSession(await database(), claim.sessionSecret);
-  return instructor && instructor.id === claim.instructorId ? instructor : null;
-}
-
-export async function instructorFromRequest(request: NextRequest): Promise<Instructor | null> {
-  return instructorOf(request.cookies.get(INSTRUCTOR_COOKIE)?.value);
-}
-
-/** The session claim of the request's instructor cookie (for sign-out), or null. */
-export function instructorClaimFromRequest(request: NextRequest): InstructorSessionClaim | null {
-  return verifyInstructorSession(request.cookies.get(INSTRUCTOR_COOKIE)?.value, appSecret());
-}
-
-/**
- * For instructor-only routes: the signed-in instructor, or the reply to send (401 sign_in_required
- * when there is no live session: no cookie, expired, signed out or revoked; 503 database down).
- */
-export async function requireInstructor(request: NextRequest, locale: Locale): Promise<{ ok: true; instructor: Instructor } | { ok: false; response: NextResponse }> {
-  try {
-    const instructor = await instructorFromRequest(request);
-    if (!instructor) return { ok: false, response: apiError(locale, 401, 'sign_in_required') };
-    return { ok: true, instructor };
-  } catch (error) {
-    return { ok: false, response: databaseUnavailable(locale, error) };
-  }
-}
-
-/** For server components: the signed-in instructor or null. */
-export async function currentInstructor(): Promise<Instructor | null> {
-  return instructorOf((await cookies()).get(INSTRUCTOR_COOKIE)?.value);
-}
-
-/** For server components: the learner id of the cookie or null. */
-export async function currentLearnerId(): Promise<string | null> {
-  return verifyLearnerCookie((await cookies()).get(LEARNER_COOKIE)?.value, appSecret());
-}
-
-export function learnerIdFromRequest(request: NextRequest): string | null {
-  return verifyLearnerCookie(request.cookies.get(LEARNER_COOKIE)?.value, appSecret());
-}
-
-/** Starts a server-side session for the instructor and sets its signed cookie (12 h). */
-export async function startInstructorSession(response: NextResponse, request: NextRequest, instructorId: string): Promise<void> {
-  const session = await createInstructorSession(await database(), instructorId, INSTRUCTOR_SESSION_MS);
-  const { value } = signInstructorSession({ instructorId, sessionSecret: session.secret, expiresAtMs: session.expiresAt }, appSecret());
-  response.cookies.set(INSTRUCTOR_COOKIE, value, {
-    httpOnly: true,
-    sameSite: 'lax',
-    path: '/',
-    maxAge: Math.floor(INSTRUCTOR_SESSION_MS / 1000),
-    secure: isSecureRequest(request),
-  });
-}
-
-export function clearInstructorCookie(response: NextResponse, request: NextRequest): void {
-  response.cookies.set(INSTRUCTOR_COOKIE, '', { httpOnly: true, sameSite: 'lax', path: '/', maxAge: 0, secure: isSecureRequest(request) });
-}
-
-export function setLearnerCookie(response: NextResponse, request: NextRequest, learnerId: string): void {
-  response.cookies.set(LEARNER_COOKIE, signLearnerId(learnerId, appSecret()), {
-    httpOnly: true,
-    sameSite: 'lax',
-    path: '/',
-    maxAge: LEARNER_COOKIE_MAX_AGE_S,
-    secure: isSecureRequest(request),
-  });
-}
-
-export type WorkshopAccess = { ok: true; instructor: Instructor; workshop: Workshop } | { ok: false; response: NextResponse };
-
-/**
- * Only the workshop's instructors pass. No live instructor session: 401 (sign_in_required). Anyone
- * else signed in (another instructor) gets 403 without learning whether the workshop exists; an
- * instructor of no such workshop 404.
- */
-export async function requireWorkshopInstructor(request: NextRequest, workshopId: string, locale = requestLocale(request)): Promise<WorkshopAccess> {
-  const signedIn = await requireInstructor(request, locale);
-  if (!signedIn.ok) return signedIn;
-  const { instructor } = signedIn;
-  const forbidden = apiError(locale, 403, 'not_workshop_instructor');
-  try {
-    const db = await database();
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(workshopId) || !(await isWorkshopInstructor(db, workshopId, instructor.id))) {
-      return { ok: false, response: forbidden };
-    }
-    const workshop = await getWorkshop(db, workshopId);
-    if (!workshop) return { ok: false, response: apiError(locale, 404, 'workshop_not_found') };
-    return { ok: true, instructor, workshop };
-  } catch (error) {
-    return { ok: false, response: databaseUnavailable(locale, error) };
-  }
-}
-
-/** Where the browser reached us (for join links and QR codes): PUBLIC_URL, else the request's host. */
-export async function publicOrigin(): Promise<string> {
-  if (process.env.PUBLIC_URL) {
-    try {
-      return new URL(process.env.PUBLIC_URL).origin;
-    } catch {
-      // start.mjs validates PUBLIC_URL; fall through
-    }
-  }
-  const h = await headers();
-  const host = h.get('x-forwarded-host') ?? h.get('host') ?? 'localhost';
-  const proto = h.get('x-forwarded-proto')?.split(',')[0]?.trim() ?? 'http';
-  return `${proto}://${host}`;
-}
+// Moved out in issue 14; re-exported so routes written against this module keep working.
+export { apiError, databaseUnavailable, jsonOk, publicOrigin, readJsonBody, requestLocale, zodMessage } from './http.server';
+export {
+  clearInstructorCookie,
+  currentInstructor,
+  currentLearnerId,
+  instructorClaimFromRequest,
+  instructorFromRequest,
+  instructorOf,
+  learnerIdFromRequest,
+  setLearnerCookie,
+  startInstructorSession,
+} from './identity.server';
+export { requireInstructor, requireWorkshopInstructor, type WorkshopAccess } from './authorization.server';
+export { database } from './db/database';
 
 // ---------- the grid ----------
 
@@ -233,9 +35,9 @@ export function summaryOf(w: Workshop): WorkshopSummary {
     lessons: w.lessons,
     capacity: w.capacity,
     memberCount: w.memberCount,
-    startsAt: w.startsAt,
-    endsAt: w.endsAt,
-    endedAt: w.endedAt,
+    startsAt: w.startsAtMs,
+    endsAt: w.endsAtMs,
+    endedAt: w.endedAtMs,
   };
 }
 
@@ -274,7 +76,7 @@ export async function workshopGrid(workshopId: string): Promise<GridState | null
     labs,
     members,
     sessions,
-    messages: messages.map((m) => ({ id: m.id, text: m.text, createdAt: m.createdAt })),
+    messages: messages.map((m) => ({ id: m.id, text: m.text, createdAt: m.createdAtMs })),
     nowMs: Date.now(),
   });
 }

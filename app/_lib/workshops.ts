@@ -4,6 +4,7 @@
 // (the dashboard's client component imports it too).
 import type { Localized } from '../../labs/core/model';
 import type { SessionStatus } from '../../sandbox-agent/protocol';
+import type { Workshop } from './db/repositories/workshops';
 
 export interface GridLab {
   labId: string;
@@ -46,17 +47,15 @@ export interface FailureGroup {
   learners: string[];
 }
 
-export interface WorkshopSummary {
-  id: string;
-  code: string;
-  title: string;
-  lessons: string[];
-  capacity: number;
-  memberCount: number;
+/**
+ * A workshop as the HTTP API and the dashboard carry it: the data layer's record (type only, so the
+ * browser bundle gets none of its code) without its creator, times under their wire names.
+ */
+export type WorkshopSummary = Pick<Workshop, 'id' | 'code' | 'title' | 'lessons' | 'capacity' | 'memberCount'> & {
   startsAt: number;
   endsAt: number;
   endedAt: number | null;
-}
+};
 
 export interface WorkshopMessageView {
   id: string;

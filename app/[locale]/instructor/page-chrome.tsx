@@ -1,9 +1,9 @@
 // The header and frame shared by the instructor, workshop, join, "me" and completion pages (server component).
 import Link from 'next/link';
 import type { ReactNode } from 'react';
-import type { Locale } from '../../../labs/core/model';
-import { htmlLang, otherLocale, uiStrings } from '../../_lib/ui-strings';
-import { workshopStrings } from '../../_lib/workshops-strings';
+import type { Locale } from '@/labs/core/model';
+import { htmlLang, otherLocale, uiStrings } from '@/app/_lib/ui-strings';
+import { workshopStrings } from '@/app/_lib/workshops-strings';
 
 export function PageChrome({
   locale,

@@ -1,9 +1,9 @@
 // /[locale]/instructor: instructor sign-in (redirects to the workshops when already signed in).
 import type { Metadata } from 'next';
 import { notFound, redirect } from 'next/navigation';
-import { localeSchema } from '../../../labs/core/model';
-import { workshopStrings } from '../../_lib/workshops-strings';
-import { currentInstructor } from '../../_lib/workshops.server';
+import { localeSchema } from '@/labs/core/model';
+import { workshopStrings } from '@/app/_lib/workshops-strings';
+import { currentInstructor } from '@/app/_lib/identity.server';
 import { PageChrome } from './page-chrome';
 import { SignInForm } from './sign-in-form';
 

@@ -1,42 +1,21 @@
 'use client';
 // The instructor sign-in form: POST /api/auth/sign-in, then on to the workshops.
 import { useRouter } from 'next/navigation';
-import { useState, type FormEvent } from 'react';
-import type { Locale } from '../../../labs/core/model';
-import { workshopStrings } from '../../_lib/workshops-strings';
-import { buttonClass, inputClass } from '../../_lib/workshops-ui';
-
+import type { Locale } from '@/labs/core/model';
+import { useJsonPost } from '@/app/_lib/use-json-post';
+import { workshopStrings } from '@/app/_lib/workshops-strings';
+import { buttonClass, inputClass } from '@/app/_lib/workshops-ui';
 
 export function SignInForm({ locale }: { locale: Locale }) {
   const w = workshopStrings(locale);
   const router = useRouter();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, post, submitWith } = useJsonPost(locale);
 
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const data = new FormData(event.currentTarget);
-    setBusy(true);
-    setError(null);
-    try {
-      const response = await fetch('/api/auth/sign-in', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: data.get('email'), password: data.get('password'), locale }),
-      });
-      if (!response.ok) {
-        const body = (await response.json().catch(() => null)) as { error?: string } | null;
-        setError(body?.error ?? w.httpError(response.status));
-        return;
-      }
-      router.push(`/${locale}/workshops`);
-      router.refresh();
-    } catch {
-      setError(w.networkError);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const submit = submitWith(async (data) => {
+    if (!(await post('/api/auth/sign-in', { email: data.get('email'), password: data.get('password') }))) return;
+    router.push(`/${locale}/workshops`);
+    router.refresh();
+  });
 
   return (
     <form onSubmit={submit} className="mt-6 grid gap-4" aria-describedby={error ? 'sign-in-error' : undefined}>

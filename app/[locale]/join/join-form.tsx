@@ -2,41 +2,21 @@
 // Join a workshop with its code and a name: POST /api/workshops/join, then straight into the first
 // lesson (whose page starts the learner's own sandbox). Full, ended or unknown: a clear message.
 import { useRouter } from 'next/navigation';
-import { useState, type FormEvent } from 'react';
-import type { Locale } from '../../../labs/core/model';
-import { workshopStrings } from '../../_lib/workshops-strings';
-import { buttonClass, inputClass } from '../../_lib/workshops-ui';
+import type { Locale } from '@/labs/core/model';
+import { useJsonPost } from '@/app/_lib/use-json-post';
+import { workshopStrings } from '@/app/_lib/workshops-strings';
+import { buttonClass, inputClass } from '@/app/_lib/workshops-ui';
 
 export function JoinForm({ locale, code, name }: { locale: Locale; code: string; name: string }) {
   const w = workshopStrings(locale);
   const router = useRouter();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, post, submitWith } = useJsonPost(locale);
 
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const data = new FormData(event.currentTarget);
-    setBusy(true);
-    setError(null);
-    try {
-      const response = await fetch('/api/workshops/join', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ code: data.get('code'), name: data.get('name'), locale }),
-      });
-      // Errors come as { code, error } with `error` already in this page's language (we send `locale`).
-      const body = (await response.json().catch(() => null)) as { error?: string; code?: string; href?: string } | null;
-      if (!response.ok || !body?.href) {
-        setError(body?.error ?? w.httpError(response.status));
-        setBusy(false);
-        return;
-      }
-      router.push(body.href);
-    } catch {
-      setError(w.networkError);
-      setBusy(false);
-    }
-  }
+  const submit = submitWith(async (data) => {
+    // Errors come as { code, error } with `error` already in this page's language (post sends `locale`).
+    const reply = await post<{ href?: string }>('/api/workshops/join', { code: data.get('code'), name: data.get('name') }, { accept: (r) => Boolean(r.href), staysBusy: true });
+    if (reply?.href) router.push(reply.href);
+  });
 
   return (
     <form onSubmit={submit} className="mt-6 grid gap-4" data-join-form>

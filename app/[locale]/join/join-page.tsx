@@ -1,9 +1,10 @@
 // The join page body, shared by /[locale]/join and /[locale]/join/[code] (the QR code's target).
 import { notFound } from 'next/navigation';
-import { localeSchema } from '../../../labs/core/model';
-import { getLearner } from '../../_lib/db/repository';
-import { workshopStrings } from '../../_lib/workshops-strings';
-import { currentLearnerId, database } from '../../_lib/workshops.server';
+import { localeSchema } from '@/labs/core/model';
+import { getLearner } from '@/app/_lib/db/repository';
+import { workshopStrings } from '@/app/_lib/workshops-strings';
+import { database } from '@/app/_lib/db/database';
+import { currentLearnerId } from '@/app/_lib/identity.server';
 import { PageChrome } from '../instructor/page-chrome';
 import { JoinForm } from './join-form';
 

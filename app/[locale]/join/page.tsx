@@ -1,6 +1,6 @@
 // /[locale]/join: join a workshop with a code and a name.
 import type { Metadata } from 'next';
-import { workshopStrings } from '../../_lib/workshops-strings';
+import { workshopStrings } from '@/app/_lib/workshops-strings';
 import { JoinPage } from './join-page';
 
 export const dynamic = 'force-dynamic';

@@ -1,9 +1,9 @@
 'use client';
 // The learner's display name form and the resume-link maker.
 import { useState, type FormEvent } from 'react';
-import type { Locale } from '../../../labs/core/model';
-import { workshopStrings } from '../../_lib/workshops-strings';
-import { buttonClass, inputClass, secondaryButtonClass } from '../../_lib/workshops-ui';
+import type { Locale } from '@/labs/core/model';
+import { workshopStrings } from '@/app/_lib/workshops-strings';
+import { buttonClass, inputClass, secondaryButtonClass } from '@/app/_lib/workshops-ui';
 
 /** POSTs JSON with the page's locale (errors come back as { code, error } in that language). */
 async function post(url: string, body: Record<string, unknown>, locale: Locale): Promise<{ ok: boolean; body: Record<string, unknown> | null }> {

@@ -3,13 +3,14 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { getLab } from '../../../labs';
-import { localeSchema } from '../../../labs/core/model';
-import { completionRecords, getLearner, workshopHasEnded, workshopsForLearner } from '../../_lib/db/repository';
-import { appSecret } from '../../_lib/learner-cookie.server';
-import { claimOf, completionPath, signCompletion } from '../../_lib/workshops-completion.server';
-import { formatWhen, workshopStrings } from '../../_lib/workshops-strings';
-import { currentLearnerId, database } from '../../_lib/workshops.server';
+import { getLab } from '@/labs';
+import { localeSchema } from '@/labs/core/model';
+import { completionRecords, getLearner, workshopHasEnded, workshopsForLearner } from '@/app/_lib/db/repository';
+import { appSecret } from '@/app/_lib/learner-cookie.server';
+import { claimOf, completionPath, signCompletion } from '@/app/_lib/workshops-completion.server';
+import { formatWhen, workshopStrings } from '@/app/_lib/workshops-strings';
+import { database } from '@/app/_lib/db/database';
+import { currentLearnerId } from '@/app/_lib/identity.server';
 import { PageChrome } from '../instructor/page-chrome';
 import { DisplayNameForm, ResumeLinkMaker } from './me-forms';
 

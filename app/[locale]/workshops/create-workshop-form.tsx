@@ -1,10 +1,11 @@
 'use client';
 // Create a workshop: title, lessons (in course order), capacity, start and end. POST /api/workshops.
 import { useRouter } from 'next/navigation';
-import { useState, type FormEvent } from 'react';
-import type { Locale } from '../../../labs/core/model';
-import { workshopStrings } from '../../_lib/workshops-strings';
-import { buttonClass, inputClass } from '../../_lib/workshops-ui';
+import { useState } from 'react';
+import type { Locale } from '@/labs/core/model';
+import { useJsonPost } from '@/app/_lib/use-json-post';
+import { workshopStrings } from '@/app/_lib/workshops-strings';
+import { buttonClass, inputClass } from '@/app/_lib/workshops-ui';
 
 /** A Date as the value of <input type="datetime-local"> in the browser's time zone. */
 function localInputValue(date: Date): string {
@@ -15,46 +16,23 @@ function localInputValue(date: Date): string {
 export function CreateWorkshopForm({ locale, lessons }: { locale: Locale; lessons: Array<{ slug: string; title: string }> }) {
   const w = workshopStrings(locale);
   const router = useRouter();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, post, submitWith } = useJsonPost(locale);
   const [defaults] = useState(() => {
     const start = new Date();
     start.setSeconds(0, 0);
     return { start: localInputValue(start), end: localInputValue(new Date(start.getTime() + 3 * 3600_000)) };
   });
 
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const data = new FormData(event.currentTarget);
+  const submit = submitWith(async (data) => {
     const startsAt = new Date(String(data.get('startsAt'))).getTime();
     const endsAt = new Date(String(data.get('endsAt'))).getTime();
-    setBusy(true);
-    setError(null);
-    try {
-      const response = await fetch('/api/workshops', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          title: data.get('title'),
-          lessons: data.getAll('lessons'),
-          capacity: Number(data.get('capacity')),
-          startsAt,
-          endsAt,
-          locale,
-        }),
-      });
-      const body = (await response.json().catch(() => null)) as { error?: string; workshop?: { id: string } } | null;
-      if (!response.ok || !body?.workshop) {
-        setError(body?.error ?? w.httpError(response.status));
-        return;
-      }
-      router.push(`/${locale}/workshops/${body.workshop.id}`);
-    } catch {
-      setError(w.networkError);
-    } finally {
-      setBusy(false);
-    }
-  }
+    const reply = await post<{ workshop?: { id: string } }>(
+      '/api/workshops',
+      { title: data.get('title'), lessons: data.getAll('lessons'), capacity: Number(data.get('capacity')), startsAt, endsAt },
+      { accept: (r) => Boolean(r.workshop) },
+    );
+    if (reply?.workshop) router.push(`/${locale}/workshops/${reply.workshop.id}`);
+  });
 
   return (
     <form onSubmit={submit} className="mt-4 grid gap-4" data-create-workshop>

@@ -2,11 +2,12 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound, redirect } from 'next/navigation';
-import { localeSchema } from '../../../labs/core/model';
-import { workshopHasEnded, workshopsForInstructor } from '../../_lib/db/repository';
-import { listLessons } from '../../_lib/lessons.server';
-import { formatWhen, workshopStrings } from '../../_lib/workshops-strings';
-import { currentInstructor, database } from '../../_lib/workshops.server';
+import { localeSchema } from '@/labs/core/model';
+import { workshopHasEnded, workshopsForInstructor } from '@/app/_lib/db/repository';
+import { listLessons } from '@/app/_lib/lessons.server';
+import { formatWhen, workshopStrings } from '@/app/_lib/workshops-strings';
+import { database } from '@/app/_lib/db/database';
+import { currentInstructor } from '@/app/_lib/identity.server';
 import { PageChrome } from '../instructor/page-chrome';
 import { SignOutButton } from './sign-out-button';
 import { CreateWorkshopForm } from './create-workshop-form';
@@ -56,15 +57,15 @@ export default async function WorkshopsPage({ params }: { params: Promise<{ loca
                   <span>
                     <span className="block font-semibold text-slate-900">{ws.title}</span>
                     <span className="block text-sm text-slate-600">
-                      {formatWhen(ws.startsAt, locale)} · {w.seats(ws.memberCount, ws.capacity)}
+                      {formatWhen(ws.startsAtMs, locale)} · {w.seats(ws.memberCount, ws.capacity)}
                     </span>
                   </span>
                   <span className="flex items-center gap-3">
                     <span className="font-mono text-lg font-bold tracking-widest text-slate-800">{ws.code}</span>
                     <span
-                      className={`rounded-full px-2 py-0.5 text-xs font-medium ${ended ? 'bg-slate-200 text-slate-700' : now < ws.startsAt ? 'bg-amber-100 text-amber-900' : 'bg-emerald-100 text-emerald-900'}`}
+                      className={`rounded-full px-2 py-0.5 text-xs font-medium ${ended ? 'bg-slate-200 text-slate-700' : now < ws.startsAtMs ? 'bg-amber-100 text-amber-900' : 'bg-emerald-100 text-emerald-900'}`}
                     >
-                      {ended ? w.ended : now < ws.startsAt ? w.upcoming : w.running}
+                      {ended ? w.ended : now < ws.startsAtMs ? w.upcoming : w.running}
                     </span>
                   </span>
                 </Link>

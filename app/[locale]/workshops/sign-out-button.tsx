@@ -2,8 +2,8 @@
 // Sign out (revokes this browser's instructor session on the server) or, with `everywhere`, sign out
 // of every browser (revokes all the instructor's sessions). Then back to the sign-in page.
 import { useRouter } from 'next/navigation';
-import type { Locale } from '../../../labs/core/model';
-import { secondaryButtonClass } from '../../_lib/workshops-ui';
+import type { Locale } from '@/labs/core/model';
+import { secondaryButtonClass } from '@/app/_lib/workshops-ui';
 
 export function SignOutButton({ locale, label, everywhere = false, confirmText }: { locale: Locale; label: string; everywhere?: boolean; confirmText?: string }) {
   const router = useRouter();

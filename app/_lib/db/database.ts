@@ -276,6 +276,11 @@ export function sharedDatabase(): Promise<Database> {
   return opened;
 }
 
+/** The process-wide database's Kysely handle (sharedDatabase().db), for route handlers and pages. */
+export async function database(): Promise<Db> {
+  return (await sharedDatabase()).db;
+}
+
 /**
  * Errors that stay until the handle is reopened, whatever happens to the database meanwhile: a SQLite
  * file that was read-only when it was opened is used read-only for good (SQLITE_READONLY*), and a

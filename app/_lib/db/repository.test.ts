@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import BetterSqlite3 from 'better-sqlite3';
+import type { WorkshopEndAgent } from '../workshop-end';
 import { sweepExpiredWorkshops } from '../workshop-sweep';
 import { z } from 'zod';
 import {
@@ -139,8 +140,8 @@ for (const dialect of dialects) {
           title: 'Namespaces 101',
           lessons: ['exercise-net-namespace'],
           capacity,
-          startsAt: now - HOUR,
-          endsAt: now - HOUR + durationMs,
+          startsAtMs: now - HOUR,
+          endsAtMs: now - HOUR + durationMs,
           createdBy: instructor.id,
         },
         { now },
@@ -228,7 +229,7 @@ for (const dialect of dialects) {
       // createLearner on an existing id keeps it as it is.
       const again = await createLearner(database.db, { id: learner.id, displayName: 'Other' });
       assert.equal(again.displayName, '李 雷');
-      assert.equal(again.createdAt, learner.createdAt);
+      assert.equal(again.createdAtMs, learner.createdAtMs);
     });
 
     test('resume secret: verifies, stores only a hash, and rotates', async () => {
@@ -359,7 +360,7 @@ for (const dialect of dialects) {
       const laptop = await createInstructorSession(database.db, me.id, 12 * HOUR, now);
       const phone = await createInstructorSession(database.db, me.id, 12 * HOUR, now);
       assert.match(laptop.secret, /^[A-Za-z0-9_-]{43}$/);
-      assert.equal(laptop.expiresAt, now + 12 * HOUR);
+      assert.equal(laptop.expiresAtMs, now + 12 * HOUR);
       assert.equal((await instructorForSession(database.db, laptop.secret, now))?.id, me.id);
       assert.equal((await instructorForSession(database.db, phone.secret, now))?.email, me.email);
       // Expired: no longer valid, and pruned at the next sign-in.
@@ -407,10 +408,10 @@ for (const dialect of dialects) {
       const [a, b] = await Promise.all([claimExpiredWorkshops(database.db, sweepAt), claimExpiredWorkshops(database.db, sweepAt)]);
       const claims = [...a, ...b].filter((w) => w.id === due.id);
       assert.equal(claims.length, 1);
-      assert.equal(claims[0]?.endedAt, sweepAt);
+      assert.equal(claims[0]?.endedAtMs, sweepAt);
       assert.ok(![...a, ...b].some((w) => w.id === later.id));
       assert.deepEqual((await claimExpiredWorkshops(database.db, sweepAt + 1)).filter((w) => w.id === due.id), []);
-      assert.equal((await getWorkshop(database.db, later.id))?.endedAt, null);
+      assert.equal((await getWorkshop(database.db, later.id))?.endedAtMs, null);
     });
 
     test("the sweep ends a workshop at its end time: members' sandboxes ended once, retried while the agent is down", async () => {
@@ -424,9 +425,15 @@ for (const dialect of dialects) {
       }
       const calls: string[][] = [];
       let agentUp = false;
-      const end = async (request: { learnerIds: string[]; reason: string }) => {
-        calls.push(request.learnerIds);
-        return agentUp ? { ok: true as const, value: { ended: request.learnerIds.length } } : { ok: false as const, status: 503, message: 'agent down' };
+      // The agent: each member runs the workshop's lesson; while it is down every call fails.
+      const down = { ok: false as const, status: 503, message: 'agent down' };
+      const end: WorkshopEndAgent = {
+        query: async (learnerIds) => {
+          calls.push(learnerIds);
+          return agentUp ? { ok: true, value: { sessions: learnerIds.map((learnerId) => ({ sessionId: `s-${learnerId}`, learnerId, labId: 'exercise-net-namespace' })) } } : down;
+        },
+        endLearners: async (request) => (agentUp ? { ok: true, value: { ended: request.learnerIds.length } } : down),
+        endSession: async () => down,
       };
       const pending = new Set<string>();
       const onEnded: string[] = [];
@@ -435,9 +442,9 @@ for (const dialect of dialects) {
       assert.ok(!calls.some((c) => c.includes(members[0]!)));
       // At its end time it is claimed; the agent is down, so it stays pending.
       const at = now + HOUR;
-      const first = await sweepExpiredWorkshops(database.db, pending, end, at, (id) => onEnded.push(id));
+      const first = await sweepExpiredWorkshops(database.db, pending, end, at, (id) => onEnded.push(id), { attempts: 1 });
       assert.ok(first.pending.includes(workshop.id));
-      assert.equal((await getWorkshop(database.db, workshop.id))?.endedAt, at);
+      assert.equal((await getWorkshop(database.db, workshop.id))?.endedAtMs, at);
       assert.equal(onEnded.includes(workshop.id), false);
       // The agent is back: the members' sandboxes are ended, once.
       agentUp = true;
@@ -466,7 +473,7 @@ for (const dialect of dialects) {
       assert.equal((await getLearner(database.db, joined.member.learnerId))?.displayName, 'Lin');
 
       const ended = await endWorkshop(database.db, workshop.id, now);
-      assert.equal(ended?.endedAt, now);
+      assert.equal(ended?.endedAtMs, now);
       assert.equal((await joinWorkshop(database.db, { code: workshop.code, learnerId: uid(), displayName: 'Late' }, now)).status, 'ended');
       // Members still see it after the end.
       const again = await joinWorkshop(database.db, { code: workshop.code, learnerId: joined.member.learnerId, displayName: 'Lin' }, now);
@@ -475,8 +482,8 @@ for (const dialect of dialects) {
       // An ended workshop stays ended: extending it is refused and changes nothing.
       const refused = await extendWorkshop(database.db, workshop.id, now + 3 * HOUR, now);
       assert.equal(refused.status, 'ended');
-      assert.equal(refused.status === 'ended' && refused.workshop.endedAt, now);
-      assert.equal(refused.status === 'ended' && refused.workshop.endsAt, workshop.endsAt);
+      assert.equal(refused.status === 'ended' && refused.workshop.endedAtMs, now);
+      assert.equal(refused.status === 'ended' && refused.workshop.endsAtMs, workshop.endsAtMs);
       assert.equal((await joinWorkshop(database.db, { code: workshop.code, learnerId: uid(), displayName: 'Back' }, now)).status, 'ended');
 
       // A running one moves its end; past its end time it is ended without anyone ending it, and
@@ -484,7 +491,7 @@ for (const dialect of dialects) {
       const running = await newWorkshop(5, now);
       const extended = await extendWorkshop(database.db, running.id, now + 3 * HOUR, now);
       assert.equal(extended.status, 'extended');
-      assert.equal(extended.status === 'extended' && extended.workshop.endsAt, now + 3 * HOUR);
+      assert.equal(extended.status === 'extended' && extended.workshop.endsAtMs, now + 3 * HOUR);
       assert.equal((await joinWorkshop(database.db, { code: running.code, learnerId: uid(), displayName: 'Back' }, now)).status, 'joined');
       assert.equal(
         (await joinWorkshop(database.db, { code: running.code, learnerId: uid(), displayName: 'Later' }, now + 3 * HOUR)).status,
@@ -507,14 +514,14 @@ for (const dialect of dialects) {
       const codes = [first.code, first.code, fresh];
       const second = await createWorkshop(
         database.db,
-        { title: 'Second', lessons: ['a'], capacity: 1, startsAt: 0, endsAt: 1, createdBy: instructor.id },
+        { title: 'Second', lessons: ['a'], capacity: 1, startsAtMs: 0, endsAtMs: 1, createdBy: instructor.id },
         { generateCode: () => codes.shift() ?? generateWorkshopCode() },
       );
       assert.equal(second.code, fresh === first.code ? second.code : fresh);
       await assert.rejects(
         createWorkshop(
           database.db,
-          { title: 'Third', lessons: ['a'], capacity: 1, startsAt: 0, endsAt: 1, createdBy: instructor.id },
+          { title: 'Third', lessons: ['a'], capacity: 1, startsAtMs: 0, endsAtMs: 1, createdBy: instructor.id },
           { generateCode: () => first.code, codeAttempts: 3 },
         ),
         /no unused workshop code after 3 tries/,
@@ -613,7 +620,7 @@ for (const dialect of dialects) {
       await postWorkshopMessage(database.db, { workshopId: workshop.id, instructorId: null, text: '继续' }, 2000);
       const all = await workshopMessages(database.db, workshop.id);
       assert.deepEqual(
-        all.map((m) => [m.text, m.createdAt]),
+        all.map((m) => [m.text, m.createdAtMs]),
         [
           ['Break: 10 min', 1000],
           ['继续', 2000],
@@ -649,7 +656,7 @@ for (const dialect of dialects) {
         recordStepResult(database.db, { learnerId, labId: 'lab', stepId: 's', evidence: { big: 'x'.repeat(20_000) }, passedAt: 1 }),
         z.ZodError,
       );
-      const workshop = { title: 'T', lessons: ['a'], capacity: 2, startsAt: 0, endsAt: 10, createdBy: instructor.id };
+      const workshop = { title: 'T', lessons: ['a'], capacity: 2, startsAtMs: 0, endsAtMs: 10, createdBy: instructor.id };
       for (const bad of [
         { ...workshop, title: '  ' },
         { ...workshop, title: 't'.repeat(121) },
@@ -658,7 +665,7 @@ for (const dialect of dialects) {
         { ...workshop, lessons: [] },
         { ...workshop, lessons: ['a', 'a'] },
         { ...workshop, lessons: ['../etc'] },
-        { ...workshop, endsAt: 0 },
+        { ...workshop, endsAtMs: 0 },
       ]) {
         await assert.rejects(createWorkshop(database.db, bad), z.ZodError, JSON.stringify(bad));
       }

@@ -1,10 +1,13 @@
 // GET /api/me -> { learner: { displayName } | null, workshops[], completions[] }: the cookie learner's own data only.
 import type { NextRequest } from 'next/server';
-import { getLab } from '../../../labs';
-import { completionRecords, getLearner, workshopsForLearner } from '../../_lib/db/repository';
-import { appSecret } from '../../_lib/learner-cookie.server';
-import { claimOf, completionPath, signCompletion } from '../../_lib/workshops-completion.server';
-import { database, databaseUnavailable, jsonOk, learnerIdFromRequest, requestLocale, summaryOf } from '../../_lib/workshops.server';
+import { getLab } from '@/labs';
+import { completionRecords, getLearner, workshopsForLearner } from '@/app/_lib/db/repository';
+import { appSecret } from '@/app/_lib/learner-cookie.server';
+import { claimOf, completionPath, signCompletion } from '@/app/_lib/workshops-completion.server';
+import { database } from '@/app/_lib/db/database';
+import { databaseUnavailable, jsonOk, requestLocale } from '@/app/_lib/http.server';
+import { learnerIdFromRequest } from '@/app/_lib/identity.server';
+import { summaryOf } from '@/app/_lib/workshops.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

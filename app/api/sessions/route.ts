@@ -7,14 +7,15 @@
 // when over a quota, 403 workshop_required in NSLAB_ADMISSION=workshop-only mode. Every error is { code, error } in the request's
 // language (app/_lib/api-errors.ts).
 import { NextResponse, type NextRequest } from 'next/server';
-import { getLab } from '../../../labs';
-import { admissionState, isWorkshopMember, requestClient } from '../../_lib/admission.server';
-import { createAgentSession } from '../../_lib/agent-client.server';
-import type { ApiErrorBody } from '../../_lib/api-errors';
-import { appSecret, newLearnerId, verifyLearnerCookie, LEARNER_COOKIE } from '../../_lib/learner-cookie.server';
-import { lessonLock, storedProgress } from '../../_lib/progress.server';
-import { labSessionRequestSchema, type LabSessionResponse } from '../../_lib/session-api';
-import { apiError, readJsonBody, setLearnerCookie, zodMessage } from '../../_lib/workshops.server';
+import { getLab } from '@/labs';
+import { admissionState, isWorkshopMember, requestClient } from '@/app/_lib/admission.server';
+import { createAgentSession } from '@/app/_lib/agent-client.server';
+import type { ApiErrorBody } from '@/app/_lib/api-errors';
+import { appSecret, newLearnerId, verifyLearnerCookie, LEARNER_COOKIE } from '@/app/_lib/learner-cookie.server';
+import { lessonLock, storedProgress } from '@/app/_lib/progress.server';
+import { labSessionRequestSchema, type LabSessionResponse } from '@/app/_lib/session-api';
+import { apiError, readJsonBody, zodMessage } from '@/app/_lib/http.server';
+import { setLearnerCookie } from '@/app/_lib/identity.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

@@ -3,9 +3,12 @@
 // No live instructor session: 401 sign_in_required.
 import type { NextRequest } from 'next/server';
 import { z } from 'zod';
-import { getLab } from '../../../labs';
-import { createWorkshop, createWorkshopInputSchema, workshopsForInstructor } from '../../_lib/db/repository';
-import { apiError, database, databaseUnavailable, jsonOk, readJsonBody, requestLocale, requireInstructor, summaryOf, zodMessage } from '../../_lib/workshops.server';
+import { getLab } from '@/labs';
+import { createWorkshop, createWorkshopInputSchema, workshopsForInstructor } from '@/app/_lib/db/repository';
+import { requireInstructor } from '@/app/_lib/authorization.server';
+import { database } from '@/app/_lib/db/database';
+import { apiError, databaseUnavailable, jsonOk, readJsonBody, requestLocale, zodMessage } from '@/app/_lib/http.server';
+import { summaryOf } from '@/app/_lib/workshops.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -40,7 +43,8 @@ export async function POST(request: NextRequest) {
   if (!body.success) return apiError(locale, 400, 'invalid_request', { params: { detail: zodMessage(body.error) } });
   const unknown = body.data.lessons.find((slug) => !getLab(slug));
   if (unknown !== undefined) return apiError(locale, 400, 'unknown_lesson', { params: { lesson: unknown } });
-  const input = createWorkshopInputSchema.safeParse({ ...body.data, createdBy: signedIn.instructor.id });
+  const { startsAt, endsAt, ...rest } = body.data; // the API keeps its field names; the domain says Ms
+  const input = createWorkshopInputSchema.safeParse({ ...rest, startsAtMs: startsAt, endsAtMs: endsAt, createdBy: signedIn.instructor.id });
   if (!input.success) return apiError(locale, 400, 'invalid_request', { params: { detail: zodMessage(input.error) } });
   try {
     const workshop = await createWorkshop(await database(), input.data);

@@ -1,13 +1,13 @@
 // /[locale]/completion/[token]: anyone can check a signed completion link, without an account.
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
-import { getLab } from '../../../../labs';
-import { localeSchema } from '../../../../labs/core/model';
-import { appSecret } from '../../../_lib/learner-cookie.server';
-import { decodeParam } from '../../../_lib/url-param';
-import { verifyCompletion } from '../../../_lib/workshops-completion.server';
-import { formatWhen, workshopStrings } from '../../../_lib/workshops-strings';
-import { PageChrome } from '../../instructor/page-chrome';
+import { getLab } from '@/labs';
+import { localeSchema } from '@/labs/core/model';
+import { appSecret } from '@/app/_lib/learner-cookie.server';
+import { decodeParam } from '@/app/_lib/url-param';
+import { verifyCompletion } from '@/app/_lib/workshops-completion.server';
+import { formatWhen, workshopStrings } from '@/app/_lib/workshops-strings';
+import { PageChrome } from '@/app/[locale]/instructor/page-chrome';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,8 +1,8 @@
 // /[locale]/join/[code]: the join link and QR code target, with the code filled in.
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
-import { decodeParam } from '../../../_lib/url-param';
-import { workshopStrings } from '../../../_lib/workshops-strings';
+import { decodeParam } from '@/app/_lib/url-param';
+import { workshopStrings } from '@/app/_lib/workshops-strings';
 import { JoinPage } from '../join-page';
 
 export const dynamic = 'force-dynamic';

@@ -1,17 +1,17 @@
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
-import { getLab } from '../../../../labs';
-import { localeSchema, type Locale } from '../../../../labs/core/model';
-import { LessonWorkspace } from '../../../_components/lesson-workspace';
-import { DevContentReload } from '../../../_components/dev-content-reload';
-import { ReadingLesson } from '../../../_components/reading-lesson';
-import { WorkshopBanner } from '../../../_components/workshop-banner';
-import { WorkshopEndedLesson } from '../../../_components/workshop-ended-lesson';
-import { toLabView } from '../../../_lib/lab-view';
-import { getLesson, listLessons, LessonNotFoundError, type Lesson } from '../../../_lib/lessons.server';
-import { lessonLock, storedProgress } from '../../../_lib/progress.server';
-import { otherLocale } from '../../../_lib/ui-strings';
-import { currentLearnerId } from '../../../_lib/workshops.server';
+import { getLab } from '@/labs';
+import { localeSchema, type Locale } from '@/labs/core/model';
+import { LessonWorkspace } from '@/app/_components/lesson-workspace';
+import { DevContentReload } from '@/app/_components/dev-content-reload';
+import { ReadingLesson } from '@/app/_components/reading-lesson';
+import { WorkshopBanner } from '@/app/_components/workshop-banner';
+import { WorkshopEndedLesson } from '@/app/_components/workshop-ended-lesson';
+import { toLabView } from '@/app/_lib/lab-view';
+import { getLesson, listLessons, LessonNotFoundError, type Lesson } from '@/app/_lib/lessons.server';
+import { lessonLock, storedProgress } from '@/app/_lib/progress.server';
+import { otherLocale } from '@/app/_lib/ui-strings';
+import { currentLearnerId } from '@/app/_lib/identity.server';
 
 type Params = Promise<{ locale: string; slug: string }>;
 
@@ -64,7 +64,7 @@ export default async function LessonPage({ params }: { params: Params }) {
       <WorkshopEndedLesson
         locale={locale}
         lessonTitle={lesson.frontmatter.title}
-        workshop={{ id: lock.id, title: lock.title, endedAtMs: Math.min(lock.endedAt ?? lock.endsAt, lock.endsAt) }}
+        workshop={{ id: lock.id, title: lock.title, endedAtMs: Math.min(lock.endedAtMs ?? lock.endsAtMs, lock.endsAtMs) }}
         steps={lab.steps.map((step) => ({ id: step.id, title: step.title }))}
         passed={Object.fromEntries(stored.map((r) => [r.stepId, r.atMs]))}
       />

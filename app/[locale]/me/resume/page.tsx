@@ -2,9 +2,9 @@
 // the fragment, which is never sent to a server; the page posts it on the learner's click).
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
-import { localeSchema } from '../../../../labs/core/model';
-import { workshopStrings } from '../../../_lib/workshops-strings';
-import { PageChrome } from '../../instructor/page-chrome';
+import { localeSchema } from '@/labs/core/model';
+import { workshopStrings } from '@/app/_lib/workshops-strings';
+import { PageChrome } from '@/app/[locale]/instructor/page-chrome';
 import { ResumeClient } from './resume-client';
 
 export async function generateMetadata({ params }: { params: Promise<{ locale: string }> }): Promise<Metadata> {

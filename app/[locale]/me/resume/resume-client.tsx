@@ -3,9 +3,9 @@
 // this browser holds now), and only the learner's explicit "Yes, continue as …" moves the identity.
 import Link from 'next/link';
 import { useEffect, useState } from 'react';
-import type { Locale } from '../../../../labs/core/model';
-import { workshopStrings } from '../../../_lib/workshops-strings';
-import { buttonClass } from '../../../_lib/workshops-ui';
+import type { Locale } from '@/labs/core/model';
+import { workshopStrings } from '@/app/_lib/workshops-strings';
+import { buttonClass } from '@/app/_lib/workshops-ui';
 
 interface Preview {
   displayName: string | null;

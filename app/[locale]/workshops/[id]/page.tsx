@@ -4,11 +4,14 @@
 import type { Metadata } from 'next';
 import { notFound, redirect } from 'next/navigation';
 import QRCode from 'qrcode';
-import { localeSchema } from '../../../../labs/core/model';
-import { isWorkshopInstructor } from '../../../_lib/db/repository';
-import { formatWhen, workshopStrings } from '../../../_lib/workshops-strings';
-import { currentInstructor, database, publicOrigin, workshopGrid } from '../../../_lib/workshops.server';
-import { PageChrome } from '../../instructor/page-chrome';
+import { localeSchema } from '@/labs/core/model';
+import { isWorkshopInstructor } from '@/app/_lib/db/repository';
+import { formatWhen, workshopStrings } from '@/app/_lib/workshops-strings';
+import { database } from '@/app/_lib/db/database';
+import { publicOrigin } from '@/app/_lib/http.server';
+import { currentInstructor } from '@/app/_lib/identity.server';
+import { workshopGrid } from '@/app/_lib/workshops.server';
+import { PageChrome } from '@/app/[locale]/instructor/page-chrome';
 import { Dashboard } from './dashboard';
 
 export const dynamic = 'force-dynamic';

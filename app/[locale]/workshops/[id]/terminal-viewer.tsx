@@ -6,11 +6,11 @@
 import '@xterm/xterm/css/xterm.css';
 import { Terminal } from '@xterm/xterm';
 import { useEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
-import type { Locale } from '../../../../labs/core/model';
-import { decodeFrame, serverMessageSchema, WS_PATH } from '../../../../sandbox-agent/protocol';
-import { tabStops, trapTabTarget } from '../../../_lib/a11y';
-import { workshopStrings } from '../../../_lib/workshops-strings';
-import { secondaryButtonClass } from '../../../_lib/workshops-ui';
+import type { Locale } from '@/labs/core/model';
+import { decodeFrame, serverMessageSchema, WS_PATH } from '@/sandbox-agent/protocol';
+import { tabStops, trapTabTarget } from '@/app/_lib/a11y';
+import { workshopStrings } from '@/app/_lib/workshops-strings';
+import { secondaryButtonClass } from '@/app/_lib/workshops-ui';
 
 type Phase = 'connecting' | 'live' | 'ended' | 'error';
 

@@ -4,11 +4,13 @@
 // address and email (429 + Retry-After). Errors: { code, error } in the request's language.
 import type { NextRequest } from 'next/server';
 import { z } from 'zod';
-import { verifyInstructor } from '../../../_lib/db/repository';
-import { clientKey } from '../../../_lib/admission';
-import { requestClient } from '../../../_lib/admission.server';
-import { AttemptLimiter } from '../../../_lib/auth.server';
-import { apiError, database, databaseUnavailable, jsonOk, readJsonBody, startInstructorSession } from '../../../_lib/workshops.server';
+import { verifyInstructor } from '@/app/_lib/db/repository';
+import { clientKey } from '@/app/_lib/admission';
+import { requestClient } from '@/app/_lib/admission.server';
+import { AttemptLimiter } from '@/app/_lib/auth.server';
+import { database } from '@/app/_lib/db/database';
+import { apiError, databaseUnavailable, jsonOk, readJsonBody } from '@/app/_lib/http.server';
+import { startInstructorSession } from '@/app/_lib/identity.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

@@ -4,19 +4,11 @@
 // it needs a live session (401 otherwise). A body is optional; same-origin only.
 import type { NextRequest } from 'next/server';
 import { z } from 'zod';
-import { foreignOrigin } from '../../../_lib/auth.server';
-import { revokeAllInstructorSessions, revokeInstructorSession } from '../../../_lib/db/repository';
-import {
-  apiError,
-  clearInstructorCookie,
-  database,
-  databaseUnavailable,
-  instructorClaimFromRequest,
-  instructorFromRequest,
-  jsonOk,
-  readJsonBody,
-  requestLocale,
-} from '../../../_lib/workshops.server';
+import { foreignOrigin } from '@/app/_lib/auth.server';
+import { revokeAllInstructorSessions, revokeInstructorSession } from '@/app/_lib/db/repository';
+import { database } from '@/app/_lib/db/database';
+import { apiError, databaseUnavailable, jsonOk, readJsonBody, requestLocale } from '@/app/_lib/http.server';
+import { clearInstructorCookie, instructorClaimFromRequest, instructorFromRequest } from '@/app/_lib/identity.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

@@ -2,7 +2,7 @@
 // `event: change` whenever a file under the content directory changes, so an open lesson re-renders
 // its text in place (router.refresh()) while its terminals, and the sandbox behind them, stay.
 import fs from 'node:fs';
-import { contentDir } from '../../../_lib/lessons.server';
+import { contentDir } from '@/app/_lib/lessons.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

@@ -1,8 +1,10 @@
 // GET /api/me/messages?after=ms -> { messages: [{ id, workshopId, text, createdAt }] }: messages of the
 // running workshops the cookie learner has joined (for the lesson banner).
 import type { NextRequest } from 'next/server';
-import { workshopHasEnded, workshopMessages, workshopsForLearner } from '../../../_lib/db/repository';
-import { database, databaseUnavailable, jsonOk, learnerIdFromRequest, requestLocale } from '../../../_lib/workshops.server';
+import { workshopHasEnded, workshopMessages, workshopsForLearner } from '@/app/_lib/db/repository';
+import { database } from '@/app/_lib/db/database';
+import { databaseUnavailable, jsonOk, requestLocale } from '@/app/_lib/http.server';
+import { learnerIdFromRequest } from '@/app/_lib/identity.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -20,7 +22,7 @@ export async function GET(request: NextRequest) {
         id: m.id,
         workshopId: w.id,
         text: m.text,
-        createdAt: m.createdAt,
+        createdAt: m.createdAtMs,
       })),
     ),
   );

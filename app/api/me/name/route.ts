@@ -1,9 +1,11 @@
 // POST /api/me/name { name, locale? } -> { displayName }: the cookie learner's display name (cookie created when absent).
 import type { NextRequest } from 'next/server';
 import { z } from 'zod';
-import { displayNameSchema, setDisplayName } from '../../../_lib/db/repository';
-import { newLearnerId } from '../../../_lib/learner-cookie.server';
-import { apiError, database, databaseUnavailable, jsonOk, learnerIdFromRequest, readJsonBody, setLearnerCookie } from '../../../_lib/workshops.server';
+import { displayNameSchema, setDisplayName } from '@/app/_lib/db/repository';
+import { newLearnerId } from '@/app/_lib/learner-cookie.server';
+import { database } from '@/app/_lib/db/database';
+import { apiError, databaseUnavailable, jsonOk, readJsonBody } from '@/app/_lib/http.server';
+import { learnerIdFromRequest, setLearnerCookie } from '@/app/_lib/identity.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

@@ -3,9 +3,11 @@
 // send to a server, so it does not end up in access logs; /[locale]/me/resume posts it back.
 import type { NextRequest } from 'next/server';
 import { z } from 'zod';
-import { localeSchema } from '../../../../labs/core/model';
-import { createResumeSecret } from '../../../_lib/db/repository';
-import { apiError, database, databaseUnavailable, jsonOk, learnerIdFromRequest, readJsonBody } from '../../../_lib/workshops.server';
+import { localeSchema } from '@/labs/core/model';
+import { createResumeSecret } from '@/app/_lib/db/repository';
+import { database } from '@/app/_lib/db/database';
+import { apiError, databaseUnavailable, jsonOk, readJsonBody } from '@/app/_lib/http.server';
+import { learnerIdFromRequest } from '@/app/_lib/identity.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

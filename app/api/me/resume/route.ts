@@ -7,12 +7,14 @@
 // Unknown or revoked secrets: 404. Both count against the per-address limiter.
 import type { NextRequest } from 'next/server';
 import { z } from 'zod';
-import { clientKey } from '../../../_lib/admission';
-import { requestClient } from '../../../_lib/admission.server';
-import { AttemptLimiter } from '../../../_lib/auth.server';
-import type { Db } from '../../../_lib/db/database';
-import { completionRecords, getLearner, verifyResumeSecret } from '../../../_lib/db/repository';
-import { apiError, database, databaseUnavailable, jsonOk, learnerIdFromRequest, readJsonBody, setLearnerCookie } from '../../../_lib/workshops.server';
+import { clientKey } from '@/app/_lib/admission';
+import { requestClient } from '@/app/_lib/admission.server';
+import { AttemptLimiter } from '@/app/_lib/auth.server';
+import type { Db } from '@/app/_lib/db/database';
+import { completionRecords, getLearner, verifyResumeSecret } from '@/app/_lib/db/repository';
+import { database } from '@/app/_lib/db/database';
+import { apiError, databaseUnavailable, jsonOk, readJsonBody } from '@/app/_lib/http.server';
+import { learnerIdFromRequest, setLearnerCookie } from '@/app/_lib/identity.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

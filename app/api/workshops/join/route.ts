@@ -7,13 +7,15 @@
 // limited. Per process: with several app replicas each keeps its own count (see admission.ts).
 import type { NextRequest } from 'next/server';
 import { z } from 'zod';
-import { localeSchema } from '../../../../labs/core/model';
-import { clientKey } from '../../../_lib/admission';
-import { requestClient } from '../../../_lib/admission.server';
-import { AttemptLimiter } from '../../../_lib/auth.server';
-import { displayNameSchema, joinWorkshop } from '../../../_lib/db/repository';
-import { newLearnerId } from '../../../_lib/learner-cookie.server';
-import { apiError, database, databaseUnavailable, jsonOk, learnerIdFromRequest, readJsonBody, setLearnerCookie, zodMessage } from '../../../_lib/workshops.server';
+import { localeSchema } from '@/labs/core/model';
+import { clientKey } from '@/app/_lib/admission';
+import { requestClient } from '@/app/_lib/admission.server';
+import { AttemptLimiter } from '@/app/_lib/auth.server';
+import { displayNameSchema, joinWorkshop } from '@/app/_lib/db/repository';
+import { newLearnerId } from '@/app/_lib/learner-cookie.server';
+import { database } from '@/app/_lib/db/database';
+import { apiError, databaseUnavailable, jsonOk, readJsonBody, zodMessage } from '@/app/_lib/http.server';
+import { learnerIdFromRequest, setLearnerCookie } from '@/app/_lib/identity.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

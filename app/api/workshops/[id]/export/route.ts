@@ -1,24 +1,22 @@
 // GET /api/workshops/:id/export?format=csv|json&locale=en: completion records of every member (per
 // learner and lab, with the kernel evidence of each passed step). JSON records also carry their
 // signed verification link. Instructors only.
-import type { NextRequest } from 'next/server';
-import { completionRecords, toCsv, toJson } from '../../../../_lib/db/repository';
-import { appSecret } from '../../../../_lib/learner-cookie.server';
-import { claimOf, completionPath, signCompletion } from '../../../../_lib/workshops-completion.server';
-import { apiError, database, requestLocale, requireWorkshopInstructor } from '../../../../_lib/workshops.server';
+import { forWorkshopInstructors } from '@/app/_lib/authorization.server';
+import { database } from '@/app/_lib/db/database';
+import { toCsv, toJson } from '@/app/_lib/db/export';
+import { completionRecords } from '@/app/_lib/db/repository';
+import { apiError } from '@/app/_lib/http.server';
+import { appSecret } from '@/app/_lib/learner-cookie.server';
+import { claimOf, completionPath, signCompletion } from '@/app/_lib/workshops-completion.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
-export async function GET(request: NextRequest, { params }: { params: Promise<{ id: string }> }) {
-  const { id } = await params;
-  const locale = requestLocale(request);
-  const access = await requireWorkshopInstructor(request, id, locale);
-  if (!access.ok) return access.response;
+export const GET = forWorkshopInstructors({}, async ({ request, workshopId: id, locale, workshop }) => {
   const format = request.nextUrl.searchParams.get('format') ?? 'csv';
   if (format !== 'csv' && format !== 'json') return apiError(locale, 400, 'export_bad_format');
-  const records = await completionRecords(await database(), { workshopId: id, labIds: access.workshop.lessons });
-  const name = `workshop-${access.workshop.code}-completion.${format}`;
+  const records = await completionRecords(await database(), { workshopId: id, labIds: workshop.lessons });
+  const name = `workshop-${workshop.code}-completion.${format}`;
   const headers = { 'cache-control': 'no-store', 'content-disposition': `attachment; filename="${name}"` };
   if (format === 'csv') return new Response(toCsv(records), { headers: { ...headers, 'content-type': 'text/csv; charset=utf-8' } });
   const secret = appSecret();
@@ -28,4 +26,4 @@ export async function GET(request: NextRequest, { params }: { params: Promise<{ 
     return { ...record, verifyPath: completionPath(signCompletion(claimOf(source), secret), locale) };
   });
   return new Response(JSON.stringify(parsed, null, 2), { headers: { ...headers, 'content-type': 'application/json; charset=utf-8' } });
-}
+});

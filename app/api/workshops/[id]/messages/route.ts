@@ -3,20 +3,13 @@
 // pushed at once as a `notice` to every member's attached lab terminal.
 import type { NextRequest } from 'next/server';
 import { z } from 'zod';
-import { sendNotice } from '../../../../_lib/agent-client.server';
-import { isWorkshopInstructor, messageTextSchema, postWorkshopMessage, workshopMessages, workshopRoster } from '../../../../_lib/db/repository';
-import {
-  apiError,
-  database,
-  instructorFromRequest,
-  jsonOk,
-  learnerIdFromRequest,
-  pokeWorkshop,
-  readJsonBody,
-  requestLocale,
-  requireWorkshopInstructor,
-  zodMessage,
-} from '../../../../_lib/workshops.server';
+import { sendNotice } from '@/app/_lib/agent-client.server';
+import { forWorkshopInstructors } from '@/app/_lib/authorization.server';
+import { database } from '@/app/_lib/db/database';
+import { isWorkshopInstructor, messageTextSchema, postWorkshopMessage, workshopMessages, workshopRoster } from '@/app/_lib/db/repository';
+import { apiError, jsonOk, requestLocale } from '@/app/_lib/http.server';
+import { instructorFromRequest, learnerIdFromRequest } from '@/app/_lib/identity.server';
+import { pokeWorkshop } from '@/app/_lib/workshops.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -32,20 +25,12 @@ export async function GET(request: NextRequest, { params }: { params: Promise<{ 
   if (!allowed) return apiError(requestLocale(request), 403, 'messages_forbidden');
   const after = Number(request.nextUrl.searchParams.get('after') ?? '');
   const messages = await workshopMessages(db, id, Number.isFinite(after) && after > 0 ? { afterMs: after, limit: 50 } : { limit: 50 });
-  return jsonOk({ messages: messages.map((m) => ({ id: m.id, text: m.text, createdAt: m.createdAt })) });
+  return jsonOk({ messages: messages.map((m) => ({ id: m.id, text: m.text, createdAt: m.createdAtMs })) });
 }
 
-export async function POST(request: NextRequest, { params }: { params: Promise<{ id: string }> }) {
-  const { id } = await params;
-  const read = await readJsonBody(request);
-  if (!read.ok) return read.response;
-  const { locale } = read;
-  const access = await requireWorkshopInstructor(request, id, locale);
-  if (!access.ok) return access.response;
-  const body = z.object({ text: messageTextSchema }).safeParse(read.body);
-  if (!body.success) return apiError(locale, 400, 'invalid_request', { params: { detail: zodMessage(body.error) } });
+export const POST = forWorkshopInstructors({ body: z.object({ text: messageTextSchema }) }, async ({ workshopId: id, instructor, body }) => {
   const db = await database();
-  const message = await postWorkshopMessage(db, { workshopId: id, instructorId: access.instructor.id, text: body.data.text });
+  const message = await postWorkshopMessage(db, { workshopId: id, instructorId: instructor.id, text: body.text });
   const learnerIds = (await workshopRoster(db, id)).map((m) => m.learnerId);
   let delivered = 0;
   if (learnerIds.length > 0) {
@@ -53,5 +38,5 @@ export async function POST(request: NextRequest, { params }: { params: Promise<{
     delivered = sent.ok ? sent.value.delivered : 0;
   }
   pokeWorkshop(id);
-  return jsonOk({ message: { id: message.id, text: message.text, createdAt: message.createdAt }, delivered }, 201);
-}
+  return jsonOk({ message: { id: message.id, text: message.text, createdAt: message.createdAtMs }, delivered }, 201);
+});

@@ -1,30 +1,23 @@
 // POST /api/workshops/:id/viewer { learnerId, labId } -> { sessionId, labId, terminals, token, tokenExpiresAtMs }
 // A single-use, short-lived read-only terminal token for a member's running lab session.
 // Only the workshop's instructors (403 for anyone else, learners included).
-import type { NextRequest } from 'next/server';
 import { z } from 'zod';
-import { getLab } from '../../../../../labs';
-import { issueViewerToken, querySessions } from '../../../../_lib/agent-client.server';
-import { labIdSchema, learnerIdSchema, workshopRoster } from '../../../../_lib/db/repository';
-import { apiError, database, jsonOk, readJsonBody, requireWorkshopInstructor, zodMessage } from '../../../../_lib/workshops.server';
+import { getLab } from '@/labs';
+import { issueViewerToken, querySessions } from '@/app/_lib/agent-client.server';
+import { forWorkshopInstructors } from '@/app/_lib/authorization.server';
+import { database } from '@/app/_lib/db/database';
+import { labIdSchema, learnerIdSchema, workshopRoster } from '@/app/_lib/db/repository';
+import { apiError, jsonOk } from '@/app/_lib/http.server';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
 const bodySchema = z.object({ learnerId: learnerIdSchema, labId: labIdSchema });
 
-export async function POST(request: NextRequest, { params }: { params: Promise<{ id: string }> }) {
-  const { id } = await params;
-  const read = await readJsonBody(request);
-  if (!read.ok) return read.response;
-  const { locale } = read;
-  const access = await requireWorkshopInstructor(request, id, locale);
-  if (!access.ok) return access.response;
-  const body = bodySchema.safeParse(read.body);
-  if (!body.success) return apiError(locale, 400, 'invalid_request', { params: { detail: zodMessage(body.error) } });
-  const { learnerId, labId } = body.data;
+export const POST = forWorkshopInstructors({ body: bodySchema }, async ({ workshopId: id, locale, workshop, body }) => {
+  const { learnerId, labId } = body;
   const lab = getLab(labId);
-  if (!lab || !access.workshop.lessons.includes(labId)) return apiError(locale, 404, 'lab_not_in_workshop');
+  if (!lab || !workshop.lessons.includes(labId)) return apiError(locale, 404, 'lab_not_in_workshop');
   if (!(await workshopRoster(await database(), id)).some((m) => m.learnerId === learnerId)) {
     return apiError(locale, 404, 'learner_not_member');
   }
@@ -39,4 +32,4 @@ export async function POST(request: NextRequest, { params }: { params: Promise<{
       : apiError(locale, 503, 'viewer_unavailable', { params: { detail: token.message } });
   }
   return jsonOk({ sessionId: session.sessionId, labId, terminals: lab.terminals, token: token.value.token, tokenExpiresAtMs: token.value.tokenExpiresAtMs });
-}
+});
